@@ -1,0 +1,55 @@
+"""Load the demo organisation "Acme" with its people. Safe to run any number of times."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Membership, Organisation, User
+from accounts.permissions import Role
+from accounts.services import organisation_create
+from accounts.tenancy import organisation_context
+
+DEMO_PASSWORD = "demo-password-1"  # noqa: S105  public demo credentials, printed on purpose
+DEMO_LOGINS: list[tuple[str, str, Role]] = [
+    ("admin@acme.example", "Ada Admin", Role.ADMIN),
+    ("hr@acme.example", "Harriet Hughes", Role.HR),
+    ("manager@acme.example", "Manuel Moreno", Role.MANAGER),
+    ("engineer@acme.example", "Erin Engineer", Role.MEMBER),
+]
+
+
+def _demo_user(email: str, name: str) -> User:
+    from allauth.account.models import EmailAddress
+
+    user, created = User.objects.get_or_create(email=email, defaults={"name": name})
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    # Demo logins are pre-verified: nobody can read mail sent to acme.example.
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo organisation and its logins."
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        users = {email: _demo_user(email, name) for email, name, _ in DEMO_LOGINS}
+        organisation = Organisation.objects.filter(slug="acme").first()
+        if organisation is None:
+            organisation = organisation_create(name="Acme", creator=users["admin@acme.example"])
+        with organisation_context(organisation):
+            for email, _name, role in DEMO_LOGINS:
+                Membership.objects.update_or_create(
+                    organisation=organisation,
+                    user=users[email],
+                    defaults={"role": role, "is_active": True},
+                )
+        self.stdout.write(self.style.SUCCESS("Demo organisation: Acme (http://127.0.0.1:8000/o/acme/)"))
+        self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
+        for email, name, role in DEMO_LOGINS:
+            self.stdout.write(f"  {email:<24} {role.label:<8} {name}")

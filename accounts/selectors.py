@@ -1,0 +1,79 @@
+"""Reads of the accounts domain. Each takes the organisation it reads from."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.models import AuditEvent, Invitation, Membership, Organisation, User
+from accounts.tenancy import user_memberships_context
+
+
+def membership_get_active(*, organisation: Organisation, user: User) -> Membership:
+    """The caller's active membership, or 404: a non-member must not learn the organisation exists."""
+    membership = (
+        Membership.objects.filter(organisation=organisation, user=user, is_active=True)
+        .select_related("organisation", "user")
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such organisation.")
+    return membership
+
+
+def membership_get(*, organisation: Organisation, membership_id: int) -> Membership:
+    membership = (
+        Membership.objects.filter(organisation=organisation, pk=membership_id)
+        .select_related("user", "organisation")
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such member.")
+    return membership
+
+
+def membership_list(*, organisation: Organisation) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(organisation=organisation)
+        .select_related("user", "organisation")
+        .order_by("-is_active", "user__name", "user__email")
+    )
+
+
+def invitation_get(*, organisation: Organisation, invitation_id: int) -> Invitation:
+    invitation = (
+        Invitation.objects.filter(organisation=organisation, pk=invitation_id)
+        .select_related("organisation")
+        .first()
+    )
+    if invitation is None:
+        raise Http404("No such invitation.")
+    return invitation
+
+
+def invitation_list_open(*, organisation: Organisation) -> list[Invitation]:
+    invitations = (
+        Invitation.objects.filter(
+            organisation=organisation, accepted_at__isnull=True, revoked_at__isnull=True
+        )
+        .select_related("invited_by")
+        .order_by("-created_at")
+    )
+    return list(invitations)
+
+
+def audit_event_list(*, organisation: Organisation, limit: int = 200) -> list[AuditEvent]:
+    return list(
+        AuditEvent.objects.filter(organisation=organisation).select_related("actor")[:limit]
+    )
+
+
+def organisation_list_for_user(*, user: User) -> list[Organisation]:
+    """The organisations where the user has an active membership, for the switcher."""
+    with user_memberships_context(user.pk):
+        memberships = (
+            Membership.objects.filter(user=user, is_active=True)
+            .select_related("organisation")
+            .order_by("organisation__name")
+        )
+        return [m.organisation for m in memberships]

@@ -1,0 +1,243 @@
+"""Writes of the accounts domain: organisations, memberships and invitations.
+
+Every function here runs inside ``organisation_context`` of the organisation it changes (the views
+provide it; scripts and tasks open one), writes an ``AuditEvent`` and is atomic.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.audit import audit_record
+from accounts.models import Invitation, Membership, Organisation, User, hash_token
+from accounts.permissions import Role
+from accounts.tenancy import organisation_context
+
+RESERVED_SLUGS = frozenset({"new", "admin", "api", "static", "accounts", "invitations"})
+
+
+class ServiceError(Exception):
+    """A request that is well-formed but not allowed by the domain's rules; the message is for users."""
+
+
+class InvitationError(ServiceError):
+    pass
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:50] or "organisation"
+    if base in RESERVED_SLUGS:
+        base = f"{base}-org"
+    slug, n = base, 2
+    while Organisation.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def organisation_create(*, name: str, creator: User) -> Organisation:
+    """Create an organisation; its creator becomes its first admin."""
+    organisation = Organisation.objects.create(name=name.strip(), slug=_unique_slug(name))
+    with organisation_context(organisation):
+        membership = Membership.objects.create(
+            organisation=organisation, user=creator, role=Role.ADMIN
+        )
+        audit_record(
+            organisation=organisation,
+            actor=creator,
+            verb="organisation.created",
+            target=organisation,
+            after={"name": organisation.name, "slug": organisation.slug},
+        )
+        audit_record(
+            organisation=organisation,
+            actor=creator,
+            verb="membership.created",
+            target=membership,
+            after={"user": creator.email, "role": membership.role},
+        )
+    return organisation
+
+
+def _active_admin_count(organisation: Organisation) -> int:
+    return Membership.objects.filter(
+        organisation=organisation, role=Role.ADMIN, is_active=True
+    ).count()
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: Role, by: User) -> Membership:
+    if membership.role == role:
+        return membership
+    if (
+        membership.role == Role.ADMIN
+        and membership.is_active
+        and _active_admin_count(membership.organisation) <= 1
+    ):
+        raise ServiceError("An organisation needs at least one active admin.")
+    before = {"role": membership.role}
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(
+        organisation=membership.organisation,
+        actor=by,
+        verb="membership.role_changed",
+        target=membership,
+        before=before,
+        after={"role": role},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_set_active(*, membership: Membership, is_active: bool, by: User) -> Membership:
+    """Deactivate or reactivate a member. A deactivated member gets 404 on their next request."""
+    if membership.is_active == is_active:
+        return membership
+    if (
+        not is_active
+        and membership.role == Role.ADMIN
+        and _active_admin_count(membership.organisation) <= 1
+    ):
+        raise ServiceError("An organisation needs at least one active admin.")
+    membership.is_active = is_active
+    membership.save(update_fields=["is_active"])
+    audit_record(
+        organisation=membership.organisation,
+        actor=by,
+        verb="membership.reactivated" if is_active else "membership.deactivated",
+        target=membership,
+        before={"is_active": not is_active},
+        after={"is_active": is_active},
+    )
+    return membership
+
+
+def invitation_url(*, invitation: Invitation, token: str) -> str:
+    return reverse(
+        "invitation_accept", kwargs={"org_slug": invitation.organisation.slug, "token": token}
+    )
+
+
+@transaction.atomic
+def invitation_create(
+    *, organisation: Organisation, email: str, role: Role, invited_by: User, base_url: str
+) -> tuple[Invitation, str]:
+    """Invite someone by email. Returns the invitation and the raw token, which exists only in the
+    email (the database keeps its hash)."""
+    email = email.strip().lower()
+    if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
+        raise InvitationError(f"{email} is already a member of {organisation.name}.")
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        organisation=organisation,
+        email=email,
+        role=role,
+        token_hash=hash_token(token),
+        invited_by=invited_by,
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
+    )
+    audit_record(
+        organisation=organisation,
+        actor=invited_by,
+        verb="invitation.created",
+        target=invitation,
+        after={"email": email, "role": role},
+    )
+    link = base_url.rstrip("/") + invitation_url(invitation=invitation, token=token)
+    body = render_to_string(
+        "accounts/email/invitation.txt",
+        {"organisation": organisation, "invited_by": invited_by, "link": link, "invitation": invitation},
+    )
+    # Sent only once the invitation is committed: no email for a rolled-back request.
+    transaction.on_commit(
+        lambda: send_mail(
+            f"[skillsmap] You are invited to join {organisation.name}",
+            body,
+            None,
+            [email],
+        )
+    )
+    return invitation, token
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
+    if invitation.status != Invitation.Status.PENDING:
+        raise InvitationError("Only a pending invitation can be revoked.")
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit_record(
+        organisation=invitation.organisation,
+        actor=by,
+        verb="invitation.revoked",
+        target=invitation,
+        before={"status": "pending"},
+        after={"status": "revoked"},
+    )
+    return invitation
+
+
+INVALID_INVITATION = "This invitation link is not valid. Ask an admin of the organisation for a new one."
+
+
+def invitation_for_token(*, organisation: Organisation, token: str) -> Invitation:
+    """The invitation behind a token, or ``InvitationError`` with a message fit for the invitee."""
+    invitation = Invitation.objects.filter(
+        organisation=organisation, token_hash=hash_token(token)
+    ).first()
+    if invitation is None:
+        raise InvitationError(INVALID_INVITATION)
+    status = invitation.status
+    if status == Invitation.Status.ACCEPTED:
+        raise InvitationError("This invitation has already been used.")
+    if status == Invitation.Status.REVOKED:
+        raise InvitationError("This invitation has been withdrawn by an admin.")
+    if status == Invitation.Status.EXPIRED:
+        raise InvitationError("This invitation has expired. Ask an admin for a new one.")
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, organisation: Organisation, token: str, user: User) -> Membership:
+    """Accept an invitation: single use, only before it expires or is revoked, only by the address
+    it was sent to. Reactivates a deactivated membership rather than creating a second one."""
+    invitation = invitation_for_token(organisation=organisation, token=token)
+    # Lock the row so that two clicks on the same link cannot both succeed.
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at:
+        raise InvitationError("This invitation has already been used.")
+    if invitation.email.lower() != user.email.lower():
+        raise InvitationError(
+            f"This invitation was sent to another email address. Sign in as that address to accept it."
+        )
+    membership, created = Membership.objects.get_or_create(
+        organisation=organisation, user=user, defaults={"role": invitation.role}
+    )
+    if not created:
+        before = {"role": membership.role, "is_active": membership.is_active}
+        membership.role, membership.is_active = invitation.role, True
+        membership.save(update_fields=["role", "is_active"])
+    else:
+        before = None
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit_record(
+        organisation=organisation,
+        actor=user,
+        verb="membership.created" if created else "membership.rejoined",
+        target=membership,
+        before=before,
+        after={"user": user.email, "role": membership.role, "invitation": invitation.pk},
+    )
+    return membership

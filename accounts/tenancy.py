@@ -1,0 +1,126 @@
+"""Fail-closed tenancy: the base class of every organisation-owned model and the one way to act
+inside an organisation.
+
+Three walls keep organisations apart (see docs/tenancy.md):
+
+1. URLs carry the organisation and ``accounts.views_base.org_view`` resolves it with the caller's
+   membership, or answers 404.
+2. Every ``TenantModel`` has a django-scopes manager: a query with no organisation active raises
+   ``ScopeError`` instead of returning every organisation's rows.
+3. On PostgreSQL, row-level security filters every tenant table on the setting
+   ``app.current_organisation``; with nothing set, nothing matches.
+
+``organisation_context`` raises both the second and the third wall for one organisation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from django.db import connection, models, transaction
+from django_scopes import ScopedManager, scope, scopes_disabled
+
+if TYPE_CHECKING:
+    from accounts.models import Organisation
+
+ORGANISATION_SETTING = "app.current_organisation"
+USER_SETTING = "app.current_user"
+
+
+class NoOrganisationError(ValueError):
+    """Raised when code asks to act inside "no organisation": that would mean *every* organisation."""
+
+
+class TenantModel(models.Model):
+    """A row that belongs to exactly one organisation.
+
+    Subclasses keep ``UniqueConstraint(organisation, id)`` (the target of composite foreign keys on
+    PostgreSQL) by extending ``TenantModel.Meta``; the system check ``accounts.E001`` enforces it.
+    """
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "id"], name="%(app_label)s_%(class)s_org_id_uniq"
+            )
+        ]
+
+
+def _organisation_id(organisation: Organisation | int | None) -> int:
+    if organisation is None or organisation == "":
+        raise NoOrganisationError("An organisation must be given; None would disable the filter.")
+    org_id = organisation if isinstance(organisation, int) else organisation.pk
+    if org_id is None:
+        raise NoOrganisationError("The organisation has no id yet.")
+    return int(org_id)
+
+
+def _db_setting_swap(name: str, value: str) -> str | None:
+    """Set a transaction-local PostgreSQL setting and return its previous value.
+
+    ``set_config(..., true)`` is ``SET LOCAL``: it ends with the transaction, so a pooled connection
+    never carries one request's organisation into the next. (psycopg cannot bind parameters in
+    ``SET``, hence the function form.)
+    """
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting(%s, true), set_config(%s, %s, true)", [name, name, value]
+        )
+        previous = cursor.fetchone()[0]
+    return previous or ""
+
+
+@contextmanager
+def organisation_context(organisation: Organisation | int | None) -> Iterator[int]:
+    """Act inside one organisation: scoped managers filter on it and PostgreSQL RLS admits only it.
+
+    Runs in a transaction (a savepoint when nested) because the database setting is transaction-local.
+    On success the previous setting is restored; on error the savepoint's rollback restores it.
+    """
+    org_id = _organisation_id(organisation)
+    with transaction.atomic():
+        previous = _db_setting_swap(ORGANISATION_SETTING, str(org_id))
+        with scope(organisation=org_id):
+            yield org_id
+        if previous is not None:
+            _db_setting_swap(ORGANISATION_SETTING, previous)
+
+
+@contextmanager
+def user_memberships_context(user_id: int) -> Iterator[None]:
+    """Read one user's memberships across organisations (the organisation switcher, the API's
+    ``/orgs/``). The django-scopes guard is lifted for this read only, and on PostgreSQL the second,
+    SELECT-only policy of the membership table admits exactly that user's rows."""
+    if not user_id:
+        raise NoOrganisationError("A user must be given.")
+    with transaction.atomic():
+        previous = _db_setting_swap(USER_SETTING, str(int(user_id)))
+        with scopes_disabled():
+            yield
+        if previous is not None:
+            _db_setting_swap(USER_SETTING, previous)
+
+
+def current_database_organisation() -> str | None:
+    """The organisation PostgreSQL filters on right now ('' for none); None on other databases."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting(%s, true)", [ORGANISATION_SETTING])
+        return cursor.fetchone()[0] or ""
+
+
+def tenant_cache_key(organisation_id: int, *parts: object) -> str:
+    """Cache keys always start with the organisation, so one tenant can never read another's entry."""
+    return ":".join(["org", str(_organisation_id(organisation_id)), *map(str, parts)])

@@ -1,0 +1,69 @@
+"""The first wall: every organisation page resolves ``(organisation, membership)`` here, once.
+
+A non-member, a deactivated member and an unknown slug all get the same 404; a member whose role
+does not allow the page gets 403. The view then runs inside ``organisation_context``, so every query
+it makes is filtered by django-scopes and, on PostgreSQL, by row-level security.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+
+from accounts.models import Membership, Organisation
+from accounts.permissions import Perm
+from accounts.selectors import membership_get_active
+from accounts.tenancy import organisation_context
+
+
+@dataclass(frozen=True)
+class Tenant:
+    organisation: Organisation
+    membership: Membership
+
+    def can(self, perm: Perm) -> bool:
+        return self.membership.has_perm(perm)
+
+    def require(self, perm: Perm) -> None:
+        if not self.can(perm):
+            raise PermissionDenied("Your role does not allow this.")
+
+
+def organisation_by_slug(slug: str) -> Organisation:
+    organisation = Organisation.objects.filter(slug=slug).first()
+    if organisation is None:
+        raise Http404("No such organisation.")
+    return organisation
+
+
+TenantView = Callable[..., HttpResponse]
+
+
+def org_view(perm: Perm = Perm.ORGANISATION_VIEW) -> Callable[[TenantView], Callable[..., HttpResponse]]:
+    """Decorate a view ``(request, tenant, **kwargs)`` served under ``/o/<org_slug>/``."""
+
+    def decorator(view: TenantView) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, org_slug: str, **kwargs: Any) -> HttpResponse:
+            organisation = organisation_by_slug(org_slug)
+            with organisation_context(organisation):
+                tenant = Tenant(organisation, membership_get_active(organisation=organisation, user=request.user))
+                tenant.require(perm)
+                request.tenant = tenant  # type: ignore[attr-defined]  # for templates' navigation
+                response = view(request, tenant, **kwargs)
+                # A lazy TemplateResponse would render after the context closes and its queries
+                # would meet the closed walls; render while the organisation is still active.
+                if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                    response.render()
+                return response
+
+        return wrapper
+
+    return decorator

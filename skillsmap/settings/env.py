@@ -1,0 +1,41 @@
+"""Small typed readers for settings that come from the environment."""
+
+import os
+
+import dj_database_url
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def database_from_env(default_sqlite_path: str) -> dict:
+    """``DATABASE_URL`` when set, else an SQLite file: the embedded default for ``make demo``."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
+    else:
+        config = {"ENGINE": "django.db.backends.sqlite3", "NAME": default_sqlite_path}
+    # Every request runs in one transaction: a failed request leaves the database as it was, and
+    # on PostgreSQL the tenant setting (SET LOCAL) lives exactly as long as the request.
+    config["ATOMIC_REQUESTS"] = True
+    return config

@@ -1,0 +1,25 @@
+"""Production: differs from the others only through the environment and these hardening flags."""
+
+from skillsmap.settings.base import *  # noqa: F403
+from skillsmap.settings.env import env_bool, env_int, env_str
+
+DEBUG = False
+SECRET_KEY = env_str("SECRET_KEY")  # no default: an unset key must fail, not run insecurely
+if not SECRET_KEY:
+    raise RuntimeError("SECRET_KEY must be set in production")
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

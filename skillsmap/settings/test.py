@@ -1,0 +1,14 @@
+"""The test suite: SQLite unless DATABASE_URL is set, in which case PostgreSQL with RLS."""
+
+from skillsmap.settings.base import *  # noqa: F403
+
+SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Rate limits are tested on purpose where they matter; elsewhere they would make tests order-dependent.
+ACCOUNT_RATE_LIMITS = False

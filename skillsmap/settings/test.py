@@ -12,3 +12,4 @@ STORAGES = {
 }
 # Rate limits are tested on purpose where they matter; elsewhere they would make tests order-dependent.
 ACCOUNT_RATE_LIMITS = False
+WHITENOISE_AUTOREFRESH = True

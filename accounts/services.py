@@ -135,7 +135,9 @@ def invitation_create(
     """Invite someone by email. Returns the invitation and the raw token, which exists only in the
     email (the database keeps its hash)."""
     email = email.strip().lower()
-    if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
+    if Membership.objects.filter(
+        organisation=organisation, user__email__iexact=email, is_active=True
+    ).exists():
         raise InvitationError(f"{email} is already a member of {organisation.name}.")
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(

@@ -28,7 +28,11 @@ def check_tenant_models(app_configs: Any = None, **kwargs: Any) -> list[checks.C
             )
         for constraint in model._meta.constraints:
             fields = tuple(getattr(constraint, "fields", ()) or ())
-            if isinstance(constraint, models.UniqueConstraint) and fields and fields[0] != "organisation":
+            if (
+                isinstance(constraint, models.UniqueConstraint)
+                and fields
+                and fields[0] != "organisation"
+            ):
                 errors.append(
                     checks.Error(
                         f"{label}: unique constraint {constraint.name} does not include the "

@@ -79,7 +79,9 @@ class Membership(TenantModel):
     class Meta(TenantModel.Meta):
         constraints = [
             *TenantModel.Meta.constraints,
-            models.UniqueConstraint(fields=["organisation", "user"], name="membership_org_user_uniq"),
+            models.UniqueConstraint(
+                fields=["organisation", "user"], name="membership_org_user_uniq"
+            ),
         ]
         indexes = [models.Index(fields=["organisation", "role"], name="membership_org_role_idx")]
 
@@ -119,7 +121,9 @@ class Invitation(TenantModel):
     class Meta(TenantModel.Meta):
         constraints = [
             *TenantModel.Meta.constraints,
-            models.UniqueConstraint(fields=["organisation", "token_hash"], name="invitation_token_uniq"),
+            models.UniqueConstraint(
+                fields=["organisation", "token_hash"], name="invitation_token_uniq"
+            ),
         ]
         indexes = [models.Index(fields=["organisation", "email"], name="invitation_org_email_idx")]
 

@@ -158,7 +158,12 @@ def invitation_create(
     link = base_url.rstrip("/") + invitation_url(invitation=invitation, token=token)
     body = render_to_string(
         "accounts/email/invitation.txt",
-        {"organisation": organisation, "invited_by": invited_by, "link": link, "invitation": invitation},
+        {
+            "organisation": organisation,
+            "invited_by": invited_by,
+            "link": link,
+            "invitation": invitation,
+        },
     )
     # Sent only once the invitation is committed: no email for a rolled-back request.
     transaction.on_commit(
@@ -189,7 +194,9 @@ def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
     return invitation
 
 
-INVALID_INVITATION = "This invitation link is not valid. Ask an admin of the organisation for a new one."
+INVALID_INVITATION = (
+    "This invitation link is not valid. Ask an admin of the organisation for a new one."
+)
 
 
 def invitation_for_token(*, organisation: Organisation, token: str) -> Invitation:
@@ -220,7 +227,7 @@ def invitation_accept(*, organisation: Organisation, token: str, user: User) -> 
         raise InvitationError("This invitation has already been used.")
     if invitation.email.lower() != user.email.lower():
         raise InvitationError(
-            f"This invitation was sent to another email address. Sign in as that address to accept it."
+            "This invitation was sent to another email address. Sign in as that address to accept it."
         )
     membership, created = Membership.objects.get_or_create(
         organisation=organisation, user=user, defaults={"role": invitation.role}

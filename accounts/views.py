@@ -32,7 +32,9 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
 def organisation_create(request: HttpRequest) -> HttpResponse:
     form = OrganisationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        organisation = services.organisation_create(name=form.cleaned_data["name"], creator=request.user)
+        organisation = services.organisation_create(
+            name=form.cleaned_data["name"], creator=request.user
+        )
         messages.success(request, f"{organisation.name} is ready. You are its admin.")
         return redirect("accounts:organisation_home", org_slug=organisation.slug)
     return render(request, "accounts/organisation_form.html", {"form": form})
@@ -92,7 +94,9 @@ def invitation_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 @org_view(Perm.MEMBERSHIP_MANAGE)
 @require_POST
 def invitation_revoke(request: HttpRequest, tenant: Tenant, invitation_id: int) -> HttpResponse:
-    invitation = selectors.invitation_get(organisation=tenant.organisation, invitation_id=invitation_id)
+    invitation = selectors.invitation_get(
+        organisation=tenant.organisation, invitation_id=invitation_id
+    )
     try:
         services.invitation_revoke(invitation=invitation, by=request.user)
         messages.success(request, f"The invitation for {invitation.email} was revoked.")
@@ -104,7 +108,9 @@ def invitation_revoke(request: HttpRequest, tenant: Tenant, invitation_id: int) 
 @org_view(Perm.MEMBERSHIP_MANAGE)
 @require_POST
 def membership_role(request: HttpRequest, tenant: Tenant, membership_id: int) -> HttpResponse:
-    membership = selectors.membership_get(organisation=tenant.organisation, membership_id=membership_id)
+    membership = selectors.membership_get(
+        organisation=tenant.organisation, membership_id=membership_id
+    )
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose one of the listed roles.")
@@ -122,7 +128,9 @@ def membership_role(request: HttpRequest, tenant: Tenant, membership_id: int) ->
 @org_view(Perm.MEMBERSHIP_MANAGE)
 @require_POST
 def membership_active(request: HttpRequest, tenant: Tenant, membership_id: int) -> HttpResponse:
-    membership = selectors.membership_get(organisation=tenant.organisation, membership_id=membership_id)
+    membership = selectors.membership_get(
+        organisation=tenant.organisation, membership_id=membership_id
+    )
     is_active = request.POST.get("is_active") == "true"
     try:
         services.membership_set_active(membership=membership, is_active=is_active, by=request.user)
@@ -153,7 +161,9 @@ def invitation_accept(request: HttpRequest, org_slug: str, token: str) -> HttpRe
             )
         if request.method == "POST":
             try:
-                services.invitation_accept(organisation=organisation, token=token, user=request.user)
+                services.invitation_accept(
+                    organisation=organisation, token=token, user=request.user
+                )
             except services.InvitationError as error:
                 return render(
                     request, "accounts/invitation_invalid.html", {"message": str(error)}, status=400

@@ -45,7 +45,9 @@ def organisation_by_slug(slug: str) -> Organisation:
 TenantView = Callable[..., HttpResponse]
 
 
-def org_view(perm: Perm = Perm.ORGANISATION_VIEW) -> Callable[[TenantView], Callable[..., HttpResponse]]:
+def org_view(
+    perm: Perm = Perm.ORGANISATION_VIEW,
+) -> Callable[[TenantView], Callable[..., HttpResponse]]:
     """Decorate a view ``(request, tenant, **kwargs)`` served under ``/o/<org_slug>/``."""
 
     def decorator(view: TenantView) -> Callable[..., HttpResponse]:
@@ -54,7 +56,10 @@ def org_view(perm: Perm = Perm.ORGANISATION_VIEW) -> Callable[[TenantView], Call
         def wrapper(request: HttpRequest, org_slug: str, **kwargs: Any) -> HttpResponse:
             organisation = organisation_by_slug(org_slug)
             with organisation_context(organisation):
-                tenant = Tenant(organisation, membership_get_active(organisation=organisation, user=request.user))
+                tenant = Tenant(
+                    organisation,
+                    membership_get_active(organisation=organisation, user=request.user),
+                )
                 tenant.require(perm)
                 request.tenant = tenant  # type: ignore[attr-defined]  # for templates' navigation
                 response = view(request, tenant, **kwargs)

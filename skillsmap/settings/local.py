@@ -1,6 +1,6 @@
 """Development: the embedded defaults of ``make demo`` (SQLite, in-process Celery, console email)."""
 
-from skillsmap.settings.base import *  # noqa: F403
+from skillsmap.settings.base import *
 from skillsmap.settings.env import env_bool
 
 DEBUG = env_bool("DEBUG", True)

@@ -1,6 +1,6 @@
 """Production: differs from the others only through the environment and these hardening flags."""
 
-from skillsmap.settings.base import *  # noqa: F403
+from skillsmap.settings.base import *
 from skillsmap.settings.env import env_bool, env_int, env_str
 
 DEBUG = False

@@ -1,6 +1,6 @@
 """The test suite: SQLite unless DATABASE_URL is set, in which case PostgreSQL with RLS."""
 
-from skillsmap.settings.base import *  # noqa: F403
+from skillsmap.settings.base import *
 
 SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789"
 DEBUG = False

@@ -27,7 +27,9 @@ def _membership_of(world, user):
         return Membership.objects.filter(user=user).first()
 
 
-def test_admin_invites_by_email_and_the_invitee_joins_with_the_role(org_a, login, django_capture_on_commit_callbacks):
+def test_admin_invites_by_email_and_the_invitee_joins_with_the_role(
+    org_a, login, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = _invite(login(org_a.admin))
     assert response.status_code == 302
@@ -84,7 +86,9 @@ def test_an_expired_invitation_says_so_and_creates_nothing(org_a):
 
 
 def test_a_revoked_invitation_says_so_and_creates_nothing(org_a, login):
-    invitation = InvitationFactory(organisation=org_a.organisation, email="x@example.com", token="gone")
+    invitation = InvitationFactory(
+        organisation=org_a.organisation, email="x@example.com", token="gone"
+    )
     login(org_a.admin).post(f"/o/alpha/invitations/{invitation.pk}/revoke/")
     user = UserFactory(email="x@example.com")
     client = Client()
@@ -106,7 +110,9 @@ def test_only_the_invited_address_can_accept(org_a):
 
 
 def test_the_role_comes_from_the_invitation_not_the_request(org_a):
-    InvitationFactory(organisation=org_a.organisation, email="m@example.com", token="t", role="member")
+    InvitationFactory(
+        organisation=org_a.organisation, email="m@example.com", token="t", role="member"
+    )
     user = UserFactory(email="m@example.com")
     client = Client()
     client.force_login(user)
@@ -124,7 +130,9 @@ def test_inviting_an_existing_member_is_refused_with_a_message(org_a, login):
         assert not Invitation.objects.exists()
 
 
-def test_an_invalid_email_gets_the_form_back_and_nothing_is_sent(org_a, login, django_capture_on_commit_callbacks):
+def test_an_invalid_email_gets_the_form_back_and_nothing_is_sent(
+    org_a, login, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = _invite(login(org_a.admin), email="not-an-email")
     assert response.status_code == 400
@@ -147,7 +155,9 @@ def test_accepting_requires_signing_in(org_a, client):
 def test_a_deactivated_member_rejoins_through_a_new_invitation(org_a, login):
     target = org_a.memberships["member"]
     login(org_a.admin).post(f"/o/alpha/members/{target.pk}/active/", {"is_active": "false"})
-    InvitationFactory(organisation=org_a.organisation, email=org_a.member.email, token="back", role="hr")
+    InvitationFactory(
+        organisation=org_a.organisation, email=org_a.member.email, token="back", role="hr"
+    )
     client = Client()
     client.force_login(org_a.member)
     client.post("/invitations/alpha/back/")

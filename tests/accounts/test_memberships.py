@@ -19,13 +19,19 @@ def test_admin_changes_a_role_and_it_is_audited(org_a, login):
     assert _membership(org_a, "member").role == "manager"
     with organisation_context(org_a.organisation):
         event = AuditEvent.objects.get(verb="membership.role_changed")
-    assert (event.actor, event.before, event.after) == (org_a.admin, {"role": "member"}, {"role": "manager"})
+    assert (event.actor, event.before, event.after) == (
+        org_a.admin,
+        {"role": "member"},
+        {"role": "manager"},
+    )
 
 
 @pytest.mark.parametrize("role", ["member", "manager", "hr"])
 def test_only_admins_change_roles(role, org_a, login):
     target = org_a.memberships["member"]
-    response = login(org_a.user(role)).post(f"/o/alpha/members/{target.pk}/role/", {"role": "admin"})
+    response = login(org_a.user(role)).post(
+        f"/o/alpha/members/{target.pk}/role/", {"role": "admin"}
+    )
     assert response.status_code == 403
     assert _membership(org_a, "member").role == "member"
 
@@ -79,7 +85,9 @@ def test_mass_assignment_cannot_make_anyone_staff(org_a, login):
     assert _membership(org_a, "member").organisation_id == org_a.organisation.pk
 
 
-@pytest.mark.parametrize("role,status", [("admin", 200), ("hr", 200), ("manager", 403), ("member", 403)])
+@pytest.mark.parametrize(
+    "role,status", [("admin", 200), ("hr", 200), ("manager", 403), ("member", 403)]
+)
 def test_audit_log_is_for_admin_and_hr(role, status, org_a, login):
     assert login(org_a.user(role)).get("/o/alpha/audit/").status_code == status
 
@@ -87,9 +95,7 @@ def test_audit_log_is_for_admin_and_hr(role, status, org_a, login):
 def test_audit_log_shows_only_its_own_organisations_events(org_a, org_b, login):
     other = Client()  # beta's admin in their own browser
     other.force_login(org_b.admin)
-    other.post(
-        f"/o/beta/members/{org_b.memberships['member'].pk}/role/", {"role": "hr"}
-    )
+    other.post(f"/o/beta/members/{org_b.memberships['member'].pk}/role/", {"role": "hr"})
     client = login(org_a.admin)
     client.post(f"/o/alpha/members/{org_a.memberships['member'].pk}/role/", {"role": "manager"})
     content = client.get("/o/alpha/audit/").content

@@ -25,13 +25,19 @@ def test_organisation_slugs_are_unique_and_readable(login):
     client = login(user)
     client.post("/orgs/new/", {"name": "Acme Corp"})
     client.post("/orgs/new/", {"name": "Acme Corp"})
-    assert sorted(Organisation.objects.values_list("slug", flat=True)) == ["acme-corp", "acme-corp-2"]
+    assert sorted(Organisation.objects.values_list("slug", flat=True)) == [
+        "acme-corp",
+        "acme-corp-2",
+    ]
 
 
 def test_a_blank_name_gets_the_form_back_and_writes_nothing(login):
     response = login(UserFactory()).post("/orgs/new/", {"name": "   "})
     assert response.status_code == 200
-    assert b"Give the organisation a name" in response.content or b"This field is required" in response.content
+    assert (
+        b"Give the organisation a name" in response.content
+        or b"This field is required" in response.content
+    )
     assert Organisation.objects.count() == 0
 
 

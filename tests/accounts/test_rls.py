@@ -21,9 +21,7 @@ def test_the_suite_runs_as_a_role_that_row_level_security_applies_to(pg):
     # A superuser or BYPASSRLS role would make every test below pass without testing anything.
     row = None
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
-        )
+        cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
         row = cursor.fetchone()
     assert row == (False, False)
 
@@ -65,13 +63,18 @@ def test_raw_select_inside_one_organisation_sees_none_of_the_other(pg, org_a, or
 
 
 def test_raw_insert_of_another_organisations_row_is_refused(pg, org_a, org_b):
-    with organisation_context(org_a.organisation), pytest.raises(ProgrammingError) as error:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO accounts_membership (organisation_id, user_id, role, is_active, created_at)"
-                " VALUES (%s, %s, 'admin', true, now())",
-                [org_b.organisation.pk, org_a.member.pk],
-            )
+    with (
+        organisation_context(org_a.organisation),
+        pytest.raises(ProgrammingError) as error,
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO accounts_membership"
+            " (organisation_id, user_id, role, is_active, created_at)"
+            " VALUES (%s, %s, 'admin', true, now())",
+            [org_b.organisation.pk, org_a.member.pk],
+        )
     assert "row-level security" in str(error.value)
 
 
@@ -84,9 +87,12 @@ def test_raw_update_cannot_reach_another_organisation(pg, org_a, org_b):
 
 
 def test_orm_write_into_another_organisation_is_refused(pg, org_a, org_b):
-    with organisation_context(org_a.organisation), pytest.raises((ProgrammingError, IntegrityError)):
-        with transaction.atomic():
-            Membership.objects.create(organisation=org_b.organisation, user=org_a.member)
+    with (
+        organisation_context(org_a.organisation),
+        pytest.raises((ProgrammingError, IntegrityError)),
+        transaction.atomic(),
+    ):
+        Membership.objects.create(organisation=org_b.organisation, user=org_a.member)
 
 
 def test_the_setting_is_restored_when_a_context_ends(pg, org_a, org_b):

@@ -4,8 +4,13 @@ factor, and recover a password."""
 import re
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
-from allauth.mfa.totp.internal.auth import yield_hotp_counters_from_time
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
 from django.core import mail
 
 from accounts.models import User
@@ -21,7 +26,12 @@ def _link(body: str) -> str:
 def test_sign_up_verify_email_then_create_an_organisation(client):
     response = client.post(
         "/accounts/signup/",
-        {"email": "Grace@Example.com", "name": "Grace Hopper", "password1": TEST_PASSWORD, "password2": TEST_PASSWORD},
+        {
+            "email": "Grace@Example.com",
+            "name": "Grace Hopper",
+            "password1": TEST_PASSWORD,
+            "password2": TEST_PASSWORD,
+        },
     )
     assert response.status_code == 302
     user = User.objects.get(email__iexact="grace@example.com")
@@ -74,7 +84,9 @@ def test_password_reset_by_email(client):
     client.post("/accounts/password/reset/", {"email": "forgetful@example.com"})
     link = _link(mail.outbox[-1].body)
     form_url = client.get(link)["Location"]
-    client.post(form_url, {"password1": "a brand new passphrase", "password2": "a brand new passphrase"})
+    client.post(
+        form_url, {"password1": "a brand new passphrase", "password2": "a brand new passphrase"}
+    )
     user.refresh_from_db()
     assert user.check_password("a brand new passphrase")
 

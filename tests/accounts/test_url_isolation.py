@@ -38,9 +38,9 @@ def _walk(patterns, prefix: str = "", namespace: str = "") -> Iterator[OrgRoute]
                 ns = f"{namespace}{p.namespace}:"
             yield from _walk(p.url_patterns, route, ns)
         elif isinstance(p, URLPattern) and "<slug:org_slug>" in route and p.name:
-            kwargs = tuple(
-                k for k in p.pattern.regex.groupindex if k != "org_slug"
-            ) + tuple(k for k in _prefix_kwargs(prefix) if k != "org_slug")
+            kwargs = tuple(k for k in p.pattern.regex.groupindex if k != "org_slug") + tuple(
+                k for k in _prefix_kwargs(prefix) if k != "org_slug"
+            )
             yield OrgRoute(f"{namespace}{p.name}", route, tuple(dict.fromkeys(kwargs)))
 
 
@@ -83,7 +83,11 @@ def _snapshot(world: World) -> dict[str, list[tuple]]:
 
 def test_the_enumeration_finds_the_organisation_pages():
     names = {r.name for r in org_routes()}
-    assert {"accounts:member_list", "accounts:membership_role", "accounts:audit_event_list"} <= names
+    assert {
+        "accounts:member_list",
+        "accounts:membership_role",
+        "accounts:audit_event_list",
+    } <= names
 
 
 @pytest.mark.parametrize("route", org_routes(), ids=lambda r: r.name)
@@ -103,9 +107,7 @@ def test_unknown_organisation_is_404_like_any_other(route, org_a, login):
     assert client.get(url).status_code == 404
 
 
-@pytest.mark.parametrize(
-    "route", [r for r in org_routes() if r.kwargs], ids=lambda r: r.name
-)
+@pytest.mark.parametrize("route", [r for r in org_routes() if r.kwargs], ids=lambda r: r.name)
 def test_another_organisations_object_is_404_and_left_unchanged(route, org_a, org_b, login):
     client = login(org_a.admin)  # the most powerful role in A, reaching for B's rows
     url = reverse(route.name, kwargs=_kwargs(route, org_a.organisation.slug, org_b))
@@ -117,7 +119,10 @@ def test_another_organisations_object_is_404_and_left_unchanged(route, org_a, or
     # The same answer as for an id that does not exist at all.
     missing = reverse(
         route.name,
-        kwargs={k: (999_999 if k != "org_slug" else v) for k, v in _kwargs(route, org_a.organisation.slug, org_b).items()},
+        kwargs={
+            k: (999_999 if k != "org_slug" else v)
+            for k, v in _kwargs(route, org_a.organisation.slug, org_b).items()
+        },
     )
     assert _without_csrf(client.post(missing, {"role": "member"})) == _without_csrf(post)
 
@@ -149,7 +154,9 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, org_a):
 
 
 def test_invitation_link_of_another_organisation_reads_as_invalid(org_a, org_b, login):
-    invitation = InvitationFactory(organisation=org_b.organisation, email="new@example.com", token="b-token")
+    invitation = InvitationFactory(
+        organisation=org_b.organisation, email="new@example.com", token="b-token"
+    )
     assert isinstance(invitation, Invitation)
     client = login(org_a.member)
     wrong_org = client.get(f"/invitations/{org_a.organisation.slug}/b-token/")

@@ -49,7 +49,9 @@ class Command(BaseCommand):
                     user=users[email],
                     defaults={"role": role, "is_active": True},
                 )
-        self.stdout.write(self.style.SUCCESS("Demo organisation: Acme (http://127.0.0.1:8000/o/acme/)"))
+        self.stdout.write(
+            self.style.SUCCESS("Demo organisation: Acme (http://127.0.0.1:8000/o/acme/)")
+        )
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for email, name, role in DEMO_LOGINS:
             self.stdout.write(f"  {email:<24} {role.label:<8} {name}")

@@ -4,6 +4,7 @@ neither: the cast of every tenancy test."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -68,7 +69,7 @@ def outsider(db: None) -> User:
 
 
 @pytest.fixture
-def login(client: Client):  # noqa: ANN201
+def login(client: Client) -> Callable[[User], Client]:
     def _login(user: User) -> Client:
         client.force_login(user)
         return client

@@ -16,7 +16,13 @@ $(STAMP): $(BIN)/python requirements/dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# Front-end libraries (htmx, Chart.js) come from the npm registry; Django serves them from
+# node_modules. Without npm the pages still work: every interaction has a plain-form fallback.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: pages work without htmx and charts"; fi
+
+install: $(STAMP) node_modules/.installed
 
 demo: install
 	$(BIN)/python manage.py migrate --noinput

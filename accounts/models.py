@@ -62,6 +62,9 @@ class Organisation(models.Model):
 
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
+    # A rating older than this is shown as stale, and a manager validation this much older than
+    # the latest self rating no longer counts (see skills.ratings.effective_level).
+    review_period_days = models.PositiveIntegerField(default=182)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

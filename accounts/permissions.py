@@ -17,13 +17,41 @@ class Perm(StrEnum):
     MEMBERSHIP_VIEW = "membership.view"
     MEMBERSHIP_MANAGE = "membership.manage"  # invite, change roles, deactivate
     AUDIT_VIEW = "audit.view"
+    # The organisation's skill framework and proficiency scale.
+    FRAMEWORK_VIEW = "framework.view"
+    FRAMEWORK_MANAGE = "framework.manage"  # adopt, add, rename, merge, archive; edit the scale
+    # People: everyone sees the directory; HR and admins edit and import.
+    PEOPLE_VIEW = "people.view"
+    PEOPLE_MANAGE = "people.manage"
+    # Ratings. Everyone rates themselves; whose ratings one may read or validate beyond one's own
+    # depends on the reporting line (managers) or is organisation-wide (RATINGS_VIEW_ALL).
+    RATINGS_RATE_SELF = "ratings.rate_self"
+    RATINGS_VALIDATE_REPORTS = "ratings.validate_reports"
+    RATINGS_VIEW_ALL = "ratings.view_all"
+    RATINGS_IMPORT = "ratings.import"
 
 
-_EVERYONE = frozenset({Perm.ORGANISATION_VIEW, Perm.MEMBERSHIP_VIEW})
+_EVERYONE = frozenset(
+    {
+        Perm.ORGANISATION_VIEW,
+        Perm.MEMBERSHIP_VIEW,
+        Perm.FRAMEWORK_VIEW,
+        Perm.PEOPLE_VIEW,
+        Perm.RATINGS_RATE_SELF,
+    }
+)
+_MANAGER = _EVERYONE | {Perm.RATINGS_VALIDATE_REPORTS}
+_HR = _MANAGER | {
+    Perm.AUDIT_VIEW,
+    Perm.FRAMEWORK_MANAGE,
+    Perm.PEOPLE_MANAGE,
+    Perm.RATINGS_VIEW_ALL,
+    Perm.RATINGS_IMPORT,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.MEMBER: _EVERYONE,
-    Role.MANAGER: _EVERYONE,
-    Role.HR: _EVERYONE | {Perm.AUDIT_VIEW},
-    Role.ADMIN: _EVERYONE | {Perm.AUDIT_VIEW, Perm.MEMBERSHIP_MANAGE},
+    Role.MANAGER: _MANAGER,
+    Role.HR: _HR,
+    Role.ADMIN: _HR | {Perm.MEMBERSHIP_MANAGE},
 }

@@ -1,0 +1,119 @@
+"""The effective level of a person in a skill, and staleness: one documented rule, as pure
+functions over plain data, so pages, exports, the gap engine and SQL all agree.
+
+The rule
+--------
+Given the rating events of one person in one skill and the organisation's review period:
+
+1. Take the latest *self* assessment (source ``self`` or ``import``) and the latest *manager*
+   validation (source ``manager``).
+2. If there is a manager validation and it is not older than the latest self assessment by more
+   than the review period, the manager's level is effective ("validated").
+3. Otherwise the latest self assessment is effective ("self-assessed"); a manager validation that
+   far behind a newer self rating is considered superseded.
+4. With no rating at all the level is 0 ("unrated").
+
+"Not applicable" is a level of its own (``None`` with ``not_applicable=True``): it is not 0 on
+pages, but the gap engine counts it as 0 for a required skill.
+
+A rating is *stale* when the effective rating is older than the review period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class Source(StrEnum):
+    SELF = "self"
+    MANAGER = "manager"
+    IMPORT = "import"
+
+
+@dataclass(frozen=True)
+class RatingEvent:
+    level: int | None  # None with not_applicable
+    not_applicable: bool
+    source: Source
+    rated_at: datetime
+    interest: bool = False
+    # Tie-break for events with the same timestamp (imports often share one date): the later write.
+    seq: int = 0
+
+    @property
+    def order(self) -> tuple[datetime, int]:
+        return (self.rated_at, self.seq)
+
+
+@dataclass(frozen=True)
+class Effective:
+    level: int | None  # None only when not applicable
+    not_applicable: bool
+    validated: bool
+    rated_at: datetime | None
+    stale: bool
+    interest: bool
+    self_level: int | None  # the latest self assessment, for the self-versus-manager difference
+    manager_level: int | None
+
+    @property
+    def level_for_gap(self) -> int:
+        """The number the gap engine uses: not applicable and unrated both count as 0."""
+        return self.level or 0
+
+    @property
+    def difference(self) -> int | None:
+        """Manager minus self, where both exist (negative: the manager sees less)."""
+        if self.self_level is None or self.manager_level is None:
+            return None
+        return self.manager_level - self.self_level
+
+
+UNRATED = Effective(
+    level=0,
+    not_applicable=False,
+    validated=False,
+    rated_at=None,
+    stale=False,
+    interest=False,
+    self_level=None,
+    manager_level=None,
+)
+
+
+def effective_level(
+    events: Iterable[RatingEvent], *, review_period: timedelta, now: datetime
+) -> Effective:
+    """Apply the rule in this module's docstring to one person's events in one skill."""
+    latest_self: RatingEvent | None = None
+    latest_manager: RatingEvent | None = None
+    for event in events:
+        if event.source == Source.MANAGER:
+            if latest_manager is None or event.order > latest_manager.order:
+                latest_manager = event
+        elif latest_self is None or event.order > latest_self.order:
+            latest_self = event
+    if latest_self is None and latest_manager is None:
+        return UNRATED
+
+    use_manager = latest_manager is not None and (
+        latest_self is None or latest_self.rated_at - latest_manager.rated_at <= review_period
+    )
+    chosen = latest_manager if use_manager else latest_self
+    assert chosen is not None
+    interest = latest_self.interest if latest_self is not None else chosen.interest
+    return Effective(
+        level=None if chosen.not_applicable else chosen.level,
+        not_applicable=chosen.not_applicable,
+        validated=use_manager,
+        rated_at=chosen.rated_at,
+        stale=now - chosen.rated_at > review_period,
+        interest=interest,
+        self_level=None if latest_self is None or latest_self.not_applicable else latest_self.level,
+        manager_level=None
+        if latest_manager is None or latest_manager.not_applicable
+        else latest_manager.level,
+    )

@@ -13,3 +13,4 @@ STORAGES = {
 # Rate limits are tested on purpose where they matter; elsewhere they would make tests order-dependent.
 ACCOUNT_RATE_LIMITS = False
 WHITENOISE_AUTOREFRESH = True
+CELERY_TASK_ALWAYS_EAGER = True  # tests that need a real worker start one explicitly

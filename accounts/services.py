@@ -21,6 +21,7 @@ from accounts.audit import audit_record
 from accounts.models import Invitation, Membership, Organisation, User, hash_token
 from accounts.permissions import Role
 from accounts.tenancy import organisation_context
+from teams.services import person_link_user
 
 RESERVED_SLUGS = frozenset({"new", "admin", "api", "static", "accounts", "invitations"})
 
@@ -65,6 +66,7 @@ def organisation_create(*, name: str, creator: User) -> Organisation:
             target=membership,
             after={"user": creator.email, "role": membership.role},
         )
+        person_link_user(organisation=organisation, user=creator)
     return organisation
 
 
@@ -241,6 +243,7 @@ def invitation_accept(*, organisation: Organisation, token: str, user: User) -> 
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
+    person_link_user(organisation=organisation, user=user)
     audit_record(
         organisation=organisation,
         actor=user,

@@ -33,9 +33,7 @@ class Person(TenantModel):
     class Meta(TenantModel.Meta):
         constraints = [
             *TenantModel.Meta.constraints,
-            models.UniqueConstraint(
-                "organisation", Lower("email"), name="person_org_email_uniq"
-            ),
+            models.UniqueConstraint("organisation", Lower("email"), name="person_org_email_uniq"),
             models.UniqueConstraint(
                 fields=["organisation", "user"],
                 condition=models.Q(user__isnull=False),

@@ -13,13 +13,19 @@ from django.test import Client
 
 from accounts.models import Membership, Organisation, User
 from accounts.permissions import Role
+from accounts.tenancy import organisation_context
+from teams.models import Person
+from teams.services import person_link_user
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 
 @dataclass
 class World:
+    """One organisation: a membership and a person per role. The member reports to the manager."""
+
     organisation: Organisation
     memberships: dict[str, Membership] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
 
     def user(self, role: str) -> User:
         return self.memberships[role].user
@@ -50,6 +56,11 @@ def build_world(slug: str, name: str) -> World:
             role=role,
             user=UserFactory(email=f"{role.value}@{slug}.example"),
         )
+    with organisation_context(organisation):
+        for role, membership in world.memberships.items():
+            world.people[role] = person_link_user(organisation=organisation, user=membership.user)
+        world.people["member"].manager = world.people["manager"]
+        world.people["member"].save(update_fields=["manager"])
     return world
 
 

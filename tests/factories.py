@@ -13,6 +13,8 @@ from factory.django import DjangoModelFactory
 from accounts.models import Invitation, Membership, Organisation, User, hash_token
 from accounts.permissions import Role
 from accounts.tenancy import organisation_context
+from reports.models import Job
+from teams.models import Person, Team, TeamMembership
 
 TEST_PASSWORD = "correct horse battery staple"
 
@@ -75,3 +77,39 @@ class InvitationFactory(TenantFactory):
     role = Role.MEMBER
     token_hash = factory.LazyAttribute(lambda o: hash_token(o.token))
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+
+class PersonFactory(TenantFactory):
+    class Meta:
+        model = Person
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    job_title = "Software Engineer"
+
+
+class TeamFactory(TenantFactory):
+    class Meta:
+        model = Team
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class TeamMembershipFactory(TenantFactory):
+    class Meta:
+        model = TeamMembership
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    team = factory.SubFactory(TeamFactory, organisation=factory.SelfAttribute("..organisation"))
+    person = factory.SubFactory(PersonFactory, organisation=factory.SelfAttribute("..organisation"))
+
+
+class JobFactory(TenantFactory):
+    class Meta:
+        model = Job
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    kind = Job.Kind.PEOPLE_IMPORT
+    filename = "people.csv"

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organisation',
-            name='review_period_days',
+            model_name="organisation",
+            name="review_period_days",
             field=models.PositiveIntegerField(default=182),
         ),
     ]

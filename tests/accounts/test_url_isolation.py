@@ -17,7 +17,7 @@ from accounts.models import Invitation, Membership
 from accounts.rls import tenant_models
 from accounts.tenancy import organisation_context
 from tests.conftest import World
-from tests.factories import InvitationFactory
+from tests.factories import InvitationFactory, JobFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -57,10 +57,22 @@ def _invitation(world: World) -> int:
     return InvitationFactory(organisation=world.organisation).pk
 
 
-# How to find an object of a given organisation for each id kwarg in a URL.
+def _team(world: World) -> int:
+    return TeamFactory(organisation=world.organisation).pk
+
+
+def _job(world: World) -> int:
+    return JobFactory(organisation=world.organisation).pk
+
+
+# How to find an object of a given organisation for each id kwarg in a URL. A new kind of id in a
+# URL fails every test here until it is registered.
 OBJECT_IDS: dict[str, Callable[[World], int]] = {
     "membership_id": lambda w: w.memberships["member"].pk,
     "invitation_id": _invitation,
+    "person_id": lambda w: w.people["member"].pk,
+    "team_id": _team,
+    "job_id": _job,
 }
 
 

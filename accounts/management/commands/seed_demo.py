@@ -9,6 +9,7 @@ from accounts.models import Membership, Organisation, User
 from accounts.permissions import Role
 from accounts.services import organisation_create
 from accounts.tenancy import organisation_context
+from teams.services import person_link_user
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105  public demo credentials, printed on purpose
 DEMO_LOGINS: list[tuple[str, str, Role]] = [
@@ -49,6 +50,7 @@ class Command(BaseCommand):
                     user=users[email],
                     defaults={"role": role, "is_active": True},
                 )
+                person_link_user(organisation=organisation, user=users[email])
         self.stdout.write(
             self.style.SUCCESS("Demo organisation: Acme (http://127.0.0.1:8000/o/acme/)")
         )

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
+]

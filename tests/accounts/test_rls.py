@@ -110,3 +110,44 @@ def test_a_request_does_not_leave_its_organisation_on_the_connection(pg, org_a, 
     # The same connection, after the request's transaction ended: nothing is set any more.
     assert current_database_organisation() == ""
     assert _scalar("SELECT count(*) FROM accounts_membership") == 0
+
+
+def test_every_reference_between_tenant_tables_is_a_composite_foreign_key(pg, db):
+    from django.db import models as m
+
+    from accounts.rls import tenant_models
+    from accounts.tenancy import TenantModel
+
+    expected = {
+        (model._meta.db_table, field.column)
+        for model in tenant_models()
+        for field in model._meta.concrete_fields
+        if isinstance(field, m.ForeignKey)
+        and field.name != "organisation"
+        and issubclass(field.related_model, TenantModel)
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.conrelid::regclass::text, a.attname
+              FROM pg_constraint c
+              JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[2]
+             WHERE c.contype = 'f' AND array_length(c.conkey, 1) = 2
+            """
+        )
+        composite = {(table.strip('"'), column) for table, column in cursor.fetchall()}
+    assert len(expected) >= 5  # people, teams, skills and ratings reference each other
+    assert expected <= composite, expected - composite
+
+
+def test_the_database_refuses_a_row_pointing_into_another_organisation(pg, org_a, org_b):
+    from teams.models import Team, TeamMembership
+
+    with organisation_context(org_a.organisation):
+        team = Team.objects.create(organisation=org_a.organisation, name="Platform")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            # Alpha's row, alpha's team, but beta's person: the composite key has no such pair.
+            TeamMembership.objects.create(
+                organisation=org_a.organisation, team=team, person_id=org_b.people["member"].pk
+            )
+            connection.check_constraints()

@@ -1,0 +1,875 @@
+"""Read the O*NET and ESCO reference files and upsert them into the global skill library.
+
+Two layers: pure parsing functions that read files by their header names (newer releases reorder
+and rename columns) and return plain dataclasses, and ``import_library``, which diffs those
+records against the database in memory and writes only what changed, in one transaction.
+
+What goes in (our own mapping, to be cited as such wherever it is shown):
+
+* O*NET skills (the elements rated in ``Skills.txt``) and work styles (``Work Styles.txt``), with
+  names and descriptions from ``Content Model Reference.txt``. Only the skills under 2.B.3
+  ("Technical Skills": Programming, Troubleshooting, ...) are *technical*; basic skills (2.A),
+  social, complex-problem-solving, systems and resource-management skills (2.B.1, 2.B.2, 2.B.4,
+  2.B.5) and every work style are *human*. Categories are the content model's dotted-id ancestors
+  below the domain level (2.B, 2.B.3; 1.C, 1.C.5).
+* O*NET technologies: each distinct ``Example`` of ``Technology Skills.txt``, keyed
+  "tech:<normalised name>". Spellings that normalise alike become one skill (the most used
+  spelling is the name, the others aliases). Its category is the UNSPSC commodity most occupations
+  file it under, with class, family and segment above it from ``UNSPSC Reference.txt``. The Hot
+  Technology / In Demand flags are true when any occupation sets them: that aggregation is a
+  modification of the data, so those rows say "modified" in their attribution (CC BY 4.0 asks it).
+* O*NET level anchors (LV scale) of the imported skills, from ``Level Scale Anchors.txt``.
+* Every O*NET occupation (title and description), but occupation-skill links only for SOC major
+  group 15 (computer and mathematical) plus 11-3021.00 (Computer and Information Systems Managers)
+  and 17-2061.00 (Computer Hardware Engineers): the product maps software organisations, and the
+  ~1,000 occupations' full ratings would add ~50,000 rows nobody picks from. Links come from
+  Skills (IM and LV), Work Styles (IM only) and Technology Skills (In Demand). A value O*NET
+  recommends suppressing is stored as null; the link itself is kept.
+* ESCO transversal skills (human) and ICT skills (technical). The ICT collection is a subset of
+  the transversal one; a concept in both is technical. Every ESCO skill lists two or three broader
+  concepts from different hierarchies, in no fixed order; the category is the transversal /
+  digital-competence group (a UUID concept such as "social interaction" or "ICT safety"). Where
+  that broader concept is itself a collection skill, the skill takes that parent skill's group;
+  only failing both does it fall back to the skills-pillar code ("S5.6.1 ...").
+
+Skills, categories and occupations are never deleted (tenant data will point at them); level
+anchors and occupation-skill links that vanish from a newer release are.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import models, transaction
+
+from skills.models import (
+    LibraryCategory,
+    LibraryLevelAnchor,
+    LibraryOccupation,
+    LibraryOccupationSkill,
+    LibrarySkill,
+    LibrarySource,
+    SkillKind,
+)
+
+ONET_ATTRIBUTION = "O*NET {release} Database by USDOL/ETA, CC BY 4.0"
+ONET_TECHNOLOGY_ATTRIBUTION = (
+    ONET_ATTRIBUTION + "; modified: technology flags aggregated across occupations"
+)
+ESCO_ATTRIBUTION = "ESCO, European Commission"
+
+LINKED_OCCUPATION_PREFIXES: tuple[str, ...] = ("15-",)
+LINKED_OCCUPATION_CODES: frozenset[str] = frozenset({"11-3021.00", "17-2061.00"})
+
+TECHNOLOGY_PREFIX = "tech:"
+UNSPSC_PREFIX = "unspsc:"
+ESCO_DIR = "esco"
+ESCO_COLLECTIONS: tuple[tuple[str, SkillKind], ...] = (
+    # Order matters: a concept in both files takes the kind of the last one, the ICT subset.
+    ("transversalSkillsCollection_en.csv", SkillKind.HUMAN),
+    ("ictSkillsCollection_en.csv", SkillKind.TECHNICAL),
+)
+ESCO_SEPARATOR = " | "
+
+_BATCH_SIZE = 500
+_UUID_TAIL = re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+class LibraryImportError(Exception):
+    """The reference data cannot be imported; the message says which file and why."""
+
+
+class LibraryDataMissing(LibraryImportError):
+    pass
+
+
+class LibraryFormatError(LibraryImportError):
+    pass
+
+
+# --- names -------------------------------------------------------------------------------------
+
+
+def normalise_skill_name(name: str) -> str:
+    """The key under which two spellings of a skill count as the same one.
+
+    Case, spacing, dots, apostrophes, hyphens and other punctuation do not matter
+    ("Node.js" = "NodeJS", "Problem-solving" = "problem solving"), but "+" and "#" do, or C, C++
+    and C# would collapse into one. Technology ids are built from this key, so changing it needs a
+    data migration of ``LibrarySkill.external_id``.
+    """
+    text = unicodedata.normalize("NFKC", name).casefold()
+    text = re.sub(r"[.'\u2019]", "", text)
+    text = re.sub(r"[^\w+#]+|_", " ", text)
+    return " ".join(text.split())
+
+
+# --- reading files -----------------------------------------------------------------------------
+
+
+def _read_rows(path: Path, *, delimiter: str, required: Sequence[str]) -> list[dict[str, str]]:
+    """Rows of a delimited file as dicts keyed by header, after checking the required headers.
+
+    ``utf-8-sig`` because ESCO downloads and spreadsheet re-exports may start with a BOM; the
+    O*NET 29.3 text files are plain UTF-8 (ASCII in fact).
+    """
+    if not path.is_file():
+        raise LibraryDataMissing(f"{path.name}: file not found in {path.parent}.")
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter=delimiter, restval="")
+        headers = [h.strip() for h in reader.fieldnames or []]
+        reader.fieldnames = headers
+        missing = [h for h in required if h not in headers]
+        if missing:
+            raise LibraryFormatError(
+                f"{path.name}: missing required column(s) {', '.join(map(repr, missing))}; "
+                f"found {', '.join(map(repr, headers))}."
+            )
+        return [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
+
+
+def _float_or_none(value: str, *, path: Path, line: int) -> float | None:
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise LibraryFormatError(f"{path.name}, line {line}: {value!r} is not a number.") from None
+
+
+def _yes(value: str) -> bool:
+    return value.upper() == "Y"
+
+
+@dataclass(frozen=True)
+class ContentElement:
+    element_id: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Rating:
+    occupation_code: str
+    element_id: str
+    element_name: str
+    scale_id: str
+    value: float | None  # None when blank or Recommend Suppress = Y
+    not_relevant: bool
+
+
+@dataclass(frozen=True)
+class TechnologyRow:
+    occupation_code: str
+    example: str
+    commodity_code: str
+    commodity_title: str
+    hot_technology: bool
+    in_demand: bool
+
+
+@dataclass(frozen=True)
+class UnspscRow:
+    commodity_code: str
+    commodity_title: str
+    class_code: str
+    class_title: str
+    family_code: str
+    family_title: str
+    segment_code: str
+    segment_title: str
+
+
+@dataclass(frozen=True)
+class AnchorRow:
+    element_id: str
+    scale_id: str
+    value: int
+    description: str
+
+
+@dataclass(frozen=True)
+class EscoRow:
+    concept_uri: str
+    preferred_label: str
+    alt_labels: tuple[str, ...]
+    description: str
+    broader: tuple[tuple[str, str], ...]  # (URI, preferred term), in file order
+
+
+def read_content_model(path: Path) -> dict[str, ContentElement]:
+    rows = _read_rows(path, delimiter="\t", required=("Element ID", "Element Name", "Description"))
+    return {
+        r["Element ID"]: ContentElement(r["Element ID"], r["Element Name"], r["Description"])
+        for r in rows
+    }
+
+
+def read_ratings(path: Path, *, with_not_relevant: bool) -> list[Rating]:
+    """Skills.txt-shaped files. Work Styles.txt has no "Not Relevant" column."""
+    required = [
+        "O*NET-SOC Code",
+        "Element ID",
+        "Element Name",
+        "Scale ID",
+        "Data Value",
+        "Recommend Suppress",
+    ]
+    if with_not_relevant:
+        required.append("Not Relevant")
+    ratings = []
+    for line, r in enumerate(_read_rows(path, delimiter="\t", required=required), start=2):
+        value = _float_or_none(r["Data Value"], path=path, line=line)
+        ratings.append(
+            Rating(
+                occupation_code=r["O*NET-SOC Code"],
+                element_id=r["Element ID"],
+                element_name=r["Element Name"],
+                scale_id=r["Scale ID"],
+                value=None if _yes(r["Recommend Suppress"]) else value,
+                not_relevant=_yes(r.get("Not Relevant", "")),
+            )
+        )
+    return ratings
+
+
+def read_technology_skills(path: Path) -> list[TechnologyRow]:
+    required = (
+        "O*NET-SOC Code",
+        "Example",
+        "Commodity Code",
+        "Commodity Title",
+        "Hot Technology",
+        "In Demand",
+    )
+    return [
+        TechnologyRow(
+            occupation_code=r["O*NET-SOC Code"],
+            example=r["Example"],
+            commodity_code=r["Commodity Code"],
+            commodity_title=r["Commodity Title"],
+            hot_technology=_yes(r["Hot Technology"]),
+            in_demand=_yes(r["In Demand"]),
+        )
+        for r in _read_rows(path, delimiter="\t", required=required)
+        if r["Example"]
+    ]
+
+
+def read_unspsc(path: Path) -> dict[str, UnspscRow]:
+    levels = ("Commodity", "Class", "Family", "Segment")
+    required = [f"{level} {part}" for level in levels for part in ("Code", "Title")]
+    return {
+        r["Commodity Code"]: UnspscRow(*(r[h] for h in required))
+        for r in _read_rows(path, delimiter="\t", required=required)
+    }
+
+
+def read_level_anchors(path: Path) -> list[AnchorRow]:
+    required = ("Element ID", "Scale ID", "Anchor Value", "Anchor Description")
+    anchors = []
+    for line, r in enumerate(_read_rows(path, delimiter="\t", required=required), start=2):
+        value = _float_or_none(r["Anchor Value"], path=path, line=line)
+        if value is None:
+            continue
+        anchors.append(
+            AnchorRow(r["Element ID"], r["Scale ID"], round(value), r["Anchor Description"])
+        )
+    return anchors
+
+
+def read_occupations(path: Path) -> list[OccupationRecord]:
+    rows = _read_rows(path, delimiter="\t", required=("O*NET-SOC Code", "Title", "Description"))
+    return [OccupationRecord(r["O*NET-SOC Code"], r["Title"], r["Description"]) for r in rows]
+
+
+def _split_labels(value: str) -> list[str]:
+    return [part.strip() for part in value.split(ESCO_SEPARATOR) if part.strip()]
+
+
+def read_esco_collection(path: Path) -> list[EscoRow]:
+    required = (
+        "conceptUri",
+        "preferredLabel",
+        "altLabels",
+        "description",
+        "broaderConceptUri",
+        "broaderConceptPT",
+    )
+    rows = []
+    for line, r in enumerate(_read_rows(path, delimiter=",", required=required), start=2):
+        uris = _split_labels(r["broaderConceptUri"])
+        labels = _split_labels(r["broaderConceptPT"])
+        if len(uris) != len(labels):
+            raise LibraryFormatError(
+                f"{path.name}, line {line}: {len(uris)} broaderConceptUri values but "
+                f"{len(labels)} broaderConceptPT values."
+            )
+        rows.append(
+            EscoRow(
+                concept_uri=r["conceptUri"],
+                preferred_label=r["preferredLabel"],
+                alt_labels=tuple(_split_labels(r["altLabels"])),
+                description=r["description"],
+                broader=tuple(zip(uris, labels, strict=True)),
+            )
+        )
+    return rows
+
+
+# --- records: what the library should contain -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CategoryRecord:
+    source: str
+    external_id: str
+    name: str
+    description: str
+    kind: str
+    parent_external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SkillRecord:
+    source: str
+    external_id: str
+    name: str
+    description: str
+    kind: str
+    category_external_id: str | None
+    aliases: tuple[str, ...]
+    attribution: str
+    release: str
+    hot_technology: bool = False
+    in_demand: bool = False
+
+
+@dataclass(frozen=True)
+class AnchorRecord:
+    skill_external_id: str
+    level: int
+    description: str
+
+
+@dataclass(frozen=True)
+class OccupationRecord:
+    code: str
+    title: str
+    description: str
+
+
+@dataclass(frozen=True)
+class OccupationSkillRecord:
+    occupation_code: str
+    skill_external_id: str
+    importance: float | None = None
+    level: float | None = None
+    not_relevant: bool = False
+    in_demand: bool = False
+
+
+@dataclass
+class LibraryData:
+    """Everything one source contributes; O*NET-only parts stay empty for ESCO."""
+
+    source: str
+    categories: list[CategoryRecord] = field(default_factory=list)
+    skills: list[SkillRecord] = field(default_factory=list)
+    anchors: list[AnchorRecord] = field(default_factory=list)
+    occupations: list[OccupationRecord] = field(default_factory=list)
+    occupation_skills: list[OccupationSkillRecord] = field(default_factory=list)
+
+
+def _onet_kind(element_id: str) -> SkillKind:
+    return SkillKind.TECHNICAL if f"{element_id}.".startswith("2.B.3.") else SkillKind.HUMAN
+
+
+def _onet_ancestors(element_id: str, content: dict[str, ContentElement]) -> list[str]:
+    """Content-model ancestors of an element, nearest last, without the domain ("1", "2")."""
+    parts = element_id.split(".")
+    return [".".join(parts[:n]) for n in range(2, len(parts)) if ".".join(parts[:n]) in content]
+
+
+def technology_external_id(example: str) -> str:
+    """The stable id of an O*NET technology: its spellings that normalise alike share it."""
+    return TECHNOLOGY_PREFIX + (normalise_skill_name(example) or example.strip().casefold())
+
+
+def _links_occupation(code: str) -> bool:
+    return code.startswith(LINKED_OCCUPATION_PREFIXES) or code in LINKED_OCCUPATION_CODES
+
+
+def find_onet_dir(data_dir: Path) -> tuple[Path, str]:
+    """The ``onet-<release>`` directory and its release; the newest if there are several."""
+
+    def version(path: Path) -> tuple[int, ...]:
+        return tuple(int(p) for p in re.findall(r"\d+", path.name.removeprefix("onet-")))
+
+    candidates = [p for p in data_dir.glob("onet-*") if p.is_dir() and version(p)]
+    if not candidates:
+        raise LibraryDataMissing(f"No O*NET release directory (onet-<release>) in {data_dir}.")
+    newest = max(candidates, key=version)
+    return newest, newest.name.removeprefix("onet-")
+
+
+def parse_onet(onet_dir: Path, release: str) -> LibraryData:
+    content = read_content_model(onet_dir / "Content Model Reference.txt")
+    skill_ratings = read_ratings(onet_dir / "Skills.txt", with_not_relevant=True)
+    style_ratings = read_ratings(onet_dir / "Work Styles.txt", with_not_relevant=False)
+    technologies = read_technology_skills(onet_dir / "Technology Skills.txt")
+    unspsc = read_unspsc(onet_dir / "UNSPSC Reference.txt")
+    anchor_rows = read_level_anchors(onet_dir / "Level Scale Anchors.txt")
+    occupations = read_occupations(onet_dir / "Occupation Data.txt")
+
+    data = LibraryData(source=LibrarySource.ONET.value, occupations=occupations)
+    attribution = ONET_ATTRIBUTION.format(release=release)
+    categories: dict[str, CategoryRecord] = {}
+
+    # Elements: dict keeps file order, so the library lists them as O*NET does.
+    element_names: dict[str, str] = {}
+    for rating in [*skill_ratings, *style_ratings]:
+        element_names.setdefault(rating.element_id, rating.element_name)
+    for element_id, file_name in element_names.items():
+        ancestors = _onet_ancestors(element_id, content)
+        for depth, ancestor in enumerate(ancestors):
+            categories.setdefault(
+                ancestor,
+                CategoryRecord(
+                    source=LibrarySource.ONET.value,
+                    external_id=ancestor,
+                    name=content[ancestor].name,
+                    description=content[ancestor].description,
+                    kind=_onet_kind(ancestor),
+                    parent_external_id=ancestors[depth - 1] if depth else None,
+                ),
+            )
+        element = content.get(element_id)
+        data.skills.append(
+            SkillRecord(
+                source=LibrarySource.ONET.value,
+                external_id=element_id,
+                name=element.name if element else file_name,
+                description=element.description if element else "",
+                kind=_onet_kind(element_id),
+                category_external_id=ancestors[-1] if ancestors else None,
+                aliases=(),
+                attribution=attribution,
+                release=release,
+            )
+        )
+
+    # Technologies, merged by normalised name.
+    by_key: dict[str, list[TechnologyRow]] = defaultdict(list)
+    for row in technologies:
+        by_key[technology_external_id(row.example)].append(row)
+    tech_attribution = ONET_TECHNOLOGY_ATTRIBUTION.format(release=release)
+    for key, rows in by_key.items():
+        spellings = Counter(r.example for r in rows)
+        name = min(spellings, key=lambda s: (-spellings[s], s))
+        commodities = Counter(r.commodity_code for r in rows)
+        commodity = min(commodities, key=lambda c: (-commodities[c], c))
+        commodity_title = next(r.commodity_title for r in rows if r.commodity_code == commodity)
+        category_id = _add_unspsc_categories(categories, commodity, commodity_title, unspsc)
+        data.skills.append(
+            SkillRecord(
+                source=LibrarySource.ONET.value,
+                external_id=key,
+                name=name,
+                description="",
+                kind=SkillKind.TECHNICAL,
+                category_external_id=category_id,
+                aliases=tuple(sorted(s for s in spellings if s != name)),
+                attribution=tech_attribution,
+                release=release,
+                hot_technology=any(r.hot_technology for r in rows),
+                in_demand=any(r.in_demand for r in rows),
+            )
+        )
+    data.categories = list(categories.values())
+
+    skill_ids = {
+        s.external_id for s in data.skills if not s.external_id.startswith(TECHNOLOGY_PREFIX)
+    }
+    data.anchors = [
+        AnchorRecord(a.element_id, a.value, a.description)
+        for a in anchor_rows
+        if a.scale_id == "LV" and a.element_id in skill_ids
+    ]
+    data.occupation_skills = _onet_links(
+        {o.code for o in occupations}, skill_ratings, style_ratings, technologies
+    )
+    return data
+
+
+def _add_unspsc_categories(
+    categories: dict[str, CategoryRecord], code: str, title: str, unspsc: dict[str, UnspscRow]
+) -> str:
+    """Add the commodity's category and its class, family and segment; return its id."""
+    row = unspsc.get(code)
+    chain = [(code, row.commodity_title if row else title)]
+    if row:
+        chain += [
+            (row.class_code, row.class_title),
+            (row.family_code, row.family_title),
+            (row.segment_code, row.segment_title),
+        ]
+    ids = [UNSPSC_PREFIX + c for c, _ in chain]
+    for i, (_, name) in enumerate(chain):
+        categories.setdefault(
+            ids[i],
+            CategoryRecord(
+                source=LibrarySource.ONET.value,
+                external_id=ids[i],
+                name=name,
+                description="",
+                kind=SkillKind.TECHNICAL,
+                parent_external_id=ids[i + 1] if i + 1 < len(ids) else None,
+            ),
+        )
+    return ids[0]
+
+
+def _onet_links(
+    occupation_codes: set[str],
+    skill_ratings: Iterable[Rating],
+    style_ratings: Iterable[Rating],
+    technologies: Iterable[TechnologyRow],
+) -> list[OccupationSkillRecord]:
+    def wanted(code: str) -> bool:
+        return code in occupation_codes and _links_occupation(code)
+
+    links: dict[tuple[str, str], dict[str, Any]] = {}
+    for rating in skill_ratings:
+        if not wanted(rating.occupation_code):
+            continue
+        link = links.setdefault((rating.occupation_code, rating.element_id), {})
+        if rating.scale_id == "IM":
+            link["importance"] = rating.value
+        elif rating.scale_id == "LV":
+            link["level"] = rating.value
+            link["not_relevant"] = rating.not_relevant
+    for rating in style_ratings:
+        if wanted(rating.occupation_code) and rating.scale_id == "IM":
+            links.setdefault((rating.occupation_code, rating.element_id), {})["importance"] = (
+                rating.value
+            )
+    for row in technologies:
+        if not wanted(row.occupation_code):
+            continue
+        key = (row.occupation_code, technology_external_id(row.example))
+        link = links.setdefault(key, {"in_demand": False})
+        link["in_demand"] = link["in_demand"] or row.in_demand
+    return [OccupationSkillRecord(code, skill, **values) for (code, skill), values in links.items()]
+
+
+def parse_esco(esco_dir: Path) -> LibraryData:
+    rows: dict[str, EscoRow] = {}
+    kinds: dict[str, SkillKind] = {}
+    for filename, kind in ESCO_COLLECTIONS:
+        for row in read_esco_collection(esco_dir / filename):
+            rows.setdefault(row.concept_uri, row)
+            kinds[row.concept_uri] = kind
+
+    def group_of(uri: str, seen: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+        broader = rows[uri].broader
+        groups = [b for b in broader if b[0] not in rows and _UUID_TAIL.search(b[0])]
+        if groups:
+            return groups[0]
+        for parent, _ in broader:
+            if parent in rows and parent not in seen and (found := group_of(parent, seen | {uri})):
+                return found
+        others = [b for b in broader if b[0] not in rows]
+        return others[0] if others else None
+
+    data = LibraryData(source=LibrarySource.ESCO.value)
+    category_names: dict[str, str] = {}
+    category_kinds: dict[str, set[str]] = defaultdict(set)
+    for uri, row in rows.items():
+        group = group_of(uri)
+        if group:
+            category_names.setdefault(*group)
+            category_kinds[group[0]].add(kinds[uri])
+        data.skills.append(
+            SkillRecord(
+                source=LibrarySource.ESCO.value,
+                external_id=uri,
+                name=row.preferred_label,
+                description=row.description,
+                kind=kinds[uri],
+                category_external_id=group[0] if group else None,
+                aliases=tuple(dict.fromkeys(a for a in row.alt_labels if a != row.preferred_label)),
+                attribution=ESCO_ATTRIBUTION,
+                release="",
+            )
+        )
+    # A group holding any ICT skill is technical: "ICT safety" should not be filed as human.
+    data.categories = [
+        CategoryRecord(
+            source=LibrarySource.ESCO.value,
+            external_id=uri,
+            name=name,
+            description="",
+            kind=SkillKind.TECHNICAL
+            if SkillKind.TECHNICAL in category_kinds[uri]
+            else SkillKind.HUMAN,
+        )
+        for uri, name in category_names.items()
+    ]
+    return data
+
+
+def parse_library(data_dir: Path) -> list[LibraryData]:
+    """Read and check every file before anything is written."""
+    if not data_dir.is_dir():
+        raise LibraryDataMissing(f"Skill library directory {data_dir} does not exist.")
+    onet_dir, release = find_onet_dir(data_dir)
+    esco_dir = data_dir / ESCO_DIR
+    if not esco_dir.is_dir():
+        raise LibraryDataMissing(f"No ESCO directory ({ESCO_DIR}/) in {data_dir}.")
+    return [parse_onet(onet_dir, release), parse_esco(esco_dir)]
+
+
+def default_data_dir() -> Path:
+    """``SKILL_LIBRARY_DIR`` if set, else ``shared/data`` beside the repository (as in CI)."""
+    configured = getattr(settings, "SKILL_LIBRARY_DIR", None)
+    return Path(configured) if configured else Path(settings.BASE_DIR).parent / "shared" / "data"
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+    def __iadd__(self, other: Counts) -> Counts:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.deleted += other.deleted
+        return self
+
+    def __str__(self) -> str:
+        text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        return text + (f", {self.deleted} deleted" if self.deleted else "")
+
+
+@dataclass
+class ImportSummary:
+    """Counts per source ("onet", "esco") and table ("skills", "categories", ...)."""
+
+    sources: dict[str, dict[str, Counts]] = field(default_factory=dict)
+
+    def add(self, source: str, table: str, counts: Counts) -> None:
+        table_counts = self.sources.setdefault(source, {}).setdefault(table, Counts())
+        table_counts += counts
+
+    def total(self) -> Counts:
+        total = Counts()
+        for tables in self.sources.values():
+            for counts in tables.values():
+                total += counts
+        return total
+
+
+ProgressCallback = Callable[[str, int, int], None]
+M = TypeVar("M", bound=models.Model)
+K = TypeVar("K")
+
+
+def _sync(
+    model: type[M],
+    existing: dict[K, M],
+    desired: dict[K, dict[str, Any]],
+    *,
+    delete_missing: bool = False,
+) -> Counts:
+    """Create, update (only changed fields) and optionally delete so that the table matches.
+
+    ``desired`` values use attnames for foreign keys (``category_id``) so that nothing is fetched.
+    """
+    counts = Counts()
+    to_create: list[M] = []
+    to_update: list[M] = []
+    changed_fields: set[str] = set()
+    for key, values in desired.items():
+        obj = existing.get(key)
+        if obj is None:
+            to_create.append(model(**values))
+            continue
+        changed = [name for name, value in values.items() if getattr(obj, name) != value]
+        if not changed:
+            counts.unchanged += 1
+            continue
+        for name in changed:
+            setattr(obj, name, values[name])
+        changed_fields.update(changed)
+        to_update.append(obj)
+    manager = model._default_manager
+    manager.bulk_create(to_create, batch_size=_BATCH_SIZE)
+    if to_update:
+        manager.bulk_update(to_update, sorted(changed_fields), batch_size=_BATCH_SIZE)
+    counts.created, counts.updated = len(to_create), len(to_update)
+    if delete_missing:
+        stale = [obj.pk for key, obj in existing.items() if key not in desired]
+        for start in range(0, len(stale), _BATCH_SIZE):
+            manager.filter(pk__in=stale[start : start + _BATCH_SIZE]).delete()
+        counts.deleted = len(stale)
+    return counts
+
+
+def _ids(queryset: models.QuerySet[Any], key: str) -> dict[str, int]:
+    return dict(queryset.values_list(key, "pk"))
+
+
+def _sync_categories(data: LibraryData) -> tuple[Counts, dict[str, int]]:
+    """Parents before children, so that every parent_id is known when a child is written."""
+    records = {c.external_id: c for c in data.categories}
+
+    def depth(record: CategoryRecord) -> int:
+        level, parent = 0, record.parent_external_id
+        while parent in records and level < len(records):
+            level, parent = level + 1, records[parent].parent_external_id
+        return level
+
+    queryset = LibraryCategory.objects.filter(source=data.source)
+    existing = {c.external_id: c for c in queryset}
+    counts = Counts()
+    ids = {key: c.pk for key, c in existing.items()}
+    by_depth: dict[int, list[CategoryRecord]] = defaultdict(list)
+    for record in records.values():
+        by_depth[depth(record)].append(record)
+    for level in sorted(by_depth):
+        desired = {
+            r.external_id: {
+                "source": r.source,
+                "external_id": r.external_id,
+                "name": r.name,
+                "description": r.description,
+                "kind": r.kind,
+                "parent_id": ids.get(r.parent_external_id or ""),
+            }
+            for r in by_depth[level]
+        }
+        counts += _sync(LibraryCategory, existing, desired)
+        ids = _ids(queryset, "external_id")
+    return counts, ids
+
+
+def _sync_skills(data: LibraryData, category_ids: dict[str, int]) -> tuple[Counts, dict[str, int]]:
+    queryset = LibrarySkill.objects.filter(source=data.source)
+    desired = {
+        s.external_id: {
+            "source": s.source,
+            "external_id": s.external_id,
+            "name": s.name,
+            "description": s.description,
+            "kind": s.kind,
+            "category_id": category_ids.get(s.category_external_id or ""),
+            "aliases": list(s.aliases),
+            "hot_technology": s.hot_technology,
+            "in_demand": s.in_demand,
+            "attribution": s.attribution,
+            "release": s.release,
+            "normalised_name": normalise_skill_name(s.name),
+        }
+        for s in data.skills
+    }
+    counts = _sync(LibrarySkill, {s.external_id: s for s in queryset}, desired)
+    return counts, _ids(queryset, "external_id")
+
+
+def _sync_anchors(data: LibraryData, skill_ids: dict[str, int]) -> Counts:
+    desired = {
+        (skill_ids[a.skill_external_id], a.level): {
+            "skill_id": skill_ids[a.skill_external_id],
+            "level": a.level,
+            "description": a.description,
+        }
+        for a in data.anchors
+    }
+    existing = {
+        (a.skill_id, a.level): a
+        for a in LibraryLevelAnchor.objects.filter(skill__source=data.source)
+    }
+    return _sync(LibraryLevelAnchor, existing, desired, delete_missing=True)
+
+
+def _sync_occupations(data: LibraryData) -> tuple[Counts, dict[str, int]]:
+    desired = {
+        o.code: {"code": o.code, "title": o.title, "description": o.description}
+        for o in data.occupations
+    }
+    counts = _sync(LibraryOccupation, {o.code: o for o in LibraryOccupation.objects.all()}, desired)
+    return counts, _ids(LibraryOccupation.objects.all(), "code")
+
+
+def _sync_occupation_skills(
+    data: LibraryData, occupation_ids: dict[str, int], skill_ids: dict[str, int]
+) -> Counts:
+    desired: dict[tuple[int, int], dict[str, Any]] = {}
+    for link in data.occupation_skills:
+        key = (occupation_ids[link.occupation_code], skill_ids[link.skill_external_id])
+        desired[key] = {
+            "occupation_id": key[0],
+            "skill_id": key[1],
+            "importance": link.importance,
+            "level": link.level,
+            "not_relevant": link.not_relevant,
+            "in_demand": link.in_demand,
+        }
+    existing = {
+        (link.occupation_id, link.skill_id): link
+        for link in LibraryOccupationSkill.objects.filter(skill__source=data.source)
+    }
+    return _sync(LibraryOccupationSkill, existing, desired, delete_missing=True)
+
+
+def import_library(data_dir: Path, *, progress: ProgressCallback | None = None) -> ImportSummary:
+    """Upsert the O*NET and ESCO files under ``data_dir`` into the library, idempotently.
+
+    Every file is parsed and checked first, then everything is written in one transaction: a
+    broken file leaves the library as it was. ``progress(step, done, total)`` is called after
+    each step.
+    """
+    sources = parse_library(Path(data_dir))
+    total = sum(5 if data.occupations else 2 for data in sources)
+    summary = ImportSummary()
+    done = 0
+
+    def record(data: LibraryData, table: str, counts: Counts) -> None:
+        nonlocal done
+        summary.add(data.source, table, counts)
+        done += 1
+        if progress:
+            progress(f"{data.source} {table}", done, total)
+
+    with transaction.atomic():
+        for data in sources:
+            counts, category_ids = _sync_categories(data)
+            record(data, "categories", counts)
+            counts, skill_ids = _sync_skills(data, category_ids)
+            record(data, "skills", counts)
+            if not data.occupations:
+                continue
+            record(data, "level anchors", _sync_anchors(data, skill_ids))
+            counts, occupation_ids = _sync_occupations(data)
+            record(data, "occupations", counts)
+            record(
+                data,
+                "occupation skills",
+                _sync_occupation_skills(data, occupation_ids, skill_ids),
+            )
+    return summary

@@ -21,6 +21,7 @@ from accounts.audit import audit_record
 from accounts.models import Invitation, Membership, Organisation, User, hash_token
 from accounts.permissions import Role
 from accounts.tenancy import organisation_context
+from skills.services.scale import scale_install_default
 from teams.services import person_link_user
 
 RESERVED_SLUGS = frozenset({"new", "admin", "api", "static", "accounts", "invitations"})
@@ -67,6 +68,7 @@ def organisation_create(*, name: str, creator: User) -> Organisation:
             after={"user": creator.email, "role": membership.role},
         )
         person_link_user(organisation=organisation, user=creator)
+        scale_install_default(organisation=organisation)
     return organisation
 
 

@@ -1,5 +1,6 @@
-from django.urls import path  # noqa: F401
+from django.urls import URLPattern
 
 app_name = "skills"
 
-urlpatterns: list = []
+# Each view module owns its routes; they are all mounted under /o/<org_slug>/.
+urlpatterns: list[URLPattern] = []

@@ -14,6 +14,7 @@ from django.test import Client
 from accounts.models import Membership, Organisation, User
 from accounts.permissions import Role
 from accounts.tenancy import organisation_context
+from skills.services.scale import scale_install_default
 from teams.models import Person
 from teams.services import person_link_user
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
@@ -59,6 +60,7 @@ def build_world(slug: str, name: str) -> World:
     with organisation_context(organisation):
         for role, membership in world.memberships.items():
             world.people[role] = person_link_user(organisation=organisation, user=membership.user)
+        scale_install_default(organisation=organisation)
         world.people["member"].manager = world.people["manager"]
         world.people["member"].save(update_fields=["manager"])
     return world

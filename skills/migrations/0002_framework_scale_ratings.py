@@ -7,144 +7,359 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_organisation_review_period_days'),
-        ('skills', '0001_initial'),
-        ('teams', '0001_initial'),
+        ("accounts", "0002_organisation_review_period_days"),
+        ("skills", "0001_initial"),
+        ("teams", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SkillCategory',
+            name="SkillCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organisation')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='skills.skillcategory')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="skills.skillcategory",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'abstract': False,
+                "ordering": ["name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Skill',
+            name="Skill",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('normalised_name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('kind', models.CharField(choices=[('technical', 'Technical'), ('human', 'Human')], default='technical', max_length=16)),
-                ('aliases', models.JSONField(blank=True, default=list)),
-                ('is_archived', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('library_skill', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='skills.libraryskill')),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='skills.skill')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organisation')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='skills', to='skills.skillcategory')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("normalised_name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("technical", "Technical"), ("human", "Human")],
+                        default="technical",
+                        max_length=16,
+                    ),
+                ),
+                ("aliases", models.JSONField(blank=True, default=list)),
+                ("is_archived", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "library_skill",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="skills.libraryskill",
+                    ),
+                ),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="skills.skill",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="skills",
+                        to="skills.skillcategory",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'abstract': False,
+                "ordering": ["name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='SkillLevelDescriptor',
+            name="SkillLevelDescriptor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('value', models.PositiveSmallIntegerField()),
-                ('description', models.TextField()),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organisation')),
-                ('skill', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='descriptors', to='skills.skill')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("value", models.PositiveSmallIntegerField()),
+                ("description", models.TextField()),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "skill",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="descriptors",
+                        to="skills.skill",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ProficiencyLevel',
+            name="ProficiencyLevel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('value', models.PositiveSmallIntegerField()),
-                ('name', models.CharField(max_length=60)),
-                ('description', models.TextField(blank=True)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("value", models.PositiveSmallIntegerField()),
+                ("name", models.CharField(max_length=60)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['value'],
-                'abstract': False,
-                'constraints': [models.UniqueConstraint(fields=('organisation', 'id'), name='skills_proficiencylevel_org_id_uniq'), models.UniqueConstraint(fields=('organisation', 'value'), name='level_org_value_uniq')],
+                "ordering": ["value"],
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organisation", "id"), name="skills_proficiencylevel_org_id_uniq"
+                    ),
+                    models.UniqueConstraint(
+                        fields=("organisation", "value"), name="level_org_value_uniq"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Rating',
+            name="Rating",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('not_applicable', models.BooleanField(default=False)),
-                ('interest', models.BooleanField(default=False, help_text='Wants to grow in this skill.')),
-                ('source', models.CharField(choices=[('self', 'Self'), ('manager', 'Manager'), ('import', 'Import')], max_length=16)),
-                ('note', models.TextField(blank=True)),
-                ('evidence_url', models.URLField(blank=True)),
-                ('rated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organisation')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ratings', to='teams.person')),
-                ('rated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('skill', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ratings', to='skills.skill')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("level", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("not_applicable", models.BooleanField(default=False)),
+                (
+                    "interest",
+                    models.BooleanField(default=False, help_text="Wants to grow in this skill."),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("self", "Self"), ("manager", "Manager"), ("import", "Import")],
+                        max_length=16,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("evidence_url", models.URLField(blank=True)),
+                ("rated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ratings",
+                        to="teams.person",
+                    ),
+                ),
+                (
+                    "rated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "skill",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ratings",
+                        to="skills.skill",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-rated_at', '-id'],
-                'abstract': False,
-                'indexes': [models.Index(fields=['organisation', 'person', 'skill', 'rated_at'], name='rating_person_skill_idx'), models.Index(fields=['organisation', 'skill', 'rated_at'], name='rating_skill_idx')],
-                'constraints': [models.UniqueConstraint(fields=('organisation', 'id'), name='skills_rating_org_id_uniq'), models.CheckConstraint(condition=models.Q(models.Q(('level__isnull', True), ('not_applicable', True)), models.Q(('level__isnull', False), ('not_applicable', False)), _connector='OR'), name='rating_level_xor_not_applicable')],
+                "ordering": ["-rated_at", "-id"],
+                "abstract": False,
+                "indexes": [
+                    models.Index(
+                        fields=["organisation", "person", "skill", "rated_at"],
+                        name="rating_person_skill_idx",
+                    ),
+                    models.Index(
+                        fields=["organisation", "skill", "rated_at"], name="rating_skill_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organisation", "id"), name="skills_rating_org_id_uniq"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("level__isnull", True), ("not_applicable", True)),
+                            models.Q(("level__isnull", False), ("not_applicable", False)),
+                            _connector="OR",
+                        ),
+                        name="rating_level_xor_not_applicable",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ProfileSkill',
+            name="ProfileSkill",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('added_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organisation')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='profile_skills', to='teams.person')),
-                ('skill', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='skills.skill')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("added_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="profile_skills",
+                        to="teams.person",
+                    ),
+                ),
+                (
+                    "skill",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="skills.skill",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
-                'constraints': [models.UniqueConstraint(fields=('organisation', 'id'), name='skills_profileskill_org_id_uniq'), models.UniqueConstraint(fields=('organisation', 'person', 'skill'), name='profileskill_uniq')],
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organisation", "id"), name="skills_profileskill_org_id_uniq"
+                    ),
+                    models.UniqueConstraint(
+                        fields=("organisation", "person", "skill"), name="profileskill_uniq"
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='skillcategory',
-            constraint=models.UniqueConstraint(fields=('organisation', 'id'), name='skills_skillcategory_org_id_uniq'),
+            model_name="skillcategory",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "id"), name="skills_skillcategory_org_id_uniq"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='skillcategory',
-            constraint=models.UniqueConstraint(fields=('organisation', 'name'), name='skillcategory_org_name_uniq'),
+            model_name="skillcategory",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "name"), name="skillcategory_org_name_uniq"
+            ),
         ),
         migrations.AddIndex(
-            model_name='skill',
-            index=models.Index(fields=['organisation', 'is_archived', 'name'], name='skill_org_active_idx'),
+            model_name="skill",
+            index=models.Index(
+                fields=["organisation", "is_archived", "name"], name="skill_org_active_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='skill',
-            index=models.Index(fields=['organisation', 'category'], name='skill_org_category_idx'),
+            model_name="skill",
+            index=models.Index(fields=["organisation", "category"], name="skill_org_category_idx"),
         ),
         migrations.AddConstraint(
-            model_name='skill',
-            constraint=models.UniqueConstraint(fields=('organisation', 'id'), name='skills_skill_org_id_uniq'),
+            model_name="skill",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "id"), name="skills_skill_org_id_uniq"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='skill',
-            constraint=models.UniqueConstraint(fields=('organisation', 'normalised_name'), name='skill_org_normalised_name_uniq'),
+            model_name="skill",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "normalised_name"), name="skill_org_normalised_name_uniq"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='skillleveldescriptor',
-            constraint=models.UniqueConstraint(fields=('organisation', 'id'), name='skills_skillleveldescriptor_org_id_uniq'),
+            model_name="skillleveldescriptor",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "id"), name="skills_skillleveldescriptor_org_id_uniq"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='skillleveldescriptor',
-            constraint=models.UniqueConstraint(fields=('organisation', 'skill', 'value'), name='descriptor_org_skill_value_uniq'),
+            model_name="skillleveldescriptor",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "skill", "value"), name="descriptor_org_skill_value_uniq"
+            ),
         ),
     ]

@@ -18,6 +18,7 @@ from accounts.rls import tenant_models
 from accounts.tenancy import organisation_context
 from tests.conftest import World
 from tests.factories import InvitationFactory, JobFactory, TeamFactory
+from tests.skills.factories import RatingFactory, SkillFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +74,8 @@ OBJECT_IDS: dict[str, Callable[[World], int]] = {
     "person_id": lambda w: w.people["member"].pk,
     "team_id": _team,
     "job_id": _job,
+    "skill_id": lambda w: SkillFactory(organisation=w.organisation).pk,
+    "rating_id": lambda w: RatingFactory(organisation=w.organisation, person=w.people["member"]).pk,
 }
 
 

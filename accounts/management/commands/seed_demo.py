@@ -9,6 +9,7 @@ from accounts.models import Membership, Organisation, User
 from accounts.permissions import Role
 from accounts.services import organisation_create
 from accounts.tenancy import organisation_context
+from skills.services.scale import scale_install_default
 from teams.services import person_link_user
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105  public demo credentials, printed on purpose
@@ -44,6 +45,7 @@ class Command(BaseCommand):
         if organisation is None:
             organisation = organisation_create(name="Acme", creator=users["admin@acme.example"])
         with organisation_context(organisation):
+            scale_install_default(organisation=organisation)
             for email, _name, role in DEMO_LOGINS:
                 Membership.objects.update_or_create(
                     organisation=organisation,

@@ -1,0 +1,1 @@
+"""Reads of the skills domain, one module per area: ``framework`` and ``ratings``."""

@@ -1,0 +1,1 @@
+"""Writes of the skills domain, one module per area: ``scale``, ``framework`` and ``ratings``."""

@@ -1,0 +1,237 @@
+"""The gap engine: pure functions over plain data, with no database access.
+
+Pages, the API, the Celery recomputation and the exports all call these, so a number means the
+same thing everywhere. Levels come from ``skills.levels.effective_level`` (``level_for_gap``:
+unrated and "not applicable" both count as 0 for a required skill).
+
+Formulas
+--------
+Per requirement of a role (skill, target level ``t``, weight ``w``, essential or optional), for a
+person at effective level ``l``::
+
+    shortfall = max(0, t - l)
+
+Role gap of a person::
+
+    gap = Σ w·shortfall / Σ w·t        shown as 0–100 %  (0 % = meets every target)
+    readiness = 100 % - gap
+
+plus the number of requirements met (shortfall 0) and a flag when any *essential* requirement
+falls short by 2 levels or more. A role whose targets are all 0 has gap 0.
+
+Per team and required skill (a skill required by the current role of at least one member; the
+team's target for it is the highest target among those roles)::
+
+    coverage n   = members at or above the team's target (whatever their own role)
+    bus factor   = flagged when n ≤ 1: one departure leaves the skill uncovered
+    avg shortfall = mean shortfall of the members whose role requires the skill, each against
+                    their own role's target
+
+Invariants (property-tested): the gap lies in 0–100; adding or raising a rating never increases it;
+raising a target that the person does not already exceed never decreases it. (Raising a target the
+person is *above* leaves the shortfall at 0 and enlarges the denominator, so the gap may fall: the
+role asks more of everyone, and this person already delivers it.)
+
+What-if: the same team figures recomputed without one person. Mentor pairs: within a team and
+skill, members at 4 or above paired with members at 2 or below who marked interest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+ESSENTIAL_ALERT_SHORTFALL = 2
+MENTOR_MIN_LEVEL = 4
+MENTEE_MAX_LEVEL = 2
+
+
+@dataclass(frozen=True)
+class Requirement:
+    skill_id: int
+    target: int
+    weight: float = 1.0
+    essential: bool = True
+
+
+@dataclass(frozen=True)
+class RequirementResult:
+    requirement: Requirement
+    level: int
+    shortfall: int
+
+    @property
+    def met(self) -> bool:
+        return self.shortfall == 0
+
+
+@dataclass(frozen=True)
+class PersonGap:
+    gap: float  # 0–100, rounded to 0.01
+    met: int
+    total: int
+    essential_alert: bool
+    results: tuple[RequirementResult, ...] = field(default=())
+
+    @property
+    def readiness(self) -> float:
+        return round(100.0 - self.gap, 2)
+
+    @property
+    def missing(self) -> list[RequirementResult]:
+        """Requirements not met, the heaviest (weight × shortfall) first."""
+        return sorted(
+            (r for r in self.results if not r.met),
+            key=lambda r: (
+                -r.requirement.weight * r.shortfall,
+                -r.shortfall,
+                r.requirement.skill_id,
+            ),
+        )
+
+
+def shortfall(target: int, level: int) -> int:
+    return max(0, target - level)
+
+
+def person_gap(requirements: Sequence[Requirement], levels: Mapping[int, int]) -> PersonGap:
+    """A person's gap against one role. ``levels`` maps skill id → effective level (missing = 0)."""
+    results = tuple(
+        RequirementResult(
+            r, levels.get(r.skill_id, 0), shortfall(r.target, levels.get(r.skill_id, 0))
+        )
+        for r in requirements
+    )
+    denominator = sum(r.weight * r.target for r in requirements)
+    numerator = sum(x.requirement.weight * x.shortfall for x in results)
+    gap = 0.0 if denominator <= 0 else round(100.0 * numerator / denominator, 2)
+    return PersonGap(
+        gap=gap,
+        met=sum(1 for x in results if x.met),
+        total=len(results),
+        essential_alert=any(
+            x.requirement.essential and x.shortfall >= ESSENTIAL_ALERT_SHORTFALL for x in results
+        ),
+        results=results,
+    )
+
+
+@dataclass(frozen=True)
+class Member:
+    """A team member as the engine sees them: their role's requirements and their levels."""
+
+    person_id: int
+    requirements: tuple[Requirement, ...]
+    levels: Mapping[int, int]
+    interests: frozenset[int] = frozenset()  # skill ids they want to grow in
+
+
+@dataclass(frozen=True)
+class SkillCoverage:
+    skill_id: int
+    target: int
+    coverage: int
+    required_by: int  # members whose role requires the skill
+    avg_shortfall: float
+    covered_by: tuple[int, ...]  # person ids at or above target
+
+    @property
+    def bus_factor_risk(self) -> bool:
+        return self.coverage <= 1
+
+
+def team_coverage(members: Iterable[Member]) -> dict[int, SkillCoverage]:
+    """Coverage, bus factor and average shortfall per skill required in the team."""
+    members = list(members)
+    targets: dict[int, int] = {}
+    shortfalls: dict[int, list[int]] = {}
+    for member in members:
+        for r in member.requirements:
+            targets[r.skill_id] = max(targets.get(r.skill_id, 0), r.target)
+            shortfalls.setdefault(r.skill_id, []).append(
+                shortfall(r.target, member.levels.get(r.skill_id, 0))
+            )
+    coverage = {}
+    for skill_id, target in targets.items():
+        covered = tuple(sorted(m.person_id for m in members if m.levels.get(skill_id, 0) >= target))
+        values = shortfalls[skill_id]
+        coverage[skill_id] = SkillCoverage(
+            skill_id=skill_id,
+            target=target,
+            coverage=len(covered),
+            required_by=len(values),
+            avg_shortfall=round(sum(values) / len(values), 2),
+            covered_by=covered,
+        )
+    return coverage
+
+
+@dataclass(frozen=True)
+class CoverageChange:
+    skill_id: int
+    before: SkillCoverage
+    after: SkillCoverage | None  # None: nobody left requires the skill
+
+    @property
+    def coverage_after(self) -> int:
+        return self.after.coverage if self.after else 0
+
+    @property
+    def becomes_risk(self) -> bool:
+        return not self.before.bus_factor_risk and self.coverage_after <= 1
+
+
+def what_if_without(members: Iterable[Member], person_id: int) -> list[CoverageChange]:
+    """The team's figures recomputed without one person, skill by skill, the worst change first
+    ("without this person: Kubernetes coverage 1 → 0")."""
+    members = list(members)
+    before = team_coverage(members)
+    after = team_coverage(m for m in members if m.person_id != person_id)
+    changes = [CoverageChange(skill_id, b, after.get(skill_id)) for skill_id, b in before.items()]
+    return sorted(
+        changes,
+        key=lambda c: (c.coverage_after - c.before.coverage, -int(c.becomes_risk), c.skill_id),
+    )
+
+
+@dataclass(frozen=True)
+class MentorPair:
+    skill_id: int
+    mentor_id: int
+    mentee_id: int
+    mentor_level: int
+    mentee_level: int
+
+
+def mentor_pairs(members: Iterable[Member]) -> list[MentorPair]:
+    """Within one team: for every skill, each interested member at level ≤ 2 paired with each
+    member at level ≥ 4, strongest mentor first."""
+    members = list(members)
+    pairs = []
+    skills = {s for m in members for s in m.levels} | {s for m in members for s in m.interests}
+    for skill_id in sorted(skills):
+        mentors = sorted(
+            (m for m in members if m.levels.get(skill_id, 0) >= MENTOR_MIN_LEVEL),
+            key=lambda m: (-m.levels[skill_id], m.person_id),
+        )
+        mentees = sorted(
+            (
+                m
+                for m in members
+                if skill_id in m.interests and m.levels.get(skill_id, 0) <= MENTEE_MAX_LEVEL
+            ),
+            key=lambda m: (m.levels.get(skill_id, 0), m.person_id),
+        )
+        for mentee in mentees:
+            for mentor in mentors:
+                if mentor.person_id != mentee.person_id:
+                    pairs.append(
+                        MentorPair(
+                            skill_id,
+                            mentor.person_id,
+                            mentee.person_id,
+                            mentor.levels[skill_id],
+                            mentee.levels.get(skill_id, 0),
+                        )
+                    )
+    return pairs

@@ -49,3 +49,118 @@ class Job(TenantModel):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class RecomputeState(TenantModel):
+    """Per organisation: which version of its inputs the materialised results reflect.
+
+    Every change to ratings, requirements, role assignments or team membership bumps
+    ``inputs_version`` (in the same transaction as the change), so the dispatcher can find
+    organisations whose results are behind even if a task was lost while Redis was down.
+    """
+
+    inputs_version = models.PositiveBigIntegerField(default=0)
+    computed_version = models.PositiveBigIntegerField(default=0)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organisation"], name="recomputestate_org_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"inputs v{self.inputs_version}, computed v{self.computed_version}"
+
+    @property
+    def is_fresh(self) -> bool:
+        return self.computed_version >= self.inputs_version
+
+
+class GapScore(TenantModel):
+    """A person's gap against one of their roles (current or target), as computed by
+    ``reports.gaps.person_gap``."""
+
+    person = models.ForeignKey("teams.Person", on_delete=models.CASCADE, related_name="+")
+    role = models.ForeignKey("skills.RoleProfile", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16)  # RoleAssignment.Kind
+    gap = models.DecimalField(max_digits=5, decimal_places=2)
+    readiness = models.DecimalField(max_digits=5, decimal_places=2)
+    met = models.PositiveIntegerField()
+    total = models.PositiveIntegerField()
+    essential_alert = models.BooleanField(default=False)
+    missing = models.JSONField(default=list)  # [{"skill": id, "target": t, "level": l, ...}]
+    computed_at = models.DateTimeField()
+    inputs_version = models.PositiveBigIntegerField()
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["organisation", "person", "role", "kind"], name="gapscore_uniq"
+            ),
+        ]
+        indexes = [models.Index(fields=["organisation", "role"], name="gapscore_role_idx")]
+
+
+class TeamSkillCoverage(TenantModel):
+    """Coverage, bus factor and average shortfall of one required skill in one team
+    (``reports.gaps.team_coverage``)."""
+
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+")
+    skill = models.ForeignKey("skills.Skill", on_delete=models.CASCADE, related_name="+")
+    target = models.PositiveSmallIntegerField()
+    coverage = models.PositiveIntegerField()
+    required_by = models.PositiveIntegerField()
+    avg_shortfall = models.DecimalField(max_digits=5, decimal_places=2)
+    bus_factor_risk = models.BooleanField(default=False)
+    covered_by = models.JSONField(default=list)  # person ids
+    computed_at = models.DateTimeField()
+    inputs_version = models.PositiveBigIntegerField()
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["organisation", "team", "skill"], name="teamskillcoverage_uniq"
+            ),
+        ]
+
+
+class GapSnapshot(TenantModel):
+    """One day's gap of a person in a role: the trend line. Taken nightly; one row per day."""
+
+    day = models.DateField()
+    person = models.ForeignKey("teams.Person", on_delete=models.CASCADE, related_name="+")
+    role = models.ForeignKey("skills.RoleProfile", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16)
+    gap = models.DecimalField(max_digits=5, decimal_places=2)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["organisation", "day", "person", "role", "kind"], name="gapsnapshot_uniq"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "person", "day"], name="gapsnapshot_person_idx")
+        ]
+
+
+class TeamSnapshot(TenantModel):
+    """One day's figures of a team: average gap and the number of bus-factor risks."""
+
+    day = models.DateField()
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+")
+    avg_gap = models.DecimalField(max_digits=5, decimal_places=2)
+    bus_factor_risks = models.PositiveIntegerField()
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["organisation", "day", "team"], name="teamsnapshot_uniq"
+            ),
+        ]

@@ -87,3 +87,21 @@ class TeamMembership(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.person} in {self.team}"
+
+
+class TeamManager(TenantModel):
+    """A person who leads a team. Leading a team means managing it and every team below it."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="managers")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="led_teams")
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["organisation", "team", "person"], name="teammanager_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} leads {self.team}"

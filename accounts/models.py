@@ -65,10 +65,21 @@ class Organisation(models.Model):
     # A rating older than this is shown as stale, and a manager validation this much older than
     # the latest self rating no longer counts (see skills.ratings.effective_level).
     review_period_days = models.PositiveIntegerField(default=182)
+    # Recomputation bookkeeping (reports.services). It lives on the tenant row, which has no RLS,
+    # so the periodic dispatcher can find organisations whose results lag without entering each.
+    # Every change of ratings, requirements, assignments or teams bumps inputs_version in the
+    # same transaction; a recompute records the version it computed from.
+    inputs_version = models.PositiveBigIntegerField(default=0)
+    computed_version = models.PositiveBigIntegerField(default=0)
+    computed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def results_are_fresh(self) -> bool:
+        return self.computed_version >= self.inputs_version
 
 
 class Membership(TenantModel):

@@ -140,27 +140,32 @@ class SkillCoverage:
         return self.coverage <= 1
 
 
-def team_coverage(members: Iterable[Member]) -> dict[int, SkillCoverage]:
-    """Coverage, bus factor and average shortfall per skill required in the team."""
+def team_coverage(
+    members: Iterable[Member], *, targets: Mapping[int, int] | None = None
+) -> dict[int, SkillCoverage]:
+    """Coverage, bus factor and average shortfall per skill required in the team.
+
+    ``targets`` fixes the team's target per skill instead of deriving it from the members' roles
+    (what-if keeps the team's targets while a person is taken away)."""
     members = list(members)
-    targets: dict[int, int] = {}
+    derived: dict[int, int] = {}
     shortfalls: dict[int, list[int]] = {}
     for member in members:
         for r in member.requirements:
-            targets[r.skill_id] = max(targets.get(r.skill_id, 0), r.target)
+            derived[r.skill_id] = max(derived.get(r.skill_id, 0), r.target)
             shortfalls.setdefault(r.skill_id, []).append(
                 shortfall(r.target, member.levels.get(r.skill_id, 0))
             )
     coverage = {}
-    for skill_id, target in targets.items():
+    for skill_id, target in (derived if targets is None else targets).items():
         covered = tuple(sorted(m.person_id for m in members if m.levels.get(skill_id, 0) >= target))
-        values = shortfalls[skill_id]
+        values = shortfalls.get(skill_id, [])
         coverage[skill_id] = SkillCoverage(
             skill_id=skill_id,
             target=target,
             coverage=len(covered),
             required_by=len(values),
-            avg_shortfall=round(sum(values) / len(values), 2),
+            avg_shortfall=round(sum(values) / len(values), 2) if values else 0.0,
             covered_by=covered,
         )
     return coverage
@@ -170,11 +175,11 @@ def team_coverage(members: Iterable[Member]) -> dict[int, SkillCoverage]:
 class CoverageChange:
     skill_id: int
     before: SkillCoverage
-    after: SkillCoverage | None  # None: nobody left requires the skill
+    after: SkillCoverage  # against the same target as before
 
     @property
     def coverage_after(self) -> int:
-        return self.after.coverage if self.after else 0
+        return self.after.coverage
 
     @property
     def becomes_risk(self) -> bool:
@@ -183,11 +188,15 @@ class CoverageChange:
 
 def what_if_without(members: Iterable[Member], person_id: int) -> list[CoverageChange]:
     """The team's figures recomputed without one person, skill by skill, the worst change first
-    ("without this person: Kubernetes coverage 1 → 0")."""
+    ("without this person: Kubernetes coverage 1 → 0"). The team's targets stay those of the
+    whole team: the question is what the team loses, not what it would then ask for."""
     members = list(members)
     before = team_coverage(members)
-    after = team_coverage(m for m in members if m.person_id != person_id)
-    changes = [CoverageChange(skill_id, b, after.get(skill_id)) for skill_id, b in before.items()]
+    after = team_coverage(
+        (m for m in members if m.person_id != person_id),
+        targets={skill_id: c.target for skill_id, c in before.items()},
+    )
+    changes = [CoverageChange(skill_id, b, after[skill_id]) for skill_id, b in before.items()]
     return sorted(
         changes,
         key=lambda c: (c.coverage_after - c.before.coverage, -int(c.becomes_risk), c.skill_id),

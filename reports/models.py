@@ -51,33 +51,6 @@ class Job(TenantModel):
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
 
-class RecomputeState(TenantModel):
-    """Per organisation: which version of its inputs the materialised results reflect.
-
-    Every change to ratings, requirements, role assignments or team membership bumps
-    ``inputs_version`` (in the same transaction as the change), so the dispatcher can find
-    organisations whose results are behind even if a task was lost while Redis was down.
-    """
-
-    inputs_version = models.PositiveBigIntegerField(default=0)
-    computed_version = models.PositiveBigIntegerField(default=0)
-    computed_at = models.DateTimeField(null=True, blank=True)
-    enqueued_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta(TenantModel.Meta):
-        constraints = [
-            *TenantModel.Meta.constraints,
-            models.UniqueConstraint(fields=["organisation"], name="recomputestate_org_uniq"),
-        ]
-
-    def __str__(self) -> str:
-        return f"inputs v{self.inputs_version}, computed v{self.computed_version}"
-
-    @property
-    def is_fresh(self) -> bool:
-        return self.computed_version >= self.inputs_version
-
-
 class GapScore(TenantModel):
     """A person's gap against one of their roles (current or target), as computed by
     ``reports.gaps.person_gap``."""

@@ -3,6 +3,8 @@ environment (see ``env.py``), with defaults that work on a laptop with nothing e
 
 from pathlib import Path
 
+from celery.schedules import crontab
+
 from skillsmap.settings.env import database_from_env, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -152,6 +154,17 @@ CELERY_TASK_TIME_LIMIT = 300
 # Above the longest task, or Redis hands an unacknowledged task to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Loaded into django-celery-beat's tables when beat starts, where admins can see and change them.
+CELERY_BEAT_SCHEDULE = {
+    "recompute-organisations-behind": {
+        "task": "reports.tasks.dispatch_recomputes",
+        "schedule": 60.0,
+    },
+    "nightly-trend-snapshots": {
+        "task": "reports.tasks.dispatch_snapshots",
+        "schedule": crontab(hour=2, minute=15),
+    },
+}
 CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {

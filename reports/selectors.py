@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.http import Http404
 
 from accounts.models import Organisation, User
 from accounts.permissions import Perm
 from accounts.views_base import Tenant
-from reports.models import Job
+from reports.models import GapScore, Job, TeamSkillCoverage
+from skills.models import RoleProfile, Skill
+from teams.models import Person, Team
 
 
 def job_get_for(*, organisation: Organisation, job_id: int, tenant: Tenant, user: User) -> Job:
@@ -16,3 +21,214 @@ def job_get_for(*, organisation: Organisation, job_id: int, tenant: Tenant, user
     if job is None or (job.created_by_id != user.pk and not tenant.can(Perm.PEOPLE_MANAGE)):
         raise Http404("No such job.")
     return job
+
+
+# --- Teams and the team matrix -------------------------------------------------------------------
+
+
+def team_subtree_ids(*, organisation: Organisation, team_id: int) -> list[int]:
+    """A team and every team below it, in one query (walked in Python, cycles ignored)."""
+    from teams.models import Team
+
+    children: dict[int | None, list[int]] = {}
+    for pk, parent_id in Team.objects.filter(organisation=organisation).values_list(
+        "id", "parent_id"
+    ):
+        children.setdefault(parent_id, []).append(pk)
+    seen: list[int] = []
+    stack = [team_id]
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.append(current)
+        stack.extend(children.get(current, []))
+    return seen
+
+
+def teams_managed_by(*, organisation: Organisation, person_id: int | None) -> set[int]:
+    """Teams a person leads and all teams below them."""
+    from teams.models import TeamManager
+
+    if person_id is None:
+        return set()
+    led = TeamManager.objects.filter(organisation=organisation, person_id=person_id).values_list(
+        "team_id", flat=True
+    )
+    managed: set[int] = set()
+    for team_id in led:
+        managed.update(team_subtree_ids(organisation=organisation, team_id=team_id))
+    return managed
+
+
+def team_get_for(*, organisation: Organisation, team_id: int, tenant: Tenant) -> Team:
+    """A team whose matrix the caller may read: hr/admin any; a manager the teams they lead and
+    those below. Unknown or another organisation's team: 404; a team not theirs: 403."""
+    from django.core.exceptions import PermissionDenied
+
+    team = Team.objects.filter(organisation=organisation, pk=team_id).first()
+    if team is None:
+        raise Http404("No such team.")
+    if tenant.can(Perm.RATINGS_VIEW_ALL):
+        return team
+    person_id = (
+        Person.objects.filter(organisation=organisation, user=tenant.membership.user_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if team.pk not in teams_managed_by(organisation=organisation, person_id=person_id):
+        raise PermissionDenied("Only the team's managers and HR see its matrix.")
+    return team
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    level: int | None
+    not_applicable: bool
+    rated: bool
+    stale: bool
+    validated: bool
+    target: int | None  # the person's own role target for this skill, if their role requires it
+
+    @property
+    def shortfall(self) -> int:
+        if self.target is None:
+            return 0
+        return max(0, self.target - (self.level or 0))
+
+
+@dataclass(frozen=True)
+class MatrixColumn:
+    skill: Skill
+    coverage: TeamSkillCoverage | None
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    person: Person
+    role: RoleProfile | None
+    gap: GapScore | None
+    cells: list[MatrixCell]
+
+
+@dataclass(frozen=True)
+class Matrix:
+    team: Team
+    team_ids: list[int]
+    columns: list[MatrixColumn]
+    rows: list[MatrixRow]
+    computed_at: datetime | None
+    fresh: bool
+
+
+def team_matrix(
+    *,
+    organisation: Organisation,
+    team: Team,
+    role_id: int | None = None,
+    category_id: int | None = None,
+    skill_ids: list[int] | None = None,
+    sort: str = "person",
+    now: datetime | None = None,
+) -> Matrix:
+    """People × skills of a team and its sub-teams, in a fixed number of queries whatever the size.
+
+    Columns: the skills the members' current roles require (or one role's, with ``role_id``),
+    narrowed by category or an explicit list. Cells: effective level, staleness, and the person's
+    own role target. Totals come from the materialised tables (GapScore, TeamSkillCoverage), so the
+    page shows the same numbers as the exports, and says how fresh they are.
+    """
+    from skills.selectors.ratings import effective_levels
+
+    from skills.models import RoleAssignment, RoleRequirement
+    from teams.models import TeamMembership
+
+    team_ids = team_subtree_ids(organisation=organisation, team_id=team.pk)
+    person_ids = set(
+        TeamMembership.objects.filter(organisation=organisation, team_id__in=team_ids).values_list(
+            "person_id", flat=True
+        )
+    )
+    people = list(
+        Person.objects.filter(organisation=organisation, pk__in=person_ids, is_active=True)
+    )
+    assignments = {
+        a.person_id: a
+        for a in RoleAssignment.objects.filter(
+            organisation=organisation, person_id__in=person_ids, kind=RoleAssignment.Kind.CURRENT
+        ).select_related("role")
+    }
+    role_ids = {role_id} if role_id else {a.role_id for a in assignments.values()}
+    targets: dict[tuple[int, int], int] = {}  # (role, skill) → target
+    for r_id, s_id, target in RoleRequirement.objects.filter(
+        organisation=organisation, role_id__in=role_ids
+    ).values_list("role_id", "skill_id", "target_level"):
+        targets[(r_id, s_id)] = target
+    wanted = set(skill_ids) if skill_ids else {s for _, s in targets}
+    skills_qs = Skill.objects.filter(organisation=organisation, pk__in=wanted, is_archived=False)
+    if category_id:
+        skills_qs = skills_qs.filter(category_id=category_id)
+    skills = list(skills_qs.select_related("category").order_by("category__name", "name"))
+    coverage = {
+        c.skill_id: c
+        for c in TeamSkillCoverage.objects.filter(
+            organisation=organisation, team=team, skill__in=skills
+        )
+    }
+    gaps = {
+        g.person_id: g
+        for g in GapScore.objects.filter(
+            organisation=organisation, person_id__in=person_ids, kind=RoleAssignment.Kind.CURRENT
+        )
+    }
+    effective = effective_levels(
+        organisation=organisation, person_ids=person_ids, skill_ids=[s.pk for s in skills]
+    )
+    rows = []
+    for person in people:
+        assignment = assignments.get(person.pk)
+        cells = []
+        for skill in skills:
+            eff = effective.get((person.pk, skill.pk))
+            target = targets.get((assignment.role_id, skill.pk)) if assignment else None
+            cells.append(
+                MatrixCell(
+                    level=eff.level if eff else 0,
+                    not_applicable=bool(eff and eff.not_applicable),
+                    rated=bool(eff and eff.rated_at),
+                    stale=bool(eff and eff.stale),
+                    validated=bool(eff and eff.validated),
+                    target=target,
+                )
+            )
+        rows.append(
+            MatrixRow(
+                person=person,
+                role=assignment.role if assignment else None,
+                gap=gaps.get(person.pk),
+                cells=cells,
+            )
+        )
+    if sort == "gap":
+        rows.sort(key=lambda r: (-(r.gap.gap if r.gap else 0), r.person.name))
+    else:
+        rows.sort(key=lambda r: r.person.name.lower())
+    columns = [MatrixColumn(skill, coverage.get(skill.pk)) for skill in skills]
+    if sort == "coverage":
+        order = sorted(
+            range(len(columns)),
+            key=lambda i: (
+                columns[i].coverage.coverage if columns[i].coverage else 0,
+                columns[i].skill.name,
+            ),
+        )
+        columns = [columns[i] for i in order]
+        rows = [MatrixRow(r.person, r.role, r.gap, [r.cells[i] for i in order]) for r in rows]
+    return Matrix(
+        team=team,
+        team_ids=team_ids,
+        columns=columns,
+        rows=rows,
+        computed_at=organisation.computed_at,
+        fresh=organisation.results_are_fresh,
+    )

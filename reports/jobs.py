@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 HANDLERS: dict[str, str] = {
     Job.Kind.PEOPLE_IMPORT: "teams.imports.people_import_handler",
     Job.Kind.RATINGS_IMPORT: "skills.imports.ratings_import_handler",
+    Job.Kind.GAP_EXPORT: "reports.exports.gap_export_handler",
 }
 
 
@@ -63,13 +64,24 @@ def job_progress(*, job: Job) -> tuple[int, int]:
 
 @transaction.atomic
 def job_start(
-    *, organisation: Organisation, kind: Job.Kind, by: User, filename: str, payload: bytes
+    *,
+    organisation: Organisation,
+    kind: Job.Kind,
+    by: User,
+    filename: str,
+    payload: bytes = b"",
+    params: dict[str, Any] | None = None,
 ) -> Job:
     """Record the job and enqueue it once this transaction commits."""
     from reports.tasks import run_job
 
     job = Job.objects.create(
-        organisation=organisation, kind=kind, created_by=by, filename=filename, payload=payload
+        organisation=organisation,
+        kind=kind,
+        created_by=by,
+        filename=filename,
+        payload=payload,
+        params=params or {},
     )
     transaction.on_commit(lambda: run_job.delay(organisation_id=organisation.pk, job_id=job.pk))
     return job

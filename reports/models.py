@@ -18,6 +18,7 @@ class Job(TenantModel):
     class Kind(models.TextChoices):
         PEOPLE_IMPORT = "people_import", "People import"
         RATINGS_IMPORT = "ratings_import", "Ratings import"
+        GAP_EXPORT = "gap_export", "Gap report export"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting"
@@ -36,6 +37,12 @@ class Job(TenantModel):
     processed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)  # [{"line": 3, "message": "..."}]
     summary = models.JSONField(default=dict, blank=True)
+    # An export's parameters (format, teams) and its file, kept in the database so that web and
+    # worker need no shared disk.
+    params = models.JSONField(default=dict, blank=True)
+    output = models.BinaryField(blank=True, null=True)
+    output_name = models.CharField(max_length=255, blank=True)
+    output_content_type = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -232,3 +232,166 @@ def team_matrix(
         computed_at=organisation.computed_at,
         fresh=organisation.results_are_fresh,
     )
+
+
+# --- What-if, person gap and the organisation dashboard -----------------------------------------
+
+
+@dataclass(frozen=True)
+class WhatIfLine:
+    skill: Skill
+    before: int
+    after: int
+    target: int
+    becomes_risk: bool
+
+
+def team_what_if(*, organisation: Organisation, team: Team, person_id: int) -> list[WhatIfLine]:
+    """The team's coverage recomputed live without one of its people, worst change first."""
+    from reports import gaps
+    from reports.services import load_inputs, team_members
+
+    inputs = load_inputs(organisation)
+    members = team_members(
+        team_ids=set(team_subtree_ids(organisation=organisation, team_id=team.pk)), inputs=inputs
+    )
+    if person_id not in {m.person_id for m in members}:
+        raise Http404("No such person in this team.")
+    changes = gaps.what_if_without(members, person_id)
+    skills = Skill.objects.filter(organisation=organisation).in_bulk([c.skill_id for c in changes])
+    return [
+        WhatIfLine(
+            skills[c.skill_id], c.before.coverage, c.coverage_after, c.before.target, c.becomes_risk
+        )
+        for c in changes
+        if c.skill_id in skills
+    ]
+
+
+@dataclass(frozen=True)
+class MissingSkill:
+    skill: Skill | None
+    target: int
+    level: int
+    shortfall: int
+    weight: float
+    essential: bool
+
+
+@dataclass(frozen=True)
+class RoleGapView:
+    score: GapScore
+    missing: list[MissingSkill]
+
+
+def person_gap_view(*, organisation: Organisation, person: Person) -> dict[str, object]:
+    """A person's readiness for their current and target roles, the missing skills heaviest first,
+    and the trend of their gap over time (from the nightly snapshots)."""
+    from reports.models import GapSnapshot
+
+    scores = list(
+        GapScore.objects.filter(organisation=organisation, person=person).select_related("role")
+    )
+    skill_ids = {m["skill"] for s in scores for m in s.missing}
+    skills = Skill.objects.filter(organisation=organisation).in_bulk(skill_ids)
+    views = {
+        s.kind: RoleGapView(
+            s,
+            [
+                MissingSkill(
+                    skills.get(m["skill"]),
+                    m["target"],
+                    m["level"],
+                    m["shortfall"],
+                    m["weight"],
+                    m["essential"],
+                )
+                for m in s.missing
+            ],
+        )
+        for s in scores
+    }
+    points: dict[str, dict[str, float]] = {}
+    for day, kind, gap in (
+        GapSnapshot.objects.filter(organisation=organisation, person=person)
+        .order_by("day")
+        .values_list("day", "kind", "gap")
+    ):
+        points.setdefault(day.isoformat(), {})[kind] = float(gap)
+    labels = list(points)
+    trend_chart = {
+        "labels": labels,
+        "yLabel": "gap %",
+        "series": [
+            {"label": label, "data": [points[d].get(kind) for d in labels]}
+            for kind, label in (("current", "Current role"), ("target", "Target role"))
+        ],
+    }
+    return {
+        "current": views.get("current"),
+        "target": views.get("target"),
+        "trend_chart": trend_chart if labels else None,
+    }
+
+
+def organisation_dashboard(*, organisation: Organisation) -> dict[str, object]:
+    """Gap by team and by role, bus-factor risks, the trend and freshness, for hr and admins."""
+    from django.db.models import Avg, Count, Sum
+
+    from reports.models import TeamSnapshot
+    from teams.models import TeamMembership
+
+    current = {
+        person_id: gap
+        for person_id, gap in GapScore.objects.filter(
+            organisation=organisation, kind="current"
+        ).values_list("person_id", "gap")
+    }
+    by_team: dict[int, list] = {}
+    for team_id, person_id in TeamMembership.objects.filter(organisation=organisation).values_list(
+        "team_id", "person_id"
+    ):
+        if person_id in current:
+            by_team.setdefault(team_id, []).append(current[person_id])
+    teams = Team.objects.filter(organisation=organisation).in_bulk(list(by_team))
+    team_rows = sorted(
+        (
+            {"team": teams[t], "people": len(v), "avg_gap": round(sum(v) / len(v), 1)}
+            for t, v in by_team.items()
+            if t in teams
+        ),
+        key=lambda r: -r["avg_gap"],
+    )
+    role_rows = list(
+        GapScore.objects.filter(organisation=organisation, kind="current")
+        .values("role__id", "role__name")
+        .annotate(people=Count("id"), avg_gap=Avg("gap"))
+        .order_by("-avg_gap")
+    )
+    risks = list(
+        TeamSkillCoverage.objects.filter(organisation=organisation, bus_factor_risk=True)
+        .select_related("team", "skill")
+        .order_by("coverage", "team__name", "skill__name")[:200]
+    )
+    days = list(
+        TeamSnapshot.objects.filter(organisation=organisation)
+        .values("day")
+        .annotate(avg=Avg("avg_gap"), risks=Sum("bus_factor_risks"))
+        .order_by("day")
+    )
+    trend_chart = {
+        "labels": [d["day"].isoformat() for d in days],
+        "yLabel": "average gap % / risks",
+        "series": [
+            {"label": "Average gap of teams (%)", "data": [float(d["avg"]) for d in days]},
+            {"label": "Bus-factor risks", "data": [d["risks"] for d in days]},
+        ],
+    }
+    return {
+        "teams": team_rows,
+        "roles": role_rows,
+        "risks": risks,
+        "trend_chart": trend_chart if days else None,
+        "computed_at": organisation.computed_at,
+        "fresh": organisation.results_are_fresh,
+    }

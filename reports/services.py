@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -86,7 +87,24 @@ def _team_descendants(teams: Iterable[tuple[int, int | None]]) -> dict[int, set[
     return result
 
 
-def _inputs(organisation: Organisation):
+@dataclass(frozen=True)
+class Inputs:
+    """Everything the gap engine needs about one organisation, as plain data."""
+
+    assignments: list[tuple[int, int, str]]  # person, role, kind
+    requirements: dict[int, list[gaps.Requirement]]  # role → requirements
+    memberships: list[tuple[int, int]]  # team, person
+    teams: list[tuple[int, int | None]]  # team, parent
+    levels: dict[int, dict[int, int]]  # person → skill → level for gaps
+    interests: dict[int, set[int]]  # person → skills they want to grow in
+
+    @property
+    def current_role(self) -> dict[int, int]:
+        return {p: r for p, r, k in self.assignments if k == RoleAssignment.Kind.CURRENT}
+
+
+def load_inputs(organisation: Organisation) -> Inputs:
+    """Five queries, whatever the organisation's size."""
     from skills.selectors.ratings import effective_levels
 
     assignments = list(
@@ -113,25 +131,19 @@ def _inputs(organisation: Organisation):
         levels[person_id][skill_id] = eff.level_for_gap
         if eff.interest:
             interests[person_id].add(skill_id)
-    return assignments, requirements, memberships, teams, levels, interests
+    return Inputs(assignments, requirements, memberships, teams, levels, interests)
 
 
-def team_members(
-    *,
-    team_ids: set[int],
-    memberships: list[tuple[int, int]],
-    current_role: dict[int, int],
-    requirements: dict[int, list[gaps.Requirement]],
-    levels: dict[int, dict[int, int]],
-    interests: dict[int, set[int]],
-) -> list[gaps.Member]:
-    people = sorted({p for t, p in memberships if t in team_ids})
+def team_members(*, team_ids: set[int], inputs: Inputs) -> list[gaps.Member]:
+    """The engine's view of the people in these teams."""
+    current_role = inputs.current_role
+    people = sorted({p for t, p in inputs.memberships if t in team_ids})
     return [
         gaps.Member(
             person_id=p,
-            requirements=tuple(requirements.get(current_role.get(p, -1), ())),
-            levels=levels.get(p, {}),
-            interests=frozenset(interests.get(p, ())),
+            requirements=tuple(inputs.requirements.get(current_role.get(p, -1), ())),
+            levels=inputs.levels.get(p, {}),
+            interests=frozenset(inputs.interests.get(p, ())),
         )
         for p in people
     ]
@@ -150,11 +162,13 @@ def recompute_organisation(*, organisation_id: int) -> bool:
             organisation = Organisation.objects.get(pk=organisation_id)
             version = organisation.inputs_version
             now = timezone.now()
-            assignments, requirements, memberships, teams, levels, interests = _inputs(organisation)
+            inputs = load_inputs(organisation)
 
             scores = []
-            for person_id, role_id, kind in assignments:
-                result = gaps.person_gap(requirements.get(role_id, []), levels.get(person_id, {}))
+            for person_id, role_id, kind in inputs.assignments:
+                result = gaps.person_gap(
+                    inputs.requirements.get(role_id, []), inputs.levels.get(person_id, {})
+                )
                 scores.append(
                     GapScore(
                         organisation=organisation,
@@ -190,17 +204,9 @@ def recompute_organisation(*, organisation_id: int) -> bool:
                 key_fields=("person_id", "role_id", "kind"),
             )
 
-            current_role = {p: r for p, r, k in assignments if k == RoleAssignment.Kind.CURRENT}
             coverage_rows = []
-            for team_id, subtree in _team_descendants(teams).items():
-                members = team_members(
-                    team_ids=subtree,
-                    memberships=memberships,
-                    current_role=current_role,
-                    requirements=requirements,
-                    levels=levels,
-                    interests=interests,
-                )
+            for team_id, subtree in _team_descendants(inputs.teams).items():
+                members = team_members(team_ids=subtree, inputs=inputs)
                 for skill_id, c in gaps.team_coverage(members).items():
                     coverage_rows.append(
                         TeamSkillCoverage(

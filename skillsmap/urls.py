@@ -26,4 +26,5 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("skills.urls")),
     path("o/<slug:org_slug>/", include("teams.urls")),
     path("o/<slug:org_slug>/", include("reports.urls")),
+    path("o/<slug:org_slug>/", include("reports.dashboards")),
 ]

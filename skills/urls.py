@@ -1,6 +1,8 @@
 from django.urls import URLPattern
 
+from skills.views import roles
+
 app_name = "skills"
 
 # Each view module owns its routes; they are all mounted under /o/<org_slug>/.
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [*roles.urlpatterns]

@@ -6,6 +6,7 @@ An object id kwarg must be registered in OBJECT_IDS; a new kind of id fails loud
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.models import Invitation, Membership
 from accounts.rls import tenant_models
 from accounts.tenancy import organisation_context
+from skills.models import RoleProfile
 from tests.conftest import World
 from tests.factories import InvitationFactory, JobFactory, TeamFactory
 from tests.skills.factories import RatingFactory, SkillFactory
@@ -62,6 +64,16 @@ def _team(world: World) -> int:
     return TeamFactory(organisation=world.organisation).pk
 
 
+_names = itertools.count()
+
+
+def _role(world: World) -> int:
+    with organisation_context(world.organisation):
+        return RoleProfile.objects.create(
+            organisation=world.organisation, name=f"Role {next(_names)}"
+        ).pk
+
+
 def _job(world: World) -> int:
     return JobFactory(organisation=world.organisation).pk
 
@@ -75,6 +87,7 @@ OBJECT_IDS: dict[str, Callable[[World], int]] = {
     "team_id": _team,
     "job_id": _job,
     "skill_id": lambda w: SkillFactory(organisation=w.organisation).pk,
+    "role_id": _role,
     "rating_id": lambda w: RatingFactory(organisation=w.organisation, person=w.people["member"]).pk,
 }
 

@@ -1,0 +1,60 @@
+"""Reads of role profiles. Each takes the organisation."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from accounts.models import Organisation
+from skills.models import LibraryOccupation, RoleAssignment, RoleProfile, RoleRequirement
+
+
+def role_list(*, organisation: Organisation) -> QuerySet[RoleProfile]:
+    return (
+        RoleProfile.objects.filter(organisation=organisation)
+        .annotate(
+            requirement_count=Count("requirements", distinct=True),
+            current_count=Count(
+                "assignments",
+                filter=Q(assignments__kind=RoleAssignment.Kind.CURRENT),
+                distinct=True,
+            ),
+            target_count=Count(
+                "assignments", filter=Q(assignments__kind=RoleAssignment.Kind.TARGET), distinct=True
+            ),
+        )
+        .order_by("name")
+    )
+
+
+def role_get(*, organisation: Organisation, role_id: int) -> RoleProfile:
+    role = RoleProfile.objects.filter(organisation=organisation, pk=role_id).first()
+    if role is None:
+        raise Http404("No such role profile.")
+    return role
+
+
+def role_requirements(*, organisation: Organisation, role: RoleProfile) -> list[RoleRequirement]:
+    return list(
+        RoleRequirement.objects.filter(organisation=organisation, role=role)
+        .select_related("skill", "skill__category")
+        .order_by("-weight", "skill__name")
+    )
+
+
+def role_holders(*, organisation: Organisation, role: RoleProfile) -> list[RoleAssignment]:
+    return list(
+        RoleAssignment.objects.filter(organisation=organisation, role=role)
+        .select_related("person")
+        .order_by("kind", "person__name")
+    )
+
+
+def occupation_search(*, q: str, limit: int = 25) -> list[LibraryOccupation]:
+    """O*NET occupations with rated skills whose title matches ``q`` (the global library)."""
+    qs = LibraryOccupation.objects.annotate(
+        rated=Count("skill_links", filter=Q(skill_links__importance__isnull=False))
+    ).filter(rated__gt=0)
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(code__startswith=q))
+    return list(qs.order_by("title")[:limit])

@@ -1,0 +1,123 @@
+"""Forms of the people pages. They check the shape of the input and limit every choice to the
+organisation's own rows; the rules (unique email, no reporting loop) live in teams.services.
+
+Plain ``Form`` rather than ``ModelForm``: only the fields declared here can ever reach a service,
+so a posted ``organisation``, ``user`` or ``is_staff`` is ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from accounts.models import Organisation
+from teams.models import Person, Team
+from teams.selectors import (
+    person_choices,
+    person_location_list,
+    person_manager_list,
+    team_list,
+)
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Person) -> str:  # type: ignore[override]
+        # Two people may share a name; the address tells them apart.
+        return f"{obj.name} ({obj.email})"
+
+
+class PersonFilterForm(forms.Form):
+    """The directory's search and filters, read from GET."""
+
+    STATUS_CHOICES = [("active", "Active"), ("inactive", "Inactive"), ("all", "Everyone")]
+
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        help_text="Name, email or job title.",
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, empty_label="All teams"
+    )
+    manager = PersonChoiceField(
+        queryset=Person.objects.none(), required=False, empty_label="Anyone"
+    )
+    location = forms.ChoiceField(required=False)
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = team_list(organisation=organisation)
+        self.fields["manager"].queryset = person_manager_list(organisation=organisation)
+        self.fields["location"].choices = [("", "All locations")] + [
+            (location, location) for location in person_location_list(organisation=organisation)
+        ]
+
+    def filters(self) -> dict[str, Any]:
+        """Keyword arguments for ``selectors.person_list``. A filter that does not validate (say, a
+        team id of another organisation) is dropped; its error is shown next to it."""
+        data = getattr(self, "cleaned_data", {})
+        status = data.get("status") or "active"
+        return {
+            "q": data.get("q") or "",
+            "team": data.get("team"),
+            "manager": data.get("manager"),
+            "location": data.get("location") or "",
+            "is_active": {"active": True, "inactive": False}.get(status),
+        }
+
+
+class PersonForm(forms.Form):
+    name = forms.CharField(max_length=150)
+    email = forms.EmailField(max_length=254)
+    job_title = forms.CharField(max_length=150, required=False)
+    manager = PersonChoiceField(queryset=Person.objects.none(), required=False, empty_label="—")
+    location = forms.CharField(max_length=120, required=False)
+    start_date = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    is_active = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Active",
+        help_text="Inactive people stay on record but leave the directory's default view.",
+    )
+    teams = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(
+        self, *args: Any, organisation: Organisation, person: Person | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        managers = person_choices(organisation=organisation)
+        if person is not None:
+            managers = managers.exclude(pk=person.pk)
+        self.fields["manager"].queryset = managers
+        self.fields["teams"].queryset = team_list(organisation=organisation)
+
+
+def person_form_initial(person: Person) -> dict[str, Any]:
+    return {
+        "name": person.name,
+        "email": person.email,
+        "job_title": person.job_title,
+        "manager": person.manager_id,
+        "location": person.location,
+        "start_date": person.start_date,
+        "is_active": person.is_active,
+        "teams": [membership.team_id for membership in person.team_list],  # type: ignore[attr-defined]
+    }
+
+
+class PeopleImportForm(forms.Form):
+    # Empty files are let through so that the reader gives its one message for every bad file.
+    file = forms.FileField(
+        label="CSV or XLSX file",
+        allow_empty_file=True,
+        widget=forms.FileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+    )

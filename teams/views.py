@@ -1,0 +1,128 @@
+"""People pages: the directory, a person's page, adding and editing people, and the import.
+
+Thin: ``org_view`` resolves the organisation and checks the role, a selector fetches through the
+organisation (another organisation's id is a 404 like a missing one), a form validates, one service
+writes.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from accounts.permissions import Perm
+from accounts.views_base import Tenant, org_view
+from reports.tabular import MAX_BYTES, TableError
+from teams import selectors, services
+from teams.forms import PeopleImportForm, PersonFilterForm, PersonForm, person_form_initial
+from teams.imports import COLUMNS, TEMPLATE_ROWS
+
+PEOPLE_PER_PAGE = 50
+
+
+@org_view(Perm.PEOPLE_VIEW)
+def person_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    filter_form = PersonFilterForm(request.GET, organisation=tenant.organisation)
+    filter_form.is_valid()  # invalid filters are dropped by filters() and shown with their error
+    people = selectors.person_list(organisation=tenant.organisation, **filter_form.filters())
+    page = Paginator(people, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"tenant": tenant, "filter_form": filter_form, "page": page}
+    return render(request, "teams/person_list.html", context)
+
+
+@org_view(Perm.PEOPLE_VIEW)
+def person_detail(request: HttpRequest, tenant: Tenant, person_id: int) -> HttpResponse:
+    person = selectors.person_get(organisation=tenant.organisation, person_id=person_id)
+    return render(request, "teams/person_detail.html", {"tenant": tenant, "person": person})
+
+
+@org_view(Perm.PEOPLE_MANAGE)
+def person_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    form = PersonForm(
+        request.POST if request.method == "POST" else None, organisation=tenant.organisation
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.person_create(
+                organisation=tenant.organisation, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{person.name} was added.")
+            return redirect(
+                "teams:person_detail", org_slug=tenant.organisation.slug, person_id=person.pk
+            )
+    return render(
+        request,
+        "teams/person_form.html",
+        {"tenant": tenant, "form": form, "person": None},
+        status=400 if form.errors else 200,
+    )
+
+
+@org_view(Perm.PEOPLE_MANAGE)
+def person_update(request: HttpRequest, tenant: Tenant, person_id: int) -> HttpResponse:
+    person = selectors.person_get(organisation=tenant.organisation, person_id=person_id)
+    form = PersonForm(
+        request.POST if request.method == "POST" else None,
+        organisation=tenant.organisation,
+        person=person,
+        initial=person_form_initial(person),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_update(person=person, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{person.name} was saved.")
+            return redirect(
+                "teams:person_detail", org_slug=tenant.organisation.slug, person_id=person.pk
+            )
+    return render(
+        request,
+        "teams/person_form.html",
+        {"tenant": tenant, "form": form, "person": person},
+        status=400 if form.errors else 200,
+    )
+
+
+@org_view(Perm.PEOPLE_MANAGE)
+def people_import(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    is_post = request.method == "POST"
+    form = PeopleImportForm(request.POST, request.FILES) if is_post else PeopleImportForm()
+    if is_post and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = services.people_import_start(
+                organisation=tenant.organisation,
+                by=request.user,
+                filename=upload.name or "upload",
+                # One byte over the limit is enough for the reader to refuse it as too large.
+                data=upload.read(MAX_BYTES + 1),
+            )
+        except TableError as error:
+            form.add_error("file", str(error))
+        else:
+            return redirect("reports:job_detail", org_slug=tenant.organisation.slug, job_id=job.pk)
+    context = {
+        "tenant": tenant,
+        "form": form,
+        "columns": COLUMNS,
+        "jobs": selectors.people_import_list(organisation=tenant.organisation),
+    }
+    return render(request, "teams/people_import.html", context, status=400 if form.errors else 200)
+
+
+@org_view(Perm.PEOPLE_MANAGE)
+def people_import_template(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="people-import-template.csv"'
+    csv.writer(response).writerows(TEMPLATE_ROWS)
+    return response

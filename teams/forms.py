@@ -121,3 +121,27 @@ class PeopleImportForm(forms.Form):
         allow_empty_file=True,
         widget=forms.FileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
     )
+
+
+class TeamForm(forms.Form):
+    """A team's name, parent and managers; choices are the organisation's own teams and people, so
+    an id from elsewhere is "Select a valid choice", like a missing one."""
+
+    name = forms.CharField(max_length=120)
+    parent = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, label="Part of")
+    managers = forms.ModelMultipleChoiceField(
+        queryset=Person.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Managers see the matrix of this team and every team below it.",
+    )
+
+    def __init__(
+        self, *args: Any, organisation: Organisation, team: Team | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        teams = team_list(organisation=organisation)
+        self.fields["parent"].queryset = teams.exclude(pk=team.pk) if team else teams
+        self.fields["managers"].queryset = person_choices(organisation=organisation)
+        if team is None:
+            del self.fields["managers"]  # chosen once the team exists

@@ -11,7 +11,7 @@ from django.http import Http404
 
 from accounts.models import Organisation
 from reports.models import Job
-from teams.models import Person, Team, TeamMembership
+from teams.models import Person, Team, TeamManager, TeamMembership
 
 K = TypeVar("K", bound=Hashable)
 
@@ -116,6 +116,43 @@ def person_find_by_email(
 
 def team_list(*, organisation: Organisation) -> QuerySet[Team]:
     return Team.objects.filter(organisation=organisation).order_by("name", "pk")
+
+
+def team_overview(*, organisation: Organisation) -> QuerySet[Team]:
+    """Teams with their parent, managers and head count, in three queries whatever their number."""
+    from django.db.models import Count
+
+    return (
+        Team.objects.filter(organisation=organisation)
+        .select_related("parent")
+        .prefetch_related(
+            Prefetch(
+                "managers",
+                queryset=TeamManager.objects.filter(organisation=organisation).select_related(
+                    "person"
+                ),
+            )
+        )
+        .annotate(member_count=Count("memberships", distinct=True))
+        .order_by("name")
+    )
+
+
+def team_get(*, organisation: Organisation, team_id: int) -> Team:
+    team = (
+        Team.objects.filter(organisation=organisation, pk=team_id).select_related("parent").first()
+    )
+    if team is None:
+        raise Http404("No such team.")
+    return team
+
+
+def team_manager_ids(*, organisation: Organisation, team: Team) -> list[int]:
+    return list(
+        TeamManager.objects.filter(organisation=organisation, team=team).values_list(
+            "person_id", flat=True
+        )
+    )
 
 
 def people_import_list(*, organisation: Organisation, limit: int = 10) -> list[Job]:

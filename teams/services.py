@@ -16,7 +16,7 @@ from reports.jobs import job_start
 from reports.models import Job
 from reports.services import inputs_changed
 from teams.imports import people_table
-from teams.models import Person, Team, TeamMembership
+from teams.models import Person, Team, TeamManager, TeamMembership
 from teams.selectors import person_find_by_email, person_manager_map, reporting_loops
 
 
@@ -268,3 +268,104 @@ def people_import_start(*, organisation: Organisation, by: User, filename: str, 
         filename=filename[-255:],
         payload=data,
     )
+
+
+def _check_parent(*, team: Team | None, parent: Team | None, organisation: Organisation) -> None:
+    """A team cannot sit below itself or below one of its own sub-teams."""
+    if parent is None:
+        return
+    if parent.organisation_id != organisation.pk:
+        raise ValidationError({"parent": "Select a valid choice."})
+    if team is None:
+        return
+    parents = dict(Team.objects.filter(organisation=organisation).values_list("id", "parent_id"))
+    current: int | None = parent.pk
+    while current is not None:
+        if current == team.pk:
+            raise ValidationError(
+                {"parent": "A team cannot sit below itself or one of its sub-teams."}
+            )
+        current = parents.get(current)
+
+
+@transaction.atomic
+def team_create(
+    *, organisation: Organisation, name: str, parent: Team | None = None, by: User
+) -> Team:
+    name = name.strip()
+    if Team.objects.filter(organisation=organisation, name__iexact=name).exists():
+        raise ValidationError({"name": f"A team called “{name}” already exists."})
+    _check_parent(team=None, parent=parent, organisation=organisation)
+    team = Team.objects.create(organisation=organisation, name=name, parent=parent)
+    audit_record(
+        organisation=organisation,
+        actor=by,
+        verb="team.created",
+        target=team,
+        after={"name": name, "parent": parent.name if parent else None},
+    )
+    inputs_changed(organisation=organisation)
+    return team
+
+
+@transaction.atomic
+def team_update(
+    *,
+    team: Team,
+    name: str,
+    parent: Team | None,
+    managers: Collection[Person],
+    by: User,
+) -> Team:
+    """Rename, move and set the team's managers (who manage it and every team below it)."""
+    organisation = team.organisation
+    name = name.strip()
+    if (
+        Team.objects.filter(organisation=organisation, name__iexact=name)
+        .exclude(pk=team.pk)
+        .exists()
+    ):
+        raise ValidationError({"name": f"A team called “{name}” already exists."})
+    if any(person.organisation_id != organisation.pk for person in managers):
+        raise ValidationError({"managers": "Select a valid choice."})
+    _check_parent(team=team, parent=parent, organisation=organisation)
+    before = {
+        "name": team.name,
+        "parent": team.parent.name if team.parent else None,
+        "managers": sorted(
+            TeamManager.objects.filter(organisation=organisation, team=team).values_list(
+                "person__name", flat=True
+            )
+        ),
+    }
+    team.name, team.parent = name, parent
+    team.save(update_fields=["name", "parent"])
+    TeamManager.objects.filter(organisation=organisation, team=team).exclude(
+        person__in=list(managers)
+    ).delete()
+    existing = set(
+        TeamManager.objects.filter(organisation=organisation, team=team).values_list(
+            "person_id", flat=True
+        )
+    )
+    TeamManager.objects.bulk_create(
+        TeamManager(organisation=organisation, team=team, person=p)
+        for p in managers
+        if p.pk not in existing
+    )
+    after = {
+        "name": name,
+        "parent": parent.name if parent else None,
+        "managers": sorted(p.name for p in managers),
+    }
+    if after != before:
+        audit_record(
+            organisation=organisation,
+            actor=by,
+            verb="team.updated",
+            target=team,
+            before=before,
+            after=after,
+        )
+        inputs_changed(organisation=organisation)  # sub-team roll-ups change with the parent
+    return team

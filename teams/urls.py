@@ -16,4 +16,7 @@ urlpatterns = [
     ),
     path("people/<int:person_id>/", views.person_detail, name="person_detail"),
     path("people/<int:person_id>/edit/", views.person_update, name="person_update"),
+    path("teams/", views.team_list, name="team_list"),
+    path("teams/new/", views.team_create, name="team_create"),
+    path("teams/<int:team_id>/edit/", views.team_update, name="team_update"),
 ]

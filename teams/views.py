@@ -19,7 +19,13 @@ from accounts.permissions import Perm
 from accounts.views_base import Tenant, org_view
 from reports.tabular import MAX_BYTES, TableError
 from teams import selectors, services
-from teams.forms import PeopleImportForm, PersonFilterForm, PersonForm, person_form_initial
+from teams.forms import (
+    PeopleImportForm,
+    PersonFilterForm,
+    PersonForm,
+    TeamForm,
+    person_form_initial,
+)
 from teams.imports import COLUMNS, TEMPLATE_ROWS
 
 PEOPLE_PER_PAGE = 50
@@ -126,3 +132,69 @@ def people_import_template(request: HttpRequest, tenant: Tenant) -> HttpResponse
     response["Content-Disposition"] = 'attachment; filename="people-import-template.csv"'
     csv.writer(response).writerows(TEMPLATE_ROWS)
     return response
+
+
+@org_view(Perm.PEOPLE_VIEW)
+def team_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    from reports.selectors import teams_managed_by
+
+    organisation = tenant.organisation
+    teams = list(selectors.team_overview(organisation=organisation))
+    if tenant.can(Perm.RATINGS_VIEW_ALL):
+        matrix_ids = {t.pk for t in teams}
+    else:
+        own = selectors.person_find_by_email(organisation=organisation, email=request.user.email)
+        matrix_ids = teams_managed_by(organisation=organisation, person_id=own.pk if own else None)
+    form = TeamForm(organisation=organisation) if tenant.can(Perm.PEOPLE_MANAGE) else None
+    return render(
+        request,
+        "teams/team_list.html",
+        {"tenant": tenant, "teams": teams, "matrix_ids": matrix_ids, "form": form},
+    )
+
+
+@org_view(Perm.PEOPLE_MANAGE)
+def team_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    form = TeamForm(request.POST or None, organisation=tenant.organisation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = services.team_create(
+                organisation=tenant.organisation, by=request.user, **form.cleaned_data
+            )
+            messages.success(request, f"Team “{team.name}” created. Add its managers next.")
+            return redirect("teams:team_update", org_slug=tenant.organisation.slug, team_id=team.pk)
+        except ValidationError as error:
+            _add_errors(form, error)
+    return render(
+        request, "teams/team_form.html", {"tenant": tenant, "form": form, "team": None},
+        status=400 if form.errors else 200,
+    )  # fmt: skip
+
+
+@org_view(Perm.PEOPLE_MANAGE)
+def team_update(request: HttpRequest, tenant: Tenant, team_id: int) -> HttpResponse:
+    organisation = tenant.organisation
+    team = selectors.team_get(organisation=organisation, team_id=team_id)
+    initial = {
+        "name": team.name,
+        "parent": team.parent_id,
+        "managers": selectors.team_manager_ids(organisation=organisation, team=team),
+    }
+    form = TeamForm(request.POST or None, organisation=organisation, team=team, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.team_update(team=team, by=request.user, **form.cleaned_data)
+            messages.success(request, f"Team “{team.name}” saved.")
+            return redirect("teams:team_list", org_slug=organisation.slug)
+        except ValidationError as error:
+            _add_errors(form, error)
+    return render(
+        request, "teams/team_form.html", {"tenant": tenant, "form": form, "team": team},
+        status=400 if form.errors else 200,
+    )  # fmt: skip
+
+
+def _add_errors(form: TeamForm, error: ValidationError) -> None:
+    for field, messages_ in error.message_dict.items():
+        for message in messages_:
+            form.add_error(field if field in form.fields else None, message)

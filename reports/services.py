@@ -107,10 +107,11 @@ def load_inputs(organisation: Organisation) -> Inputs:
     """Five queries, whatever the organisation's size."""
     from skills.selectors.ratings import effective_levels
 
+    # People marked inactive have left: they neither hold gaps nor cover a team's skills.
     assignments = list(
-        RoleAssignment.objects.filter(organisation=organisation).values_list(
-            "person_id", "role_id", "kind"
-        )
+        RoleAssignment.objects.filter(
+            organisation=organisation, person__is_active=True
+        ).values_list("person_id", "role_id", "kind")
     )
     requirements: dict[int, list[gaps.Requirement]] = defaultdict(list)
     for role_id, skill_id, target, weight, importance in RoleRequirement.objects.filter(
@@ -120,7 +121,9 @@ def load_inputs(organisation: Organisation) -> Inputs:
             gaps.Requirement(skill_id, target, float(weight), importance == "essential")
         )
     memberships = list(
-        TeamMembership.objects.filter(organisation=organisation).values_list("team_id", "person_id")
+        TeamMembership.objects.filter(
+            organisation=organisation, person__is_active=True
+        ).values_list("team_id", "person_id")
     )
     teams = list(Team.objects.filter(organisation=organisation).values_list("id", "parent_id"))
     people = {p for p, _, _ in assignments} | {p for _, p in memberships}

@@ -9,7 +9,9 @@ from accounts.models import Membership, Organisation, User
 from accounts.permissions import Role
 from accounts.services import organisation_create
 from accounts.tenancy import organisation_context
+from reports.services import recompute_organisation, snapshot_take
 from skills.services.scale import scale_install_default
+from skillsmap.demo import demo_populate
 from teams.services import person_link_user
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105  public demo credentials, printed on purpose
@@ -46,15 +48,27 @@ class Command(BaseCommand):
             organisation = organisation_create(name="Acme", creator=users["admin@acme.example"])
         with organisation_context(organisation):
             scale_install_default(organisation=organisation)
+            demo_people = {}
             for email, _name, role in DEMO_LOGINS:
                 Membership.objects.update_or_create(
                     organisation=organisation,
                     user=users[email],
                     defaults={"role": role, "is_active": True},
                 )
-                person_link_user(organisation=organisation, user=users[email])
+                demo_people[email] = person_link_user(organisation=organisation, user=users[email])
+            summary = demo_populate(
+                organisation=organisation,
+                admin=users["admin@acme.example"],
+                demo_people=demo_people,
+            )
+        # Fresh figures and today's trend point, so every page has something to show at once.
+        recompute_organisation(organisation_id=organisation.pk)
+        snapshot_take(organisation_id=organisation.pk)
         self.stdout.write(
-            self.style.SUCCESS("Demo organisation: Acme (http://127.0.0.1:8000/o/acme/)")
+            self.style.SUCCESS(
+                f"Demo organisation Acme at http://127.0.0.1:8000/o/acme/: {summary.people} people, "
+                f"{summary.teams} teams, {summary.skills} skills, {summary.ratings} ratings"
+            )
         )
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for email, name, role in DEMO_LOGINS:

@@ -1,0 +1,399 @@
+"""The demo organisation "Acme": a software company of about 60 people in 6 teams, with the skill
+library adopted for software work and a year of plausible self and manager ratings.
+
+Deterministic (a fixed random seed) and idempotent: people, teams and skills are matched by email
+and name, and ratings are generated only for people who have none yet.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from accounts.models import Organisation, User
+from skills.library import normalise_skill_name
+from skills.models import LibrarySkill, ProfileSkill, Rating, RatingSource, Skill, SkillCategory
+from teams.models import Person, Team, TeamMembership
+
+SEED = 20261125
+
+# Library skills adopted into Acme's framework, by exact library name.
+LIBRARY_SKILLS = [
+    # O*NET technologies
+    "Python",
+    "Django",
+    "PostgreSQL",
+    "Redis",
+    "Docker",
+    "Kubernetes",
+    "Git",
+    "GitHub",
+    "Linux",
+    "Amazon Web Services AWS software",
+    "Google Cloud software",
+    "Apache Kafka",
+    "RabbitMQ",
+    "Elasticsearch",
+    "Prometheus",
+    "JavaScript",
+    "TypeScript",
+    "React",
+    "Node.js",
+    "GraphQL",
+    "Go",
+    "Kotlin",
+    "Swift",
+    "Selenium",
+    "Jenkins CI",
+    "Apache Spark",
+    "MongoDB",
+    "Figma",
+    "Continuous integration software",
+    # O*NET skills and work styles
+    "Programming",
+    "Critical Thinking",
+    "Complex Problem Solving",
+    "Active Learning",
+    "Speaking",
+    "Writing",
+    "Systems Analysis",
+    "Troubleshooting",
+    "Quality Control Analysis",
+    "Technology Design",
+    "Attention to Detail",
+    "Adaptability/Flexibility",
+    "Cooperation",
+    "Judgment and Decision Making",
+    "Active Listening",
+    # ESCO transversal skills
+    "attend to detail",
+    "demonstrate willingness to learn",
+    "solve technical problems",
+]
+
+# Skills the product's "Backend Engineer" profile names that the library lacks (shared/data/README).
+OWN_SKILLS: list[tuple[str, str, str, str]] = [
+    ("API Design and Development", "technical", "Backend engineering", "Designing, documenting and evolving HTTP and event APIs."),
+    ("Distributed Systems", "technical", "Backend engineering", "Consistency, partitioning, retries and failure in systems of many parts."),
+    ("Continuous Delivery (CD)", "technical", "Delivery", "Shipping small changes safely and often, with automated pipelines."),
+    ("Database Design", "technical", "Backend engineering", "Schemas, indexes, transactions and migrations."),
+    ("Cloud Infrastructure", "technical", "Platform", "Provisioning and operating services on public clouds."),
+    ("Security Engineering", "technical", "Platform", "Threat modelling, authentication, secrets and secure defaults."),
+    ("Real-time Data Processing", "technical", "Data", "Streams, backpressure and exactly-once-ish pipelines."),
+    ("AI-integrated Backend Development", "technical", "Backend engineering", "Serving and integrating machine-learning models behind APIs."),
+    ("Problem Solving", "human", "Ways of working", "Breaking a problem down and finding a workable solution."),
+    ("Communication", "human", "Ways of working", "Explaining clearly, listening, writing for the reader."),
+    ("Requirements Gathering", "human", "Ways of working", "Finding out what is really needed before building it."),
+]  # fmt: skip
+
+TEAMS: dict[str, list[str]] = {
+    "Platform": ["Kubernetes", "Docker", "Linux", "Cloud Infrastructure", "Prometheus", "Security Engineering", "Go"],
+    "Payments API": ["Python", "Django", "PostgreSQL", "API Design and Development", "Redis", "Distributed Systems"],
+    "Data Engineering": ["Python", "Apache Spark", "Apache Kafka", "Real-time Data Processing", "PostgreSQL", "Database Design"],
+    "Web": ["JavaScript", "TypeScript", "React", "Node.js", "GraphQL", "Figma"],
+    "Mobile": ["Kotlin", "Swift", "GraphQL", "Figma", "Selenium"],
+    "Quality & Delivery": ["Selenium", "Jenkins CI", "Continuous Delivery (CD)", "Continuous integration software", "Quality Control Analysis"],
+}  # fmt: skip
+SHARED_SKILLS = ["Git", "Programming", "Problem Solving", "Communication", "Attention to Detail", "Critical Thinking", "Active Learning", "Requirements Gathering"]  # fmt: skip
+
+FIRST = ["Alex", "Sam", "Priya", "Jonas", "Mei", "Omar", "Lena", "Tomás", "Aisha", "Kofi", "Ines", "Yuki", "Noah", "Sofia", "Ravi", "Elena", "Marek", "Chloé", "Diego", "Hana"]  # fmt: skip
+LAST = ["Okafor", "Lindqvist", "Tanaka", "Novak", "Haddad", "Fischer", "Mensah", "Costa", "Ivanova", "Dubois", "Rahman", "Kowalski", "Moreau", "Nakamura", "Silva", "Byrne"]  # fmt: skip
+TITLES = ["Software Engineer", "Senior Software Engineer", "Staff Engineer", "Software Engineer II"]
+
+
+@dataclass
+class DemoSummary:
+    people: int
+    teams: int
+    skills: int
+    ratings: int
+
+
+def _adopt_library_skills(organisation: Organisation, admin: User) -> None:
+    from skills.services.framework import skill_adopt
+
+    library = list(LibrarySkill.objects.filter(name__in=LIBRARY_SKILLS))
+    skill_adopt(organisation=organisation, library_skills=library, by=admin)
+
+
+def _own_skills(organisation: Organisation) -> None:
+    for name, kind, category, description in OWN_SKILLS:
+        normalised = normalise_skill_name(name)
+        if Skill.objects.filter(organisation=organisation, normalised_name=normalised).exists():
+            continue
+        cat, _ = SkillCategory.objects.get_or_create(organisation=organisation, name=category)
+        Skill.objects.create(
+            organisation=organisation,
+            name=name,
+            normalised_name=normalised,
+            kind=kind,
+            category=cat,
+            description=description,
+        )
+
+
+def _people(
+    organisation: Organisation, rng: random.Random, demo_people: dict[str, Person]
+) -> list[Person]:
+    """Six teams of about ten: a lead (Manuel Moreno leads Platform), engineers reporting to the
+    lead, leads reporting to Ada Admin (the CTO)."""
+    cto = demo_people["admin@acme.example"]
+    everyone: list[Person] = []
+    for index, team_name in enumerate(TEAMS):
+        team, _ = Team.objects.get_or_create(organisation=organisation, name=team_name)
+        if index == 0:
+            lead = demo_people["manager@acme.example"]
+        else:
+            email = f"lead.{normalise_skill_name(team_name).replace(' ', '-')}@acme.example"
+            lead, _ = Person.objects.get_or_create(
+                organisation=organisation,
+                email=email,
+                defaults={
+                    "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                    "job_title": "Engineering Manager",
+                },
+            )
+        lead.manager, lead.job_title = cto, "Engineering Manager"
+        lead.save(update_fields=["manager", "job_title"])
+        members = [lead]
+        if index == 0:
+            members.append(demo_people["engineer@acme.example"])
+        for n in range(9 if index else 8):
+            email = f"{team_name.split()[0].lower()}.{n + 1}@acme.example"
+            person, _ = Person.objects.get_or_create(
+                organisation=organisation,
+                email=email,
+                defaults={
+                    "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                    "job_title": rng.choice(TITLES),
+                    "location": rng.choice(["London", "Berlin", "Lisbon", "Remote"]),
+                    "start_date": (timezone.now() - timedelta(days=rng.randint(60, 2500))).date(),
+                },
+            )
+            members.append(person)
+        for person in members[1:]:
+            if person.manager_id != lead.pk:
+                person.manager = lead
+                person.save(update_fields=["manager"])
+        for person in members:
+            TeamMembership.objects.get_or_create(
+                organisation=organisation, team=team, person=person
+            )
+        everyone.extend(members)
+    return everyone
+
+
+def _ratings(organisation: Organisation, rng: random.Random, people: list[Person]) -> int:
+    """A year of history: a self rating or two per skill, about half validated by the manager
+    (sometimes a level lower), some of it older than the review period so staleness shows."""
+    skills = {s.name: s for s in Skill.objects.filter(organisation=organisation)}
+    teams_of = {}
+    for tm in TeamMembership.objects.filter(organisation=organisation).select_related("team"):
+        teams_of.setdefault(tm.person_id, []).append(tm.team.name)
+    already = set(
+        Rating.objects.filter(organisation=organisation).values_list("person_id", flat=True)
+    )
+    now = timezone.now()
+    users = {p.pk: p.user_id for p in people}
+    manager_user = {p.pk: users.get(p.manager_id) for p in people}
+    events, profile = [], []
+    for person in people:
+        if person.pk in already:
+            continue
+        names = set(SHARED_SKILLS)
+        for team in teams_of.get(person.pk, []):
+            names.update(TEAMS[team])
+        for name in sorted(names):
+            skill = skills.get(name)
+            if skill is None:
+                continue
+            profile.append(ProfileSkill(organisation=organisation, person=person, skill=skill))
+            if person.email == "engineer@acme.example":
+                continue  # the demo engineer's skills wait, unrated, on their self-rating page
+            first_at = now - timedelta(days=rng.randint(150, 365))
+            level = rng.choices([1, 2, 3, 4, 5], weights=[1, 3, 4, 3, 1])[0]
+            events.append(
+                Rating(
+                    organisation=organisation,
+                    person=person,
+                    skill=skill,
+                    level=level,
+                    source=RatingSource.SELF,
+                    rated_by_id=users.get(person.pk),
+                    rated_at=first_at,
+                    interest=rng.random() < 0.2,
+                )
+            )
+            if rng.random() < 0.5:
+                level = min(5, level + 1)
+                events.append(
+                    Rating(
+                        organisation=organisation,
+                        person=person,
+                        skill=skill,
+                        level=level,
+                        source=RatingSource.SELF,
+                        rated_by_id=users.get(person.pk),
+                        rated_at=now - timedelta(days=rng.randint(5, 140)),
+                        interest=rng.random() < 0.3,
+                    )
+                )
+            if rng.random() < 0.5 and person.manager_id:
+                validated = max(0, level - rng.choice([0, 0, 1]))
+                events.append(
+                    Rating(
+                        organisation=organisation,
+                        person=person,
+                        skill=skill,
+                        level=validated,
+                        source=RatingSource.MANAGER,
+                        rated_by_id=manager_user.get(person.pk),
+                        rated_at=now - timedelta(days=rng.randint(1, 120)),
+                        note="Seen in the last project review." if validated < level else "",
+                    )
+                )
+            profile.append(ProfileSkill(organisation=organisation, person=person, skill=skill))
+    Rating.objects.bulk_create(events)
+    ProfileSkill.objects.bulk_create(profile, ignore_conflicts=True)
+    return len(events)
+
+
+def _roles(
+    organisation: Organisation, admin: User, people: list[Person], demo_people: dict[str, Person]
+) -> None:
+    """Backend Engineer for the backend-heavy teams, team leads as team managers, and the demo
+    engineer working towards a senior profile."""
+    from skills.models import RoleAssignment, RoleProfile
+    from skills.services.roles import role_assign, role_profile_install_backend_engineer
+    from teams.models import TeamManager
+
+    backend = role_profile_install_backend_engineer(organisation=organisation, by=admin)
+    senior, _ = RoleProfile.objects.get_or_create(
+        organisation=organisation,
+        name="Senior Backend Engineer",
+        defaults={"description": "Backend Engineer, with the priority skills at expert level."},
+    )
+    from skills.models import RoleRequirement
+
+    if not RoleRequirement.objects.filter(organisation=organisation, role=senior).exists():
+        for r in RoleRequirement.objects.filter(organisation=organisation, role=backend):
+            RoleRequirement.objects.create(
+                organisation=organisation,
+                role=senior,
+                skill=r.skill,
+                target_level=min(5, r.target_level + 1),
+                importance=r.importance,
+                weight=r.weight,
+            )
+    assigned = set(
+        RoleAssignment.objects.filter(organisation=organisation).values_list("person_id", flat=True)
+    )
+    for team in Team.objects.filter(
+        organisation=organisation, name__in=["Platform", "Payments API", "Data Engineering"]
+    ):
+        members = Person.objects.filter(organisation=organisation, team_memberships__team=team)
+        for person in members:
+            if person.pk not in assigned and person.job_title != "Engineering Manager":
+                role_assign(organisation=organisation, person=person, role=backend, by=admin)
+    for team in Team.objects.filter(organisation=organisation):
+        lead = Person.objects.filter(
+            organisation=organisation, team_memberships__team=team, job_title="Engineering Manager"
+        ).first()
+        if lead:
+            TeamManager.objects.get_or_create(organisation=organisation, team=team, person=lead)
+    engineer = demo_people["engineer@acme.example"]
+    if engineer.pk not in assigned:
+        role_assign(
+            organisation=organisation, person=engineer, role=senior, kind="target", by=admin
+        )
+
+
+def _history(organisation: Organisation) -> None:
+    """Weekly trend points for the last quarter, each computed from the ratings known that day, so
+    the trend charts show how the organisation got here."""
+    from collections import defaultdict
+    from decimal import Decimal
+
+    from reports import gaps
+    from reports.models import GapSnapshot
+    from skills.levels import effective_level
+    from skills.models import RoleAssignment, RoleRequirement
+    from skills.selectors.ratings import _EVENT_FIELDS, _event
+
+    if GapSnapshot.objects.filter(organisation=organisation).exists():
+        return
+    requirements = defaultdict(list)
+    for role_id, skill_id, target, weight, importance in RoleRequirement.objects.filter(
+        organisation=organisation
+    ).values_list("role_id", "skill_id", "target_level", "weight", "importance"):
+        requirements[role_id].append(
+            gaps.Requirement(skill_id, target, float(weight), importance == "essential")
+        )
+    assignments = list(
+        RoleAssignment.objects.filter(organisation=organisation).values_list(
+            "person_id", "role_id", "kind"
+        )
+    )
+    events = defaultdict(list)
+    for person_id, skill_id, *fields in Rating.objects.filter(
+        organisation=organisation
+    ).values_list("person_id", "skill_id", *_EVENT_FIELDS):
+        events[(person_id, skill_id)].append(_event(*fields))
+    period = timedelta(days=organisation.review_period_days)
+    today = timezone.now()
+    rows = []
+    for weeks_back in range(12, 0, -1):
+        day = today - timedelta(weeks=weeks_back)
+        levels = defaultdict(dict)
+        for (person_id, skill_id), evs in events.items():
+            known = [e for e in evs if e.rated_at <= day]
+            if known:
+                levels[person_id][skill_id] = effective_level(
+                    known, review_period=period, now=day
+                ).level_for_gap
+        for person_id, role_id, kind in assignments:
+            result = gaps.person_gap(requirements[role_id], levels[person_id])
+            rows.append(
+                GapSnapshot(
+                    organisation=organisation,
+                    day=day.date(),
+                    person_id=person_id,
+                    role_id=role_id,
+                    kind=kind,
+                    gap=Decimal(str(result.gap)),
+                )
+            )
+    GapSnapshot.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+@transaction.atomic
+def demo_populate(
+    *, organisation: Organisation, admin: User, demo_people: dict[str, Person]
+) -> DemoSummary:
+    """Fill Acme. Call inside ``organisation_context(organisation)``."""
+    rng = random.Random(SEED)
+    _adopt_library_skills(organisation, admin)
+    _own_skills(organisation)
+    people = _people(organisation, rng, demo_people)
+    created = _ratings(organisation, rng, people)
+    _roles(organisation, admin, people, demo_people)
+    _history(organisation)
+    if created:
+        audit_record(
+            organisation=organisation,
+            actor=admin,
+            verb="demo.seeded",
+            target=organisation,
+            after={"ratings": created},
+        )
+    return DemoSummary(
+        people=Person.objects.filter(organisation=organisation).count(),
+        teams=Team.objects.filter(organisation=organisation).count(),
+        skills=Skill.objects.filter(organisation=organisation).count(),
+        ratings=Rating.objects.filter(organisation=organisation).count(),
+    )

@@ -82,7 +82,7 @@ def test_hr_sets_a_requirement_and_assigns_the_role(org_a, login):
         requirement = RoleRequirement.objects.get(role=role)
         assignment = RoleAssignment.objects.get(person=org_a.people["member"])
     assert (requirement.target_level, requirement.weight) == (4, 2)
-    assert (assignment.role, assignment.kind) == (role, "current")
+    assert (assignment.role_id, assignment.kind) == (role.pk, "current")
 
 
 def test_the_onet_page_says_the_mapping_is_ours_and_attributes_onet(org_a, login):

@@ -1,0 +1,513 @@
+"""Reads of ratings: whose ratings a member may see, effective levels, and the data of the rating
+pages. Each takes the organisation; each page's data comes in a fixed number of queries.
+
+Who sees what (enforced here, not in templates): a member their own ratings; a manager also those
+of everyone below them in the reporting line (``Person.manager``, direct and indirect); HR and
+admins (``RATINGS_VIEW_ALL``) everyone's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import Membership, Organisation, User
+from accounts.permissions import Perm
+from skills.levels import UNRATED, Effective, RatingEvent, Source, effective_level
+from skills.models import ProficiencyLevel, ProfileSkill, Rating, Skill
+from skills.selectors.framework import level_descriptors, scale_levels, skill_list
+from teams.models import Person
+
+NOT_APPLICABLE = "na"  # the form value of "Not applicable"; it is a flag, not a level
+NOT_APPLICABLE_TEXT = "This skill has nothing to do with my work."
+
+
+# --- Who may see whose ratings -------------------------------------------------------------------
+
+
+def person_for_user(*, organisation: Organisation, user: User) -> Person:
+    """The caller's own person record, or 404 (every member gets one on joining)."""
+    person = Person.objects.filter(organisation=organisation, user=user).first()
+    if person is None:
+        raise Http404("No such person.")
+    return person
+
+
+def _own_person_id(organisation: Organisation, membership: Membership) -> int | None:
+    return (
+        Person.objects.filter(organisation=organisation, user_id=membership.user_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _below(pairs: Iterable[tuple[int, int | None]], root: int) -> set[int]:
+    """Everyone below ``root`` in the reporting line, direct and indirect. The ``seen`` set stops a
+    cycle (A manages B manages A, which HR can create by mistake) from looping forever."""
+    reports: dict[int, list[int]] = defaultdict(list)
+    for person_id, manager_id in pairs:
+        if manager_id is not None:
+            reports[manager_id].append(person_id)
+    seen: set[int] = set()
+    stack = list(reports.get(root, []))
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        stack.extend(reports.get(current, []))
+    seen.discard(root)
+    return seen
+
+
+def people_visible_to(*, organisation: Organisation, membership: Membership) -> set[int]:
+    """Ids of the people whose ratings the caller may read: themselves; a manager also their direct
+    and indirect reports; HR and admins everyone. At most two queries."""
+    if membership.has_perm(Perm.RATINGS_VIEW_ALL):
+        return set(Person.objects.filter(organisation=organisation).values_list("pk", flat=True))
+    own = _own_person_id(organisation, membership)
+    if own is None:
+        return set()
+    visible = {own}
+    if membership.has_perm(Perm.RATINGS_VALIDATE_REPORTS):
+        # One query for the whole organisation's reporting line, walked in Python: a recursive
+        # CTE would do it in SQL, but the pairs are small and this works on SQLite alike.
+        pairs = Person.objects.filter(organisation=organisation).values_list("pk", "manager_id")
+        visible |= _below(pairs, own)
+    return visible
+
+
+def people_validatable_by(*, organisation: Organisation, membership: Membership) -> set[int]:
+    """Ids of the people whose ratings the caller may validate: those they may see, except
+    themselves (nobody validates their own self-assessment). Empty without the permission."""
+    if not membership.has_perm(Perm.RATINGS_VALIDATE_REPORTS):
+        return set()
+    visible = people_visible_to(organisation=organisation, membership=membership)
+    return visible - {_own_person_id(organisation, membership)}
+
+
+def person_get_visible(
+    *, organisation: Organisation, membership: Membership, person_id: int
+) -> Person:
+    """A person whose ratings the caller may read; anyone else reads as missing (404)."""
+    if person_id not in people_visible_to(organisation=organisation, membership=membership):
+        raise Http404("No such person.")
+    person = Person.objects.filter(organisation=organisation, pk=person_id).first()
+    if person is None:
+        raise Http404("No such person.")
+    return person
+
+
+def person_get_validatable(
+    *, organisation: Organisation, membership: Membership, person_id: int
+) -> Person:
+    """A person the caller may validate; a manager outside their reporting line gets the same 404
+    as for a person who does not exist."""
+    if person_id not in people_validatable_by(organisation=organisation, membership=membership):
+        raise Http404("No such person.")
+    person = Person.objects.filter(organisation=organisation, pk=person_id).first()
+    if person is None:
+        raise Http404("No such person.")
+    return person
+
+
+# --- Effective levels ----------------------------------------------------------------------------
+
+
+def review_period(organisation: Organisation) -> timedelta:
+    return timedelta(days=organisation.review_period_days)
+
+
+# The columns ``_event`` takes, in order, so every query that feeds the rule reads the same ones.
+_EVENT_FIELDS = ("level", "not_applicable", "source", "rated_at", "interest", "pk")
+
+
+def _event(
+    level: int | None, na: bool, source: str, rated_at: datetime, interest: bool, pk: int
+) -> RatingEvent:
+    return RatingEvent(
+        level=level,
+        not_applicable=na,
+        source=Source(source),
+        rated_at=rated_at,
+        interest=interest,
+        seq=pk,
+    )
+
+
+def effective_levels(
+    *,
+    organisation: Organisation,
+    person_ids: Iterable[int],
+    skill_ids: Iterable[int] | None = None,
+    now: datetime | None = None,
+) -> dict[tuple[int, int], Effective]:
+    """(person id, skill id) → effective level, for every pair with at least one rating.
+
+    One query for all events of those people (and skills), grouped in Python and passed through
+    ``skills.levels.effective_level``: the only place the rule lives. Unrated pairs are absent;
+    callers use ``skills.levels.UNRATED`` for them.
+    """
+    person_ids = set(person_ids)
+    if not person_ids:
+        return {}
+    events = Rating.objects.filter(organisation=organisation, person_id__in=person_ids)
+    if skill_ids is not None:
+        events = events.filter(skill_id__in=set(skill_ids))
+    rows = events.order_by().values_list("person_id", "skill_id", *_EVENT_FIELDS)
+    grouped: dict[tuple[int, int], list[RatingEvent]] = defaultdict(list)
+    for person_id, skill_id, *fields in rows:
+        grouped[(person_id, skill_id)].append(_event(*fields))
+    period, now = review_period(organisation), now or timezone.now()
+    return {
+        key: effective_level(group, review_period=period, now=now) for key, group in grouped.items()
+    }
+
+
+def rating_history(
+    *, organisation: Organisation, person: Person, skill: Skill | None = None
+) -> list[Rating]:
+    """Every rating event of a person (in one skill), newest first. Nothing is ever removed."""
+    events = Rating.objects.filter(organisation=organisation, person=person)
+    if skill is not None:
+        events = events.filter(skill=skill)
+    return list(events.select_related("skill", "rated_by").order_by("-rated_at", "-pk"))
+
+
+# --- Rows of the rating pages --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LevelOption:
+    """One choice of the level radio group: a level of the scale, or "Not applicable"."""
+
+    key: str  # the form value: "0".."5" or "na"
+    value: int | None
+    name: str
+    descriptor: str
+
+
+@dataclass(frozen=True)
+class LatestSelf:
+    """The person's latest self-assessment, which the self-rating form starts from (the effective
+    level may be their manager's)."""
+
+    level: int | None
+    not_applicable: bool
+    interest: bool
+    note: str
+    evidence_url: str
+    rated_at: datetime
+
+    @property
+    def key(self) -> str:
+        return NOT_APPLICABLE if self.not_applicable else str(self.level)
+
+
+@dataclass(frozen=True)
+class SkillRow:
+    skill: Skill
+    effective: Effective
+    options: list[LevelOption]
+    latest_self: LatestSelf | None
+    manager_note: str
+    rated: bool  # any event at all: a rated skill stays on the profile
+
+    @property
+    def selected_key(self) -> str:
+        return self.latest_self.key if self.latest_self else ""
+
+    @property
+    def selected_option(self) -> LevelOption | None:
+        return next((o for o in self.options if o.key == self.selected_key), None)
+
+    @property
+    def effective_key(self) -> str:
+        if self.effective.not_applicable:
+            return NOT_APPLICABLE
+        return str(self.effective.level) if self.effective.rated_at else ""
+
+    @property
+    def effective_option(self) -> LevelOption | None:
+        return next((o for o in self.options if o.key == self.effective_key), None)
+
+
+@dataclass
+class CategoryGroup:
+    name: str
+    rows: list[SkillRow] = field(default_factory=list)
+
+
+def _options(levels: Sequence[ProficiencyLevel], descriptors: dict[int, str]) -> list[LevelOption]:
+    options = [
+        LevelOption(str(lv.value), lv.value, lv.name, descriptors.get(lv.value, lv.description))
+        for lv in levels
+    ]
+    options.append(LevelOption(NOT_APPLICABLE, None, "Not applicable", NOT_APPLICABLE_TEXT))
+    return options
+
+
+class _PersonEvent(NamedTuple):
+    """One rating event of a person, as the pages need it (notes included)."""
+
+    skill_id: int
+    level: int | None
+    not_applicable: bool
+    source: str
+    rated_at: datetime
+    interest: bool
+    pk: int
+    note: str
+    evidence_url: str
+
+    @property
+    def order(self) -> tuple[datetime, int]:
+        return (self.rated_at, self.pk)
+
+    def as_rating_event(self) -> RatingEvent:
+        return _event(
+            self.level, self.not_applicable, self.source, self.rated_at, self.interest, self.pk
+        )
+
+
+def _events_of(
+    organisation: Organisation, person: Person, skill_ids: Iterable[int] | None = None
+) -> list[_PersonEvent]:
+    events = Rating.objects.filter(organisation=organisation, person=person)
+    if skill_ids is not None:
+        events = events.filter(skill_id__in=set(skill_ids))
+    return [
+        _PersonEvent(*row)
+        for row in events.order_by().values_list("skill_id", *_PersonEvent._fields[1:])
+    ]
+
+
+def _rows(
+    organisation: Organisation,
+    person: Person,
+    skills: Sequence[Skill],
+    events: Sequence[_PersonEvent],
+    now: datetime | None,
+) -> list[SkillRow]:
+    """Rows for ``skills`` from the person's ``events``: two more queries (scale, descriptors)
+    whatever the number of skills."""
+    by_skill: dict[int, list[_PersonEvent]] = defaultdict(list)
+    for event in events:
+        by_skill[event.skill_id].append(event)
+    levels = scale_levels(organisation=organisation)
+    descriptors = level_descriptors(organisation=organisation, skills=list(skills))
+    period, now = review_period(organisation), now or timezone.now()
+    rows = []
+    for skill in skills:
+        mine = by_skill.get(skill.pk, [])
+        effective = (
+            effective_level([e.as_rating_event() for e in mine], review_period=period, now=now)
+            if mine
+            else UNRATED
+        )
+        selfs = [e for e in mine if e.source != Source.MANAGER]
+        managers = [e for e in mine if e.source == Source.MANAGER]
+        last_self = max(selfs, key=lambda e: e.order, default=None)
+        last_manager = max(managers, key=lambda e: e.order, default=None)
+        rows.append(
+            SkillRow(
+                skill=skill,
+                effective=effective,
+                options=_options(levels, descriptors.get(skill.pk, {})),
+                latest_self=LatestSelf(
+                    level=last_self.level,
+                    not_applicable=last_self.not_applicable,
+                    interest=last_self.interest,
+                    note=last_self.note,
+                    evidence_url=last_self.evidence_url,
+                    rated_at=last_self.rated_at,
+                )
+                if last_self
+                else None,
+                manager_note=last_manager.note if last_manager else "",
+                rated=bool(mine),
+            )
+        )
+    return rows
+
+
+def _grouped(rows: Iterable[SkillRow]) -> list[CategoryGroup]:
+    groups: dict[str, CategoryGroup] = {}
+    for row in rows:
+        name = row.skill.category.name if row.skill.category else "Other skills"
+        groups.setdefault(name, CategoryGroup(name)).rows.append(row)
+    # Named categories alphabetically, the uncategorised last.
+    return sorted(groups.values(), key=lambda g: (g.name == "Other skills", g.name.casefold()))
+
+
+def self_rating_rows(
+    *, organisation: Organisation, person: Person, now: datetime | None = None
+) -> list[CategoryGroup]:
+    """A person's skills (on their profile or rated, not archived) grouped by category, each with
+    its effective level, latest self-assessment and level descriptors. Five queries plus those of
+    ``level_descriptors``, whatever the number of skills."""
+    events = _events_of(organisation, person)
+    profile = ProfileSkill.objects.filter(organisation=organisation, person=person).values_list(
+        "skill_id", flat=True
+    )
+    ids = {e[0] for e in events} | set(profile)
+    skills = list(
+        skill_list(organisation=organisation)
+        .filter(pk__in=ids)
+        .select_related("category")
+        .order_by("name", "pk")
+    )
+    return _grouped(_rows(organisation, person, skills, events, now))
+
+
+def self_rating_row(
+    *, organisation: Organisation, person: Person, skill: Skill, now: datetime | None = None
+) -> SkillRow:
+    """One row of the self-rating or validation page, for re-rendering it after a save. The skill
+    may be archived (the row then shows why the save was refused)."""
+    events = _events_of(organisation, person, [skill.pk])
+    return _rows(organisation, person, [skill], events, now)[0]
+
+
+def profile_skill_ids(*, organisation: Organisation, person: Person) -> set[int]:
+    return set(
+        ProfileSkill.objects.filter(organisation=organisation, person=person).values_list(
+            "skill_id", flat=True
+        )
+    )
+
+
+def skill_search(*, organisation: Organisation, q: str, limit: int = 50) -> list[Skill]:
+    """Non-archived framework skills matching ``q``, for "Add to my profile"."""
+    return list(skill_list(organisation=organisation, q=q).select_related("category")[:limit])
+
+
+# --- Manager validation --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ValidationSummary:
+    person: Person
+    self_rated: int
+    validated: int
+    differ: int
+    largest_difference: int | None
+
+
+def validation_summaries(
+    *, organisation: Organisation, membership: Membership, now: datetime | None = None
+) -> list[ValidationSummary]:
+    """Per person the caller may validate (active people only): how many skills are self-rated,
+    validated and differ (self ≠ manager), and the largest difference. A fixed number of queries."""
+    ids = people_validatable_by(organisation=organisation, membership=membership)
+    people = list(
+        Person.objects.filter(organisation=organisation, pk__in=ids, is_active=True).order_by(
+            "name", "pk"
+        )
+    )
+    archived = set(
+        Skill.objects.filter(organisation=organisation, is_archived=True).values_list(
+            "pk", flat=True
+        )
+    )
+    effective = effective_levels(
+        organisation=organisation, person_ids=[p.pk for p in people], now=now
+    )
+    per_person: dict[int, list[Effective]] = defaultdict(list)
+    for (person_id, skill_id), eff in effective.items():
+        if skill_id not in archived:
+            per_person[person_id].append(eff)
+    summaries = []
+    for person in people:
+        mine = per_person.get(person.pk, [])
+        differences = [abs(e.difference) for e in mine if e.difference]
+        summaries.append(
+            ValidationSummary(
+                person=person,
+                self_rated=sum(1 for e in mine if e.self_level is not None),
+                validated=sum(1 for e in mine if e.validated),
+                differ=len(differences),
+                largest_difference=max(differences, default=None),
+            )
+        )
+    return summaries
+
+
+def validation_rows(
+    *, organisation: Organisation, person: Person, now: datetime | None = None
+) -> list[SkillRow]:
+    """The person's skills for their manager, by category then name: the self-rating rows."""
+    return [
+        row
+        for group in self_rating_rows(organisation=organisation, person=person, now=now)
+        for row in group.rows
+    ]
+
+
+# --- People search -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    skill: Skill
+    effective: Effective
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    person: Person
+    total: int
+    matches: list[Match]
+
+
+def people_search(
+    *,
+    organisation: Organisation,
+    membership: Membership,
+    criteria: Sequence[tuple[Skill, int]],
+    limit: int = 200,
+    now: datetime | None = None,
+) -> tuple[list[SearchResult], int]:
+    """Active people visible to the caller whose effective level is at least the minimum in every
+    criterion (AND), sorted by the sum of those levels (descending), then name. "Not applicable"
+    never matches. Returns at most ``limit`` results and the number of matches; a fixed number of
+    queries whatever the number of people."""
+    if not criteria:
+        return [], 0
+    visible = people_visible_to(organisation=organisation, membership=membership)
+    effective = effective_levels(
+        organisation=organisation,
+        person_ids=visible,
+        skill_ids=[skill.pk for skill, _ in criteria],
+        now=now,
+    )
+    matched: dict[int, list[Match]] = {}
+    candidates = {person_id for person_id, _ in effective}
+    for person_id in candidates:
+        matches = []
+        for skill, minimum in criteria:
+            eff = effective.get((person_id, skill.pk))
+            if eff is None or eff.not_applicable or (eff.level or 0) < minimum:
+                break
+            matches.append(Match(skill, eff))
+        else:
+            matched[person_id] = matches
+    people = Person.objects.filter(organisation=organisation, pk__in=matched, is_active=True)
+    results = [
+        SearchResult(p, sum(m.effective.level or 0 for m in matched[p.pk]), matched[p.pk])
+        for p in people
+    ]
+    results.sort(key=lambda r: (-r.total, r.person.name.casefold(), r.person.pk))
+    return results[:limit], len(results)
+
+
+def search_skill_choices(*, organisation: Organisation) -> QuerySet[Skill]:
+    """The skills one may search by: the organisation's non-archived framework."""
+    return skill_list(organisation=organisation)

@@ -1,0 +1,270 @@
+"""Writes of ratings: rating events (self, manager, import) and the skills on a person's profile.
+
+A ``Rating`` is an event: it is created, never updated or deleted, so the history of a person's
+level is the table itself. The effective level is derived from the events by
+``skills.levels.effective_level``. Every function runs inside the organisation's context (views
+and the import job provide it), is atomic and writes an ``AuditEvent``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from accounts.models import Membership, Organisation, User
+from accounts.permissions import Perm
+from accounts.services import ServiceError
+from reports.services import inputs_changed
+from skills.models import ProficiencyLevel, ProfileSkill, Rating, RatingSource, Skill
+from skills.selectors.ratings import effective_levels, people_validatable_by
+from teams.models import Person
+
+NOTE_MAX_LENGTH = 2000
+# Clocks of browsers and servers disagree by a little; a rating "from the future" beyond this is
+# a mistake (or an import with a wrong date) and would outrank every later rating.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+class RatingError(ServiceError):
+    """A rating the domain's rules refuse; the message is shown to the person who tried."""
+
+
+def _ratings_changed(
+    *, organisation: Organisation, person_ids: Iterable[int], skill_ids: Iterable[int]
+) -> None:
+    """The one place every rating write reports to.
+
+    Ratings feed the materialised gap scores and team coverage (reports.services), so a change
+    bumps the organisation's inputs version and schedules a debounced recompute once the
+    transaction commits. The recompute rebuilds the whole organisation, so the person and skill
+    ids are not needed yet; they are here for a finer-grained recompute later.
+    """
+    inputs_changed(organisation=organisation)
+
+
+def _membership(organisation: Organisation, user: User) -> Membership | None:
+    return Membership.objects.filter(organisation=organisation, user=user, is_active=True).first()
+
+
+def _check_belongs(organisation: Organisation, person: Person, skill: Skill) -> None:
+    # The same message as for a missing object: another organisation's row reveals nothing.
+    if person.organisation_id != organisation.pk:
+        raise RatingError("Select a valid person.")
+    if skill.organisation_id != organisation.pk:
+        raise RatingError("Select a valid skill.")
+    if skill.is_archived:
+        raise RatingError("This skill is archived; ratings are closed")
+
+
+def _check_source(
+    organisation: Organisation, person: Person, source: RatingSource, by: User
+) -> None:
+    if source == RatingSource.SELF:
+        if person.user_id != by.pk:
+            raise RatingError("You can rate only yourself.")
+        return
+    membership = _membership(organisation, by)
+    if membership is None:
+        raise RatingError("You are not a member of this organisation.")
+    if source == RatingSource.MANAGER:
+        allowed = people_validatable_by(organisation=organisation, membership=membership)
+        if person.pk not in allowed:
+            raise RatingError("You can validate only the ratings of people who report to you.")
+    elif source == RatingSource.IMPORT:
+        if not membership.has_perm(Perm.RATINGS_IMPORT):
+            raise RatingError("Your role does not allow importing ratings.")
+    else:
+        raise RatingError("Unknown rating source.")
+
+
+def _check_level(organisation: Organisation, level: int | None, not_applicable: bool) -> None:
+    if not_applicable:
+        return
+    values = set(
+        ProficiencyLevel.objects.filter(organisation=organisation).values_list("value", flat=True)
+    )
+    if level is None or level not in values:
+        low, high = min(values, default=0), max(values, default=0)
+        raise RatingError(f"Choose a level on the scale ({low}–{high}) or Not applicable.")
+
+
+def _level_repr(level: int | None, not_applicable: bool) -> int | str | None:
+    return "n/a" if not_applicable else level
+
+
+@transaction.atomic
+def rating_set(
+    *,
+    organisation: Organisation,
+    person: Person,
+    skill: Skill,
+    level: int | None,
+    not_applicable: bool = False,
+    interest: bool = False,
+    note: str = "",
+    evidence_url: str = "",
+    source: RatingSource,
+    by: User,
+    rated_at: datetime | None = None,
+) -> Rating:
+    """Record one rating event after checking that the skill is open, the level is on the scale
+    and ``by`` may rate this person with this source (self: only oneself; manager: only people
+    below one in the reporting line, or anyone with RATINGS_VIEW_ALL, never oneself). Adds the
+    skill to the person's profile if it was not on it."""
+    _check_belongs(organisation, person, skill)
+    _check_level(organisation, level, not_applicable)
+    _check_source(organisation, person, RatingSource(source), by)
+    now = timezone.now()
+    rated_at = rated_at or now
+    if rated_at > now + FUTURE_TOLERANCE:
+        raise RatingError("A rating cannot be dated in the future.")
+    note = note.strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise RatingError(f"Keep the note under {NOTE_MAX_LENGTH} characters.")
+    evidence_url = evidence_url.strip()
+    if evidence_url:
+        try:
+            URLValidator(schemes=["http", "https"])(evidence_url)
+        except ValidationError:
+            raise RatingError("Enter a valid http(s) link as evidence.") from None
+
+    previous = effective_levels(
+        organisation=organisation, person_ids=[person.pk], skill_ids=[skill.pk]
+    ).get((person.pk, skill.pk))
+    rating = Rating.objects.create(
+        organisation=organisation,
+        person=person,
+        skill=skill,
+        level=None if not_applicable else level,
+        not_applicable=not_applicable,
+        interest=interest,
+        note=note,
+        evidence_url=evidence_url,
+        source=source,
+        rated_by=by,
+        rated_at=rated_at,
+    )
+    ProfileSkill.objects.get_or_create(organisation=organisation, person=person, skill=skill)
+    audit_record(
+        organisation=organisation,
+        actor=by,
+        verb="rating.created",
+        target=rating,
+        before={
+            "level": _level_repr(previous.level, previous.not_applicable),
+            "validated": previous.validated,
+        }
+        if previous
+        else {"level": None},
+        after={
+            "level": _level_repr(rating.level, rating.not_applicable),
+            "source": rating.source,
+            "interest": rating.interest,
+        },
+    )
+    _ratings_changed(organisation=organisation, person_ids=[person.pk], skill_ids=[skill.pk])
+    return rating
+
+
+@transaction.atomic
+def rating_validate(
+    *,
+    organisation: Organisation,
+    person: Person,
+    skill: Skill,
+    level: int | None,
+    not_applicable: bool = False,
+    note: str = "",
+    by: User,
+) -> Rating:
+    """A manager's validation: confirming the latest self-assessment as it is, or adjusting it,
+    in which case the note saying why is required (the engineer reads it on their history)."""
+    latest_self = (
+        Rating.objects.filter(organisation=organisation, person=person, skill=skill)
+        .exclude(source=RatingSource.MANAGER)
+        .order_by("-rated_at", "-pk")
+        .values_list("level", "not_applicable")
+        .first()
+    )
+    confirms = latest_self is not None and latest_self == (
+        None if not_applicable else level,
+        not_applicable,
+    )
+    if not confirms and not note.strip():
+        raise RatingError("Add a note saying why your level differs from the self-assessment.")
+    return rating_set(
+        organisation=organisation,
+        person=person,
+        skill=skill,
+        level=level,
+        not_applicable=not_applicable,
+        note=note,
+        source=RatingSource.MANAGER,
+        by=by,
+    )
+
+
+def _check_profile_owner(organisation: Organisation, person: Person, by: User) -> None:
+    if person.organisation_id != organisation.pk:
+        raise RatingError("Select a valid person.")
+    if person.user_id == by.pk:
+        return
+    membership = _membership(organisation, by)
+    if membership is None or person.pk not in people_validatable_by(
+        organisation=organisation, membership=membership
+    ):
+        raise RatingError("You can change only your own profile.")
+
+
+@transaction.atomic
+def profile_skill_add(
+    *, organisation: Organisation, person: Person, skill: Skill, by: User
+) -> ProfileSkill:
+    """Put a framework skill on a person's profile so that they can rate it. Adding it twice is
+    harmless."""
+    _check_profile_owner(organisation, person, by)
+    _check_belongs(organisation, person, skill)
+    profile_skill, created = ProfileSkill.objects.get_or_create(
+        organisation=organisation, person=person, skill=skill
+    )
+    if created:
+        audit_record(
+            organisation=organisation,
+            actor=by,
+            verb="profile_skill.added",
+            target=profile_skill,
+            after={"person": person.pk, "skill": skill.name},
+        )
+    return profile_skill
+
+
+@transaction.atomic
+def profile_skill_remove(
+    *, organisation: Organisation, person: Person, skill: Skill, by: User
+) -> None:
+    """Take an unrated skill off a person's profile. A rated skill stays: its history is never
+    deleted, and removing it would hide that history from the page."""
+    _check_profile_owner(organisation, person, by)
+    if skill.organisation_id != organisation.pk:
+        raise RatingError("Select a valid skill.")
+    if Rating.objects.filter(organisation=organisation, person=person, skill=skill).exists():
+        raise RatingError(f"{skill.name} is rated, so it stays on your profile with its history.")
+    profile_skill = ProfileSkill.objects.filter(
+        organisation=organisation, person=person, skill=skill
+    ).first()
+    if profile_skill is None:
+        return
+    audit_record(
+        organisation=organisation,
+        actor=by,
+        verb="profile_skill.removed",
+        target=profile_skill,
+        before={"person": person.pk, "skill": skill.name},
+    )
+    profile_skill.delete()

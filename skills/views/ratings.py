@@ -1,0 +1,437 @@
+"""Rating pages: an engineer rates themselves, a manager validates, HR searches and imports.
+
+Every row form works as a plain POST that redirects back, and with htmx as an in-place swap of the
+row (``request.htmx``): the view then answers with the row partial, status 400 when the input was
+refused. Unknown and other organisations' ids are the same 404.
+"""
+
+from __future__ import annotations
+
+from itertools import zip_longest
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import Perm
+from accounts.views_base import Tenant, org_view
+from reports.jobs import job_start
+from reports.models import Job
+from reports.tabular import MAX_BYTES, TableError
+from skills.forms.ratings import (
+    CriterionForm,
+    ProfileSkillForm,
+    RatingsImportForm,
+    SelfRatingForm,
+    ValidationForm,
+)
+from skills.imports import read_ratings_table
+from skills.models import RatingSource, Skill
+from skills.selectors import ratings as selectors
+from skills.selectors.framework import scale_levels, skill_get, skill_list
+from skills.services import ratings as services
+from teams.models import Person
+
+MAX_CRITERIA = 3
+ROLE_PROFILES_PLACEHOLDER = "Rate the skills of my role — available once role profiles exist."
+
+
+def _level_values(tenant: Tenant) -> list[int]:
+    return [level.value for level in scale_levels(organisation=tenant.organisation)]
+
+
+# --- The self-rating page ------------------------------------------------------------------------
+
+
+def _self_page(
+    request: HttpRequest,
+    tenant: Tenant,
+    person: Person,
+    *,
+    error_skill_id: int | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    groups = selectors.self_rating_rows(organisation=tenant.organisation, person=person)
+    return render(
+        request,
+        "skills/ratings/self_rating.html",
+        {
+            "tenant": tenant,
+            "person": person,
+            "groups": groups,
+            "error_skill_id": error_skill_id,
+            "error": error,
+            "role_placeholder": ROLE_PROFILES_PLACEHOLDER,
+        },
+        status=status,
+    )
+
+
+def _self_row(
+    request: HttpRequest,
+    tenant: Tenant,
+    person: Person,
+    skill: Skill,
+    *,
+    error: str = "",
+    saved: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    row = selectors.self_rating_row(organisation=tenant.organisation, person=person, skill=skill)
+    return render(
+        request,
+        "skills/ratings/_self_rating_row.html",
+        {
+            "tenant": tenant,
+            "person": person,
+            "row": row,
+            "error_skill_id": skill.pk if error else None,
+            "error": error,
+            "saved": saved,
+            "oob_status": True,
+        },
+        status=status,
+    )
+
+
+@org_view(Perm.RATINGS_RATE_SELF)
+def self_rating(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    person = selectors.person_for_user(organisation=tenant.organisation, user=request.user)
+    return _self_page(request, tenant, person)
+
+
+@org_view(Perm.RATINGS_RATE_SELF)
+@require_POST
+def self_rating_save(request: HttpRequest, tenant: Tenant, skill_id: int) -> HttpResponse:
+    organisation = tenant.organisation
+    person = selectors.person_for_user(organisation=organisation, user=request.user)
+    skill = skill_get(organisation=organisation, skill_id=skill_id)
+    form = SelfRatingForm(request.POST, levels=_level_values(tenant))
+    error = ""
+    if form.is_valid():
+        try:
+            services.rating_set(
+                organisation=organisation,
+                person=person,
+                skill=skill,
+                level=form.cleaned_data["level"],
+                not_applicable=form.cleaned_data["not_applicable"],
+                interest=form.cleaned_data["interest"],
+                note=form.cleaned_data["note"],
+                evidence_url=form.cleaned_data["evidence_url"],
+                source=RatingSource.SELF,
+                by=request.user,
+            )
+        except services.RatingError as exc:
+            error = str(exc)
+    else:
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+    if error:
+        if request.htmx:
+            return _self_row(request, tenant, person, skill, error=error, status=400)
+        messages.error(request, f"{skill.name}: {error}")
+        return _self_page(request, tenant, person, error_skill_id=skill.pk, error=error, status=400)
+    if request.htmx:
+        return _self_row(request, tenant, person, skill, saved=True)
+    messages.success(request, f"Saved your rating of {skill.name}.")
+    url = reverse("skills:self_rating", kwargs={"org_slug": organisation.slug})
+    return redirect(f"{url}#skill-{skill.pk}")
+
+
+@org_view(Perm.RATINGS_RATE_SELF)
+def self_rating_add(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    """GET: search the framework for skills to add; POST: add one to the caller's profile."""
+    organisation = tenant.organisation
+    person = selectors.person_for_user(organisation=organisation, user=request.user)
+    form = ProfileSkillForm(request.POST or None, skills=skill_list(organisation=organisation))
+    if request.method == "POST" and form.is_valid():
+        skill = form.cleaned_data["skill"]
+        try:
+            services.profile_skill_add(
+                organisation=organisation, person=person, skill=skill, by=request.user
+            )
+        except services.RatingError as exc:
+            form.add_error("skill", str(exc))
+        else:
+            messages.success(request, f"{skill.name} is on your profile; rate it below.")
+            url = reverse("skills:self_rating", kwargs={"org_slug": organisation.slug})
+            return redirect(f"{url}#skill-{skill.pk}")
+    q = request.GET.get("q", "").strip()[:100]
+    return render(
+        request,
+        "skills/ratings/self_rating_add.html",
+        {
+            "tenant": tenant,
+            "q": q,
+            "results": selectors.skill_search(organisation=organisation, q=q) if q else [],
+            "on_profile": selectors.profile_skill_ids(organisation=organisation, person=person),
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@org_view(Perm.RATINGS_RATE_SELF)
+@require_POST
+def self_rating_remove(request: HttpRequest, tenant: Tenant, skill_id: int) -> HttpResponse:
+    organisation = tenant.organisation
+    person = selectors.person_for_user(organisation=organisation, user=request.user)
+    skill = skill_get(organisation=organisation, skill_id=skill_id)
+    try:
+        services.profile_skill_remove(
+            organisation=organisation, person=person, skill=skill, by=request.user
+        )
+        messages.success(request, f"{skill.name} was taken off your profile.")
+    except services.RatingError as exc:
+        messages.error(request, str(exc))
+    return redirect("skills:self_rating", org_slug=organisation.slug)
+
+
+# --- Manager validation --------------------------------------------------------------------------
+
+
+@org_view(Perm.RATINGS_VALIDATE_REPORTS)
+def validation(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    summaries = selectors.validation_summaries(
+        organisation=tenant.organisation, membership=tenant.membership
+    )
+    return render(
+        request, "skills/ratings/validation.html", {"tenant": tenant, "summaries": summaries}
+    )
+
+
+def _validation_row(
+    request: HttpRequest,
+    tenant: Tenant,
+    person: Person,
+    skill: Skill,
+    *,
+    error: str = "",
+    saved: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    row = selectors.self_rating_row(organisation=tenant.organisation, person=person, skill=skill)
+    return render(
+        request,
+        "skills/ratings/_validation_row.html",
+        {
+            "tenant": tenant,
+            "person": person,
+            "row": row,
+            "error_skill_id": skill.pk if error else None,
+            "error": error,
+            "saved": saved,
+            "oob_status": True,
+        },
+        status=status,
+    )
+
+
+def _validation_page(
+    request: HttpRequest,
+    tenant: Tenant,
+    person: Person,
+    *,
+    error_skill_id: int | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    rows = selectors.validation_rows(organisation=tenant.organisation, person=person)
+    return render(
+        request,
+        "skills/ratings/validation_person.html",
+        {
+            "tenant": tenant,
+            "person": person,
+            "rows": rows,
+            "error_skill_id": error_skill_id,
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@org_view(Perm.RATINGS_VALIDATE_REPORTS)
+def validation_person(request: HttpRequest, tenant: Tenant, person_id: int) -> HttpResponse:
+    person = selectors.person_get_validatable(
+        organisation=tenant.organisation, membership=tenant.membership, person_id=person_id
+    )
+    # Resolved before the method check, so that a POST reaching for another organisation's person
+    # reads as the same 404 as a GET.
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    return _validation_page(request, tenant, person)
+
+
+@org_view(Perm.RATINGS_VALIDATE_REPORTS)
+@require_POST
+def validation_save(
+    request: HttpRequest, tenant: Tenant, person_id: int, skill_id: int
+) -> HttpResponse:
+    organisation = tenant.organisation
+    person = selectors.person_get_validatable(
+        organisation=organisation, membership=tenant.membership, person_id=person_id
+    )
+    skill = skill_get(organisation=organisation, skill_id=skill_id)
+    form = ValidationForm(request.POST, levels=_level_values(tenant))
+    error = ""
+    if form.is_valid():
+        try:
+            services.rating_validate(
+                organisation=organisation,
+                person=person,
+                skill=skill,
+                level=form.cleaned_data["level"],
+                not_applicable=form.cleaned_data["not_applicable"],
+                note=form.cleaned_data["note"],
+                by=request.user,
+            )
+        except services.RatingError as exc:
+            error = str(exc)
+    else:
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+    if error:
+        if request.htmx:
+            return _validation_row(request, tenant, person, skill, error=error, status=400)
+        messages.error(request, f"{skill.name}: {error}")
+        return _validation_page(
+            request, tenant, person, error_skill_id=skill.pk, error=error, status=400
+        )
+    if request.htmx:
+        return _validation_row(request, tenant, person, skill, saved=True)
+    messages.success(request, f"Saved your validation of {person.name} in {skill.name}.")
+    url = reverse(
+        "skills:validation_person", kwargs={"org_slug": organisation.slug, "person_id": person.pk}
+    )
+    return redirect(f"{url}#skill-{skill.pk}")
+
+
+# --- People search -------------------------------------------------------------------------------
+
+
+@org_view(Perm.RATINGS_VALIDATE_REPORTS)
+def people_search(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    """Up to three ``skill=<id>&min=<level>`` criteria, combined with AND."""
+    organisation = tenant.organisation
+    skills = selectors.search_skill_choices(organisation=organisation)
+    # A minimum of the scale's lowest level would match everyone, so it is not offered.
+    levels = _level_values(tenant)[1:]
+    default_min = str(levels[0]) if levels else ""
+    pairs = zip_longest(request.GET.getlist("skill"), request.GET.getlist("min"), fillvalue="")
+    forms = [
+        CriterionForm({"skill": s, "min": m or default_min}, skills=skills, levels=levels)
+        for s, m in pairs
+        if s.strip()
+    ][:MAX_CRITERIA]
+    valid = all(f.is_valid() for f in forms)
+    criteria = [(f.cleaned_data["skill"], f.cleaned_data["min"]) for f in forms] if valid else []
+    results, count = selectors.people_search(
+        organisation=organisation, membership=tenant.membership, criteria=criteria
+    )
+    rows = [*forms, *[None] * (MAX_CRITERIA - len(forms))]
+    return render(
+        request,
+        "skills/ratings/people_search.html",
+        {
+            "tenant": tenant,
+            "rows": rows,
+            "skills": list(skills),
+            "levels": levels,
+            "criteria": criteria,
+            "results": results,
+            "count": count,
+            "searched": bool(forms),
+        },
+        status=200 if valid else 400,
+    )
+
+
+# --- Ratings import ------------------------------------------------------------------------------
+
+
+@org_view(Perm.RATINGS_IMPORT)
+def ratings_import(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    organisation = tenant.organisation
+    form = RatingsImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > MAX_BYTES:
+                raise TableError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+            data = upload.read()
+            if not read_ratings_table(data, filename=upload.name):
+                raise TableError("The file has a header row but no ratings.")
+        except TableError as exc:
+            form.add_error("file", str(exc))
+        else:
+            job = job_start(
+                organisation=organisation,
+                kind=Job.Kind.RATINGS_IMPORT,
+                by=request.user,
+                filename=upload.name,
+                payload=data,
+            )
+            return redirect("reports:job_detail", org_slug=organisation.slug, job_id=job.pk)
+    return render(
+        request,
+        "skills/ratings/ratings_import.html",
+        {"tenant": tenant, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- A person's rating history -------------------------------------------------------------------
+
+
+@org_view(Perm.RATINGS_RATE_SELF)
+def rating_history(
+    request: HttpRequest, tenant: Tenant, person_id: int, skill_id: int
+) -> HttpResponse:
+    organisation = tenant.organisation
+    person = selectors.person_get_visible(
+        organisation=organisation, membership=tenant.membership, person_id=person_id
+    )
+    skill = skill_get(organisation=organisation, skill_id=skill_id)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    events = selectors.rating_history(organisation=organisation, person=person, skill=skill)
+    effective = selectors.effective_levels(
+        organisation=organisation, person_ids=[person.pk], skill_ids=[skill.pk]
+    ).get((person.pk, skill.pk))
+    return render(
+        request,
+        "skills/ratings/rating_history.html",
+        {
+            "tenant": tenant,
+            "person": person,
+            "skill": skill,
+            "events": events,
+            "effective": effective,
+            "is_self": person.user_id == request.user.pk,
+        },
+    )
+
+
+urlpatterns = [
+    path("me/skills/", self_rating, name="self_rating"),
+    path("me/skills/add/", self_rating_add, name="self_rating_add"),
+    path("me/skills/<int:skill_id>/", self_rating_save, name="self_rating_save"),
+    path("me/skills/<int:skill_id>/remove/", self_rating_remove, name="self_rating_remove"),
+    path("ratings/validate/", validation, name="validation"),
+    path("ratings/validate/<int:person_id>/", validation_person, name="validation_person"),
+    path(
+        "ratings/validate/<int:person_id>/<int:skill_id>/",
+        validation_save,
+        name="validation_save",
+    ),
+    path("ratings/import/", ratings_import, name="ratings_import"),
+    path("search/", people_search, name="people_search"),
+    path(
+        "people/<int:person_id>/skills/<int:skill_id>/history/",
+        rating_history,
+        name="rating_history",
+    ),
+]

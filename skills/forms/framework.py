@@ -7,6 +7,7 @@ exactly like a missing one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -113,15 +114,28 @@ class SkillForm(forms.Form):
         help_text="Other names for the same skill, separated by commas (e.g. ReactJS, React.js).",
     )
 
-    def __init__(self, *args: Any, categories: QuerySet[SkillCategory], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        categories: QuerySet[SkillCategory],
+        current_aliases: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         category = self.fields["category"]
         assert isinstance(category, forms.ModelChoiceField)
         category.queryset = categories
         category.empty_label = "No category"
+        self.current_aliases = list(current_aliases)
+        self.fields["aliases"].initial = ", ".join(self.current_aliases)
 
     def clean_aliases(self) -> list[str]:
-        return _split_aliases(self.cleaned_data.get("aliases") or "")
+        text = (self.cleaned_data.get("aliases") or "").strip()
+        # A library alias may contain a comma ("back-up and recovery tools using, use back-up
+        # tools"): an unchanged field keeps the aliases as they are rather than splitting them.
+        if self.current_aliases and text == ", ".join(self.current_aliases):
+            return list(self.current_aliases)
+        return _split_aliases(text)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -161,8 +161,8 @@ def skill_find_duplicate(
 ) -> Skill | None:
     """The skill of this organisation that ``name`` or one of ``aliases`` would duplicate, or None.
 
-    Two spellings are the same skill when they normalise alike ("React.js" = "reactjs" = " REACT
-    JS "). A typed name or alias duplicates a skill when it matches that skill's name or one of its
+    Two spellings are the same skill when they normalise alike ("React.js" = "reactjs" =
+    " REACTJS "). A typed name or alias duplicates a skill when it matches that skill's name or one of its
     aliases, or when the library lists it as a synonym of one of them (a library skill whose name
     or aliases include both). Archived skills count: their names are still taken and they can be
     unarchived. A merged skill is reported as the skill it was merged into. ``exclude`` is the
@@ -391,7 +391,7 @@ def skill_adopt(
     that name); O*NET level anchors become the skill's level descriptors on the organisation's
     scale (``anchor_value``). A library skill that was adopted before, or whose name or an alias is
     already a skill of the framework, is left alone and reported in ``existing``: adopting twice
-    changes nothing. Queries: a handful, plus three per adopted skill.
+    changes nothing. Queries: a handful, plus four per adopted skill.
     """
     requested = list(dict.fromkeys(skill.pk for skill in library_skills))
     library = LibrarySkill.objects.select_related("category").in_bulk(requested)
@@ -429,7 +429,7 @@ def skill_adopt(
             if entry.category
             else None
         )
-        skill = Skill.objects.create(
+        skill = Skill(
             organisation=organisation,
             name=name,
             normalised_name=_key(name),
@@ -439,6 +439,18 @@ def skill_adopt(
             library_skill=entry,
             aliases=_clean_aliases(name, entry.aliases or []),
         )
+        try:
+            # A concurrent adoption of the same skill may have taken the name since the index
+            # was read: then it is already there, like any other existing skill.
+            with transaction.atomic():
+                skill.save()
+        except IntegrityError:
+            taken = Skill.objects.get(
+                organisation=organisation, normalised_name=skill.normalised_name
+            )
+            result.existing.append((entry, taken))
+            result.skills[library_id] = taken
+            continue
         descriptors = _descriptors_from_anchors(anchors.get(library_id, []), values)
         SkillLevelDescriptor.objects.bulk_create(
             SkillLevelDescriptor(organisation=organisation, skill=skill, value=v, description=d)

@@ -265,13 +265,11 @@ def role_profile_from_occupation(
         raise ServiceError(
             f"O*NET has no rated skills for “{occupation.title}”; choose a neighbouring occupation."
         )
-    skill_adopt(organisation=organisation, library_skills=[link.skill for link in links], by=by)
-    adopted = {
-        s.library_skill_id: s
-        for s in Skill.objects.filter(
-            organisation=organisation, library_skill__in=[x.skill for x in links]
-        )
-    }
+    # The adoption maps every library skill to the organisation's skill, including one it already
+    # had under the same name or an alias.
+    adopted = skill_adopt(
+        organisation=organisation, library_skills=[link.skill for link in links], by=by
+    ).skills
     role = role_profile_create(
         organisation=organisation,
         name=name or occupation.title,

@@ -111,9 +111,11 @@ def library_about(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 def _library_context(
-    tenant: Tenant, filters: dict[str, str], page_number: object
+    tenant: Tenant, filters: dict[str, str], page_number: int | str | None
 ) -> dict[str, Any]:
-    page = selectors.library_search(**filters, page=page_number)  # type: ignore[arg-type]
+    page = selectors.library_search(
+        q=filters["q"], kind=filters["kind"], source=filters["source"], page=page_number
+    )
     return {
         "tenant": tenant,
         "filters": filters,
@@ -151,7 +153,7 @@ def library_adopt(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     result = services.skill_adopt(
         organisation=tenant.organisation,
         library_skills=data["library_skill"],
-        by=request.user,  # type: ignore[arg-type]
+        by=request.user,
     )
     if _partial(request):
         context = _library_context(tenant, filters, page_number) | {"result": result}
@@ -204,7 +206,7 @@ def skill_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         try:
             skill = services.skill_create(
                 organisation=organisation,
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 **_skill_fields(form),
             )
         except services.DuplicateSkillError as error:
@@ -226,18 +228,18 @@ def skill_update(request: HttpRequest, tenant: Tenant, skill_id: int) -> HttpRes
         "kind": skill.kind,
         "category": skill.category_id,
         "description": skill.description,
-        "aliases": ", ".join(skill.aliases),
     }
     form = SkillForm(
         request.POST or None,
         initial=initial,
         categories=selectors.category_list(organisation=organisation),
+        current_aliases=skill.aliases,
     )
     if request.method == "POST" and form.is_valid():
         try:
             services.skill_update(
                 skill=skill,
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 **_skill_fields(form),
             )
         except services.DuplicateSkillError as error:
@@ -299,7 +301,7 @@ def skill_descriptors(request: HttpRequest, tenant: Tenant, skill_id: int) -> Ht
             changed = services.skill_descriptors_update(
                 skill=skill,
                 descriptors=form.descriptors(),
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
             )
         except ServiceError as error:
             form.add_error(None, str(error))
@@ -322,7 +324,7 @@ def skill_merge(request: HttpRequest, tenant: Tenant, skill_id: int) -> HttpResp
     if form.is_valid():
         into = form.cleaned_data["into"]
         try:
-            counts = services.skill_merge(source=source, into=into, by=request.user)  # type: ignore[arg-type]
+            counts = services.skill_merge(source=source, into=into, by=request.user)
         except ServiceError as error:
             form.add_error("into", str(error))
         else:
@@ -347,7 +349,7 @@ def skill_archive(request: HttpRequest, tenant: Tenant, skill_id: int) -> HttpRe
     else:
         archived = form.cleaned_data["archived"]
         try:
-            services.skill_set_archived(skill=skill, archived=archived, by=request.user)  # type: ignore[arg-type]
+            services.skill_set_archived(skill=skill, archived=archived, by=request.user)
         except ServiceError as exc:
             error, status = str(exc), 400
     notice = error or f"{skill.name} was {'archived' if skill.is_archived else 'unarchived'}."
@@ -381,7 +383,7 @@ def scale(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             scale_update(
                 organisation=organisation,
                 levels=form.scale(),
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
             )
         except ServiceError as error:
             form.add_error(None, str(error))

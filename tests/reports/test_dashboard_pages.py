@@ -22,7 +22,7 @@ def _lead(world, team):
 
 
 def test_the_team_lead_sees_levels_gaps_coverage_and_the_bus_factor(org_a, login):
-    team, api, sql, role = _backend_team(org_a)
+    team, _api, _sql, _role = _backend_team(org_a)
     _lead(org_a, team)
     recompute_organisation(organisation_id=org_a.organisation.pk)
     response = login(org_a.manager).get(f"/o/alpha/teams/{team.pk}/matrix/")
@@ -49,7 +49,7 @@ def test_the_matrix_says_when_results_are_behind(org_a, login):
 
 
 def test_what_if_names_the_skill_a_departure_leaves_uncovered(org_a, login):
-    team, api, *_ = _backend_team(org_a)
+    team, _api, *_ = _backend_team(org_a)
     recompute_organisation(organisation_id=org_a.organisation.pk)
     manager = org_a.people["manager"]
     content = (
@@ -62,7 +62,7 @@ def test_what_if_names_the_skill_a_departure_leaves_uncovered(org_a, login):
 
 
 def test_the_matrix_has_a_fixed_number_of_queries(org_a, login):
-    team, api, sql, role = _backend_team(org_a)
+    team, api, _sql, role = _backend_team(org_a)
     recompute_organisation(organisation_id=org_a.organisation.pk)
     client = login(org_a.hr)
     url = f"/o/alpha/teams/{team.pk}/matrix/"

@@ -17,7 +17,10 @@ from teams.models import Person, Team
 
 def job_get_for(*, organisation: Organisation, job_id: int, tenant: Tenant, user: User) -> Job:
     """A job its starter may follow; HR and admins see all of them. Anyone else: 404."""
-    job = Job.objects.filter(organisation=organisation, pk=job_id).defer("payload").first()
+    # The upload and the export file can be megabytes; the status page needs neither.
+    job = (
+        Job.objects.filter(organisation=organisation, pk=job_id).defer("payload", "output").first()
+    )
     if job is None or (job.created_by_id != user.pk and not tenant.can(Perm.PEOPLE_MANAGE)):
         raise Http404("No such job.")
     return job
@@ -138,9 +141,8 @@ def team_matrix(
     own role target. Totals come from the materialised tables (GapScore, TeamSkillCoverage), so the
     page shows the same numbers as the exports, and says how fresh they are.
     """
-    from skills.selectors.ratings import effective_levels
-
     from skills.models import RoleAssignment, RoleRequirement
+    from skills.selectors.ratings import effective_levels
     from teams.models import TeamMembership
 
     team_ids = team_subtree_ids(organisation=organisation, team_id=team.pk)

@@ -1,11 +1,22 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from collections.abc import Sequence
+from typing import Any
 
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+
+from accounts.permissions import Perm
 from accounts.views_base import Tenant, org_view
-from reports.jobs import job_progress
+from reports import exports
+from reports.jobs import job_progress, job_start
+from reports.models import Job
 from reports.selectors import job_get_for
+from teams.models import Team
+
+RECENT_EXPORTS = 10
 
 
 @org_view()
@@ -19,3 +30,113 @@ def job_detail(request: HttpRequest, tenant: Tenant, job_id: int) -> HttpRespons
     context = {"tenant": tenant, "job": job, "done": done, "total": total}
     template = "reports/_job_status.html" if request.htmx else "reports/job_detail.html"
     return render(request, template, context)
+
+
+# --- Exports -------------------------------------------------------------------------------------
+
+ORGANISATION, TEAMS = "organisation", "teams"
+
+
+class ExportForm(forms.Form):
+    """The shape of an export request. The view passes the teams the caller may export, so a team
+    of theirs not led by them, another organisation's team and a missing id all read the same."""
+
+    format = forms.ChoiceField(
+        choices=[
+            (exports.XLSX, "XLSX workbook: gap report, one sheet per team, bus-factor risks"),
+            (exports.CSV, "CSV (UTF-8): the gap report only"),
+        ],
+        initial=exports.XLSX,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a format.", "invalid_choice": "Choose a format."},
+    )
+    scope = forms.ChoiceField(
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose what to export.",
+            "invalid_choice": "You may export only the teams you lead.",
+        },
+    )
+    teams = forms.TypedMultipleChoiceField(
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": exports.INVALID_TEAM},
+    )
+
+    def __init__(
+        self, *args: Any, teams: Sequence[Team], whole_organisation: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        scopes = [(TEAMS, "Selected teams (with the teams below them)")]
+        if whole_organisation:
+            scopes.insert(0, (ORGANISATION, "The whole organisation"))
+        self.fields["scope"].choices = scopes
+        self.fields["scope"].initial = scopes[0][0]
+        self.fields["teams"].choices = [(str(team.pk), team.name) for team in teams]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("scope") == ORGANISATION:
+            cleaned["teams"] = []
+        elif cleaned.get("scope") == TEAMS and "teams" in cleaned:
+            if not cleaned["teams"]:
+                self.add_error("teams", "Select at least one team.")
+            cleaned["teams"] = sorted(set(cleaned.get("teams") or []))
+        return cleaned
+
+
+@org_view(Perm.RATINGS_VALIDATE_REPORTS)
+def export(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    """Choose a format and a scope; a POST starts the export job and shows its progress."""
+    organisation = tenant.organisation
+    rights = exports.export_rights(organisation=organisation, membership=tenant.membership)
+    teams = exports.export_team_choices(organisation=organisation, rights=rights)
+    form = ExportForm(
+        request.POST if request.method == "POST" else None,
+        teams=teams,
+        whole_organisation=rights.whole_organisation,
+    )
+    if request.method == "POST" and form.is_valid():
+        fmt = form.cleaned_data["format"]
+        job = job_start(
+            organisation=organisation,
+            kind=Job.Kind.GAP_EXPORT,
+            by=request.user,
+            filename=exports.gap_export_filename(organisation=organisation, fmt=fmt),
+            params={"format": fmt, "team_ids": form.cleaned_data["teams"]},
+        )
+        return redirect("reports:job_detail", org_slug=organisation.slug, job_id=job.pk)
+    recent = (
+        Job.objects.filter(
+            organisation=organisation, kind=Job.Kind.GAP_EXPORT, created_by=request.user
+        )
+        .defer("payload", "output")  # the files can be large; the list needs none of them
+        .order_by("-created_at")[:RECENT_EXPORTS]
+    )
+    return render(
+        request,
+        "reports/export.html",
+        {"tenant": tenant, "form": form, "rights": rights, "recent": list(recent)},
+        status=400 if form.errors else 200,
+    )
+
+
+@org_view(Perm.RATINGS_VALIDATE_REPORTS)
+def job_download(request: HttpRequest, tenant: Tenant, job_id: int) -> HttpResponse:
+    """A finished export's file. Another member's job (unless HR), another organisation's, an
+    import, or an export that has not succeeded: the same 404."""
+    job = job_get_for(
+        organisation=tenant.organisation, job_id=job_id, tenant=tenant, user=request.user
+    )
+    if job.kind != Job.Kind.GAP_EXPORT or job.status != Job.Status.SUCCEEDED or not job.output:
+        raise Http404("No such job.")
+    # Checked after the lookup, so a foreign id is a 404 whatever the method.
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    response = HttpResponse(bytes(job.output), content_type=job.output_content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=job.output_name or job.filename
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -268,3 +268,41 @@ def profile_skill_remove(
         before={"person": person.pk, "skill": skill.name},
     )
     profile_skill.delete()
+
+
+@transaction.atomic
+def profile_skills_add_for_roles(
+    *, organisation: Organisation, person: Person, by: User
+) -> list[Skill]:
+    """ "Rate the skills of my role": put every skill that the person's current and target roles
+    require on their profile. Returns the skills that were added."""
+    from skills.models import RoleRequirement
+
+    _check_profile_owner(organisation, person, by)
+    required = list(
+        Skill.objects.filter(
+            organisation=organisation,
+            is_archived=False,
+            pk__in=RoleRequirement.objects.filter(
+                organisation=organisation, role__assignments__person=person
+            ).values("skill_id"),
+        ).order_by("name")
+    )
+    present = set(
+        ProfileSkill.objects.filter(organisation=organisation, person=person).values_list(
+            "skill_id", flat=True
+        )
+    )
+    added = [s for s in required if s.pk not in present]
+    ProfileSkill.objects.bulk_create(
+        [ProfileSkill(organisation=organisation, person=person, skill=s) for s in added]
+    )
+    if added:
+        audit_record(
+            organisation=organisation,
+            actor=by,
+            verb="profile_skill.added_for_roles",
+            target=person,
+            after={"skills": [s.name for s in added]},
+        )
+    return added

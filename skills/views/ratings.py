@@ -35,7 +35,6 @@ from skills.services import ratings as services
 from teams.models import Person
 
 MAX_CRITERIA = 3
-ROLE_PROFILES_PLACEHOLDER = "Rate the skills of my role — available once role profiles exist."
 
 
 def _level_values(tenant: Tenant) -> list[int]:
@@ -64,7 +63,6 @@ def _self_page(
             "groups": groups,
             "error_skill_id": error_skill_id,
             "error": error,
-            "role_placeholder": ROLE_PROFILES_PLACEHOLDER,
         },
         status=status,
     )
@@ -191,6 +189,21 @@ def self_rating_remove(request: HttpRequest, tenant: Tenant, skill_id: int) -> H
 
 
 # --- Manager validation --------------------------------------------------------------------------
+
+
+@org_view(Perm.RATINGS_RATE_SELF)
+@require_POST
+def self_rating_add_role_skills(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    """The "rate the skills of my role" shortcut."""
+    person = selectors.person_for_user(organisation=tenant.organisation, user=request.user)
+    added = services.profile_skills_add_for_roles(
+        organisation=tenant.organisation, person=person, by=request.user
+    )
+    if added:
+        messages.success(request, f"Added {len(added)} skills of your role: rate them below.")
+    else:
+        messages.info(request, "Every skill your role requires is already on your profile.")
+    return redirect("skills:self_rating", org_slug=tenant.organisation.slug)
 
 
 @org_view(Perm.RATINGS_VALIDATE_REPORTS)
@@ -418,6 +431,11 @@ def rating_history(
 urlpatterns = [
     path("me/skills/", self_rating, name="self_rating"),
     path("me/skills/add/", self_rating_add, name="self_rating_add"),
+    path(
+        "me/skills/add-role-skills/",
+        self_rating_add_role_skills,
+        name="self_rating_add_role_skills",
+    ),
     path("me/skills/<int:skill_id>/", self_rating_save, name="self_rating_save"),
     path("me/skills/<int:skill_id>/remove/", self_rating_remove, name="self_rating_remove"),
     path("ratings/validate/", validation, name="validation"),

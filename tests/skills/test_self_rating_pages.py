@@ -87,7 +87,7 @@ def test_the_page_groups_profile_skills_by_category_with_level_names_and_descrip
     assert "Writes window functions" in html  # the skill's own descriptor of the chosen level
     assert f'value="3" id="level-{sql.pk}-3"' in html
     assert "I want to grow in this" in html
-    assert "Rate the skills of my role — available once role profiles exist" in html
+    assert "Rate the skills of my role" in html
     # Every input has a label; every row is a real form that works without JavaScript.
     assert f'action="{_save(org_a, sql.pk)}"' in html
     assert f'hx-post="{_save(org_a, sql.pk)}"' in html
@@ -302,3 +302,28 @@ def test_the_page_makes_the_same_number_of_queries_for_5_and_40_skills(org_a, or
         assert response.content.decode().count('class="rating-row') == size
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_rate_the_skills_of_my_role_puts_the_roles_skills_on_the_profile(org_a, login):
+    from skills.models import ProfileSkill, RoleProfile
+    from skills.services.roles import role_assign, role_requirement_set
+
+    organisation = org_a.organisation
+    with organisation_context(organisation):
+        role = RoleProfile.objects.create(organisation=organisation, name="Backend")
+        skills = [SkillFactory(organisation=organisation, name=n) for n in ("Go", "SQL")]
+        for skill in skills:
+            role_requirement_set(role=role, skill=skill, target_level=3, by=None)
+        role_assign(organisation=organisation, person=org_a.people["member"], role=role, by=None)
+    client = login(org_a.member)
+    response = client.post("/o/alpha/me/skills/add-role-skills/", follow=True)
+    assert "Added 2 skills of your role" in response.content.decode()
+    with organisation_context(organisation):
+        on_profile = set(
+            ProfileSkill.objects.filter(person=org_a.people["member"]).values_list(
+                "skill__name", flat=True
+            )
+        )
+    assert {"Go", "SQL"} <= on_profile
+    again = client.post("/o/alpha/me/skills/add-role-skills/", follow=True)
+    assert "already on your profile" in again.content.decode()

@@ -397,3 +397,43 @@ def organisation_dashboard(*, organisation: Organisation) -> dict[str, object]:
         "computed_at": organisation.computed_at,
         "fresh": organisation.results_are_fresh,
     }
+
+
+@dataclass(frozen=True)
+class MentorLine:
+    skill: Skill
+    mentor: Person
+    mentee: Person
+    mentor_level: int
+    mentee_level: int
+
+
+def team_mentor_pairs(
+    *, organisation: Organisation, team: Team, limit: int = 30
+) -> list[MentorLine]:
+    """People at 4+ paired with interested people at 2 or below, in the same skill and team."""
+    from reports import gaps
+    from reports.services import load_inputs, team_members
+
+    inputs = load_inputs(organisation)
+    members = team_members(
+        team_ids=set(team_subtree_ids(organisation=organisation, team_id=team.pk)), inputs=inputs
+    )
+    pairs = gaps.mentor_pairs(members)[:limit]
+    people = Person.objects.filter(organisation=organisation).in_bulk(
+        {p.mentor_id for p in pairs} | {p.mentee_id for p in pairs}
+    )
+    skills = Skill.objects.filter(organisation=organisation, is_archived=False).in_bulk(
+        {p.skill_id for p in pairs}
+    )
+    return [
+        MentorLine(
+            skills[p.skill_id],
+            people[p.mentor_id],
+            people[p.mentee_id],
+            p.mentor_level,
+            p.mentee_level,
+        )
+        for p in pairs
+        if p.skill_id in skills
+    ]

@@ -89,12 +89,15 @@ OWN_SKILLS: list[tuple[str, str, str, str]] = [
     ("Problem Solving", "human", "Ways of working", "Breaking a problem down and finding a workable solution."),
     ("Communication", "human", "Ways of working", "Explaining clearly, listening, writing for the reader."),
     ("Requirements Gathering", "human", "Ways of working", "Finding out what is really needed before building it."),
+    ("Containerisation", "technical", "Platform", "Packaging and running services in containers: Docker, Kubernetes."),
+    ("Server-side Development", "technical", "Backend engineering", "Building the services behind an API."),
+    ("Data Management", "technical", "Data", "Keeping data correct, owned, backed up and lawful."),
 ]  # fmt: skip
 
 TEAMS: dict[str, list[str]] = {
-    "Platform": ["Kubernetes", "Docker", "Linux", "Cloud Infrastructure", "Prometheus", "Security Engineering", "Go"],
-    "Payments API": ["Python", "Django", "PostgreSQL", "API Design and Development", "Redis", "Distributed Systems"],
-    "Data Engineering": ["Python", "Apache Spark", "Apache Kafka", "Real-time Data Processing", "PostgreSQL", "Database Design"],
+    "Platform": ["Kubernetes", "Docker", "Linux", "Cloud Infrastructure", "Prometheus", "Security Engineering", "Go", "Containerisation", "Continuous Delivery (CD)", "Distributed Systems", "API Design and Development", "Server-side Development"],
+    "Payments API": ["Python", "Django", "PostgreSQL", "API Design and Development", "Redis", "Distributed Systems", "Server-side Development", "Database Design", "Continuous Delivery (CD)", "Security Engineering", "Containerisation"],
+    "Data Engineering": ["Python", "Apache Spark", "Apache Kafka", "Real-time Data Processing", "PostgreSQL", "Database Design", "Data Management", "Distributed Systems", "API Design and Development", "Cloud Infrastructure"],
     "Web": ["JavaScript", "TypeScript", "React", "Node.js", "GraphQL", "Figma"],
     "Mobile": ["Kotlin", "Swift", "GraphQL", "Figma", "Selenium"],
     "Quality & Delivery": ["Selenium", "Jenkins CI", "Continuous Delivery (CD)", "Continuous integration software", "Quality Control Analysis"],

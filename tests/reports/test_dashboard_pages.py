@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 
 from accounts.tenancy import organisation_context
 from reports.services import recompute_organisation, snapshot_take
@@ -28,7 +29,7 @@ def test_the_team_lead_sees_levels_gaps_coverage_and_the_bus_factor(org_a, login
     response = login(org_a.manager).get(f"/o/alpha/teams/{team.pk}/matrix/")
     content = response.content.decode()
     assert response.status_code == 200
-    assert org_a.people["member"].name in content and "API Design" in content
+    assert escape(org_a.people["member"].name) in content and "API Design" in content
     assert "40%" in content  # the member's gap against Backend
     assert "−2" in content  # API 2 against a target of 4
     assert "bus factor" in content
@@ -57,7 +58,7 @@ def test_what_if_names_the_skill_a_departure_leaves_uncovered(org_a, login):
         .get(f"/o/alpha/teams/{team.pk}/matrix/?without={manager.pk}")
         .content.decode()
     )
-    assert f"Without {manager.name}" in content
+    assert f"Without {escape(manager.name)}" in content
     assert "API Design: coverage 1 → 0" in content
 
 
@@ -124,3 +125,18 @@ def test_names_render_escaped_on_the_matrix(org_a, login):
         person.save(update_fields=["name"])
     content = login(org_a.hr).get(f"/o/alpha/teams/{team.pk}/matrix/").content.decode()
     assert "<script>alert(1)</script>" not in content
+
+
+def test_the_team_page_suggests_mentor_pairs(org_a, login):
+    team, api, *_ = _backend_team(org_a)
+    with organisation_context(org_a.organisation):
+        RatingFactory(
+            organisation=org_a.organisation,
+            person=org_a.people["member"],
+            skill=api,
+            level=1,
+            interest=True,
+        )
+    content = login(org_a.hr).get(f"/o/alpha/teams/{team.pk}/matrix/").content.decode()
+    member, manager = escape(org_a.people["member"].name), escape(org_a.people["manager"].name)
+    assert f"API Design: {manager} (4) could mentor {member} (1)" in content

@@ -11,7 +11,7 @@ from django.urls import path
 from accounts.permissions import Perm
 from accounts.views_base import Tenant, org_view
 from reports import selectors
-from skills.models import RoleProfile, SkillCategory
+from skills.models import RoleProfile, Skill, SkillCategory
 from teams.models import Person, TeamMembership
 
 
@@ -24,13 +24,15 @@ def team_matrix(request: HttpRequest, tenant: Tenant, team_id: int) -> HttpRespo
     organisation = tenant.organisation
     team = selectors.team_get_for(organisation=organisation, team_id=team_id, tenant=tenant)
     role_id, category_id = _int(request.GET.get("role")), _int(request.GET.get("category"))
+    skill_ids = [i for i in (_int(v) for v in request.GET.getlist("skill")) if i]
     sort = request.GET.get("sort", "person")
     matrix = selectors.team_matrix(
         organisation=organisation,
         team=team,
         role_id=role_id,
         category_id=category_id,
-        sort=sort if sort in {"person", "gap", "coverage"} else "person",
+        skill_ids=skill_ids or None,
+        sort=sort if sort in {"person", "gap", "coverage", "skill"} else "person",
     )
     what_if = None
     what_if_person = _int(request.GET.get("without"))
@@ -43,7 +45,10 @@ def team_matrix(request: HttpRequest, tenant: Tenant, team_id: int) -> HttpRespo
         "matrix": matrix,
         "roles": RoleProfile.objects.filter(organisation=organisation).order_by("name"),
         "categories": SkillCategory.objects.filter(organisation=organisation).order_by("name"),
-        "filters": {"role": role_id, "category": category_id, "sort": sort},
+        "filters": {"role": role_id, "category": category_id, "sort": sort, "skills": skill_ids},
+        "skills": Skill.objects.filter(organisation=organisation, is_archived=False).order_by(
+            "name"
+        ),
         "what_if": what_if,
         "what_if_person": next(
             (r.person for r in matrix.rows if r.person.pk == what_if_person), None

@@ -216,12 +216,14 @@ def team_matrix(
     else:
         rows.sort(key=lambda r: r.person.name.lower())
     columns = [MatrixColumn(skill, coverage.get(skill.pk)) for skill in skills]
-    if sort == "coverage":
+    if sort in ("coverage", "skill"):
         order = sorted(
             range(len(columns)),
             key=lambda i: (
-                columns[i].coverage.coverage if columns[i].coverage else 0,
-                columns[i].skill.name,
+                (columns[i].coverage.coverage if columns[i].coverage else 0)
+                if sort == "coverage"
+                else 0,
+                columns[i].skill.name.lower(),
             ),
         )
         columns = [columns[i] for i in order]

@@ -140,3 +140,12 @@ def test_the_team_page_suggests_mentor_pairs(org_a, login):
     content = login(org_a.hr).get(f"/o/alpha/teams/{team.pk}/matrix/").content.decode()
     member, manager = escape(org_a.people["member"].name), escape(org_a.people["manager"].name)
     assert f"API Design: {manager} (4) could mentor {member} (1)" in content
+
+
+def test_the_matrix_filters_by_skill_and_sorts_skills_by_name(org_a, login):
+    team, _api, sql, _ = _backend_team(org_a)
+    client = login(org_a.hr)
+    only_sql = client.get(f"/o/alpha/teams/{team.pk}/matrix/?skill={sql.pk}").content.decode()
+    assert "<span>SQL</span>" in only_sql and "<span>API Design</span>" not in only_sql
+    by_name = client.get(f"/o/alpha/teams/{team.pk}/matrix/?sort=skill").content.decode()
+    assert by_name.index("<span>API Design</span>") < by_name.index("<span>SQL</span>")

@@ -240,10 +240,13 @@ def role_profile_install_backend_engineer(
 
 
 def onet_target(level: float | None) -> int:
-    """O*NET's level scale 0–7 onto ours 0–5: round(LV / 7 × 5), at least 1."""
+    """O*NET's level scale 0–7 onto ours 0–5 (``anchor_value``); work styles, which O*NET rates
+    for importance only, get 3."""
+    from skills.services.framework import anchor_value
+
     if level is None:
         return 3
-    return max(1, round(level / 7 * 5))
+    return anchor_value(level, top=5)
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ refused. Unknown and other organisations' ids are the same 404.
 from __future__ import annotations
 
 from itertools import zip_longest
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -68,20 +69,22 @@ def _self_page(
     )
 
 
-def _self_row(
+def _row(
     request: HttpRequest,
     tenant: Tenant,
     person: Person,
     skill: Skill,
     *,
+    template: str,
     error: str = "",
     saved: bool = False,
     status: int = 200,
 ) -> HttpResponse:
+    """One skill's row, re-rendered after an htmx save (self-rating and validation alike)."""
     row = selectors.self_rating_row(organisation=tenant.organisation, person=person, skill=skill)
     return render(
         request,
-        "skills/ratings/_self_rating_row.html",
+        template,
         {
             "tenant": tenant,
             "person": person,
@@ -92,6 +95,14 @@ def _self_row(
             "oob_status": True,
         },
         status=status,
+    )
+
+
+def _self_row(
+    request: HttpRequest, tenant: Tenant, person: Person, skill: Skill, **kwargs: Any
+) -> HttpResponse:
+    return _row(
+        request, tenant, person, skill, template="skills/ratings/_self_rating_row.html", **kwargs
     )
 
 
@@ -217,29 +228,10 @@ def validation(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 def _validation_row(
-    request: HttpRequest,
-    tenant: Tenant,
-    person: Person,
-    skill: Skill,
-    *,
-    error: str = "",
-    saved: bool = False,
-    status: int = 200,
+    request: HttpRequest, tenant: Tenant, person: Person, skill: Skill, **kwargs: Any
 ) -> HttpResponse:
-    row = selectors.self_rating_row(organisation=tenant.organisation, person=person, skill=skill)
-    return render(
-        request,
-        "skills/ratings/_validation_row.html",
-        {
-            "tenant": tenant,
-            "person": person,
-            "row": row,
-            "error_skill_id": skill.pk if error else None,
-            "error": error,
-            "saved": saved,
-            "oob_status": True,
-        },
-        status=status,
+    return _row(
+        request, tenant, person, skill, template="skills/ratings/_validation_row.html", **kwargs
     )
 
 

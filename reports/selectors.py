@@ -29,17 +29,19 @@ def job_get_for(*, organisation: Organisation, job_id: int, tenant: Tenant, user
 # --- Teams and the team matrix -------------------------------------------------------------------
 
 
-def team_subtree_ids(*, organisation: Organisation, team_id: int) -> list[int]:
-    """A team and every team below it, in one query (walked in Python, cycles ignored)."""
-    from teams.models import Team
-
+def _children(organisation: Organisation) -> dict[int | None, list[int]]:
     children: dict[int | None, list[int]] = {}
     for pk, parent_id in Team.objects.filter(organisation=organisation).values_list(
         "id", "parent_id"
     ):
         children.setdefault(parent_id, []).append(pk)
+    return children
+
+
+def _below(children: dict[int | None, list[int]], roots: list[int]) -> list[int]:
+    """The roots and every team below them (cycles ignored), in walk order."""
     seen: list[int] = []
-    stack = [team_id]
+    stack = list(roots)
     while stack:
         current = stack.pop()
         if current in seen:
@@ -49,37 +51,48 @@ def team_subtree_ids(*, organisation: Organisation, team_id: int) -> list[int]:
     return seen
 
 
+def team_subtree_ids(*, organisation: Organisation, team_id: int) -> list[int]:
+    """A team and every team below it, in one query (walked in Python, cycles ignored)."""
+    return _below(_children(organisation), [team_id])
+
+
 def teams_managed_by(*, organisation: Organisation, person_id: int | None) -> set[int]:
-    """Teams a person leads and all teams below them."""
+    """Teams a person leads and all teams below them, in two queries however many they lead."""
     from teams.models import TeamManager
 
     if person_id is None:
         return set()
-    led = TeamManager.objects.filter(organisation=organisation, person_id=person_id).values_list(
-        "team_id", flat=True
+    led = list(
+        TeamManager.objects.filter(organisation=organisation, person_id=person_id).values_list(
+            "team_id", flat=True
+        )
     )
-    managed: set[int] = set()
-    for team_id in led:
-        managed.update(team_subtree_ids(organisation=organisation, team_id=team_id))
-    return managed
+    return set(_below(_children(organisation), led)) if led else set()
 
 
-def team_get_for(*, organisation: Organisation, team_id: int, tenant: Tenant) -> Team:
-    """A team whose matrix the caller may read: hr/admin any; a manager the teams they lead and
-    those below. Unknown or another organisation's team: 404; a team not theirs: 403."""
-    from django.core.exceptions import PermissionDenied
-
-    team = Team.objects.filter(organisation=organisation, pk=team_id).first()
-    if team is None:
-        raise Http404("No such team.")
+def matrix_team_ids(*, organisation: Organisation, tenant: Tenant) -> set[int] | None:
+    """The teams whose matrix the caller may read: ``None`` means all of them (hr, admin); a
+    manager, the teams they lead and those below; anyone else, none."""
     if tenant.can(Perm.RATINGS_VIEW_ALL):
-        return team
+        return None
     person_id = (
         Person.objects.filter(organisation=organisation, user=tenant.membership.user_id)
         .values_list("pk", flat=True)
         .first()
     )
-    if team.pk not in teams_managed_by(organisation=organisation, person_id=person_id):
+    return teams_managed_by(organisation=organisation, person_id=person_id)
+
+
+def team_get_for(*, organisation: Organisation, team_id: int, tenant: Tenant) -> Team:
+    """A team whose matrix the caller may read. Unknown or another organisation's team: 404; a
+    team that is not theirs: 403."""
+    from django.core.exceptions import PermissionDenied
+
+    team = Team.objects.filter(organisation=organisation, pk=team_id).first()
+    if team is None:
+        raise Http404("No such team.")
+    allowed = matrix_team_ids(organisation=organisation, tenant=tenant)
+    if allowed is not None and team.pk not in allowed:
         raise PermissionDenied("Only the team's managers and HR see its matrix.")
     return team
 

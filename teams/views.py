@@ -136,15 +136,12 @@ def people_import_template(request: HttpRequest, tenant: Tenant) -> HttpResponse
 
 @org_view(Perm.PEOPLE_VIEW)
 def team_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    from reports.selectors import teams_managed_by
+    from reports.selectors import matrix_team_ids
 
     organisation = tenant.organisation
     teams = list(selectors.team_overview(organisation=organisation))
-    if tenant.can(Perm.RATINGS_VIEW_ALL):
-        matrix_ids = {t.pk for t in teams}
-    else:
-        own = selectors.person_find_by_email(organisation=organisation, email=request.user.email)
-        matrix_ids = teams_managed_by(organisation=organisation, person_id=own.pk if own else None)
+    allowed = matrix_team_ids(organisation=organisation, tenant=tenant)
+    matrix_ids = {t.pk for t in teams} if allowed is None else allowed
     form = TeamForm(organisation=organisation) if tenant.can(Perm.PEOPLE_MANAGE) else None
     return render(
         request,

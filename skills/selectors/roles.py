@@ -42,6 +42,19 @@ def role_requirements(*, organisation: Organisation, role: RoleProfile) -> list[
     )
 
 
+def role_requirement_get(
+    *, organisation: Organisation, role: RoleProfile, skill_id: int
+) -> RoleRequirement:
+    requirement = (
+        RoleRequirement.objects.filter(organisation=organisation, role=role, skill_id=skill_id)
+        .select_related("skill")
+        .first()
+    )
+    if requirement is None:
+        raise Http404("No such requirement.")
+    return requirement
+
+
 def role_holders(*, organisation: Organisation, role: RoleProfile) -> list[RoleAssignment]:
     return list(
         RoleAssignment.objects.filter(organisation=organisation, role=role)

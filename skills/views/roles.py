@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
@@ -13,7 +13,7 @@ from accounts.permissions import Perm
 from accounts.services import ServiceError
 from accounts.views_base import Tenant, org_view
 from skills.forms.roles import AssignmentForm, OccupationForm, RequirementForm, RoleProfileForm
-from skills.models import LibraryOccupation, RoleRequirement, Skill
+from skills.models import LibraryOccupation, Skill
 from skills.selectors import roles as selectors
 from skills.services import roles as services
 from skills.services.roles import ONET_MAPPING_NOTE
@@ -167,15 +167,9 @@ def role_requirement_remove(
     request: HttpRequest, tenant: Tenant, role_id: int, skill_id: int
 ) -> HttpResponse:
     role = selectors.role_get(organisation=tenant.organisation, role_id=role_id)
-    requirement = (
-        RoleRequirement.objects.filter(
-            organisation=tenant.organisation, role=role, skill_id=skill_id
-        )
-        .select_related("skill")
-        .first()
+    requirement = selectors.role_requirement_get(
+        organisation=tenant.organisation, role=role, skill_id=skill_id
     )
-    if requirement is None:
-        raise Http404("No such requirement.")
     services.role_requirement_remove(requirement=requirement, by=request.user)
     messages.success(request, f"{requirement.skill.name} is no longer required.")
     return redirect("skills:role_detail", org_slug=tenant.organisation.slug, role_id=role.pk)

@@ -13,6 +13,7 @@ The pattern (see docs/tenancy.md, "Celery recomputation"):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -21,7 +22,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -47,24 +48,54 @@ def inputs_changed(*, organisation: Organisation) -> None:
 
 def recompute_enqueue(*, organisation_id: int, countdown: int = DEBOUNCE_SECONDS) -> bool:
     """Enqueue one recomputation unless one was enqueued in the last few seconds. Returns whether it
-    enqueued. A broker failure is logged, not raised: the dispatcher will catch up."""
+    enqueued. Never raises: it runs in ``on_commit``, after the change is saved, so an exception
+    here would show the user an error page for a change that was in fact recorded. With Redis (cache
+    and broker) down the committed ``inputs_version`` bump is the pending marker, and the periodic
+    dispatcher catches up."""
     from reports.tasks import recompute_organisation_task
 
-    if not cache.add(tenant_cache_key(organisation_id, "recompute", "queued"), 1, DEBOUNCE_SECONDS):
-        return False
+    queued = tenant_cache_key(organisation_id, "recompute", "queued")
     try:
+        if not cache.add(queued, 1, DEBOUNCE_SECONDS):
+            return False
+        # No publish retries: the caller is a web request, and the dispatcher is the retry.
         recompute_organisation_task.apply_async(
-            kwargs={"organisation_id": organisation_id}, countdown=countdown
+            kwargs={"organisation_id": organisation_id}, countdown=countdown, retry=False
         )
-    except (
-        Exception
-    ):  # the broker is down: the version bump is committed, the dispatcher will see it
+    except Exception:
         logger.warning(
-            "could not enqueue recompute for organisation %s", organisation_id, exc_info=True
+            "could not enqueue recompute for organisation %s; the dispatcher will catch up",
+            organisation_id,
+            exc_info=True,
         )
-        cache.delete(tenant_cache_key(organisation_id, "recompute", "queued"))
+        # The cache may be as unreachable as the broker; the marker expires by itself anyway.
+        with contextlib.suppress(Exception):
+            cache.delete(queued)
         return False
     return True
+
+
+def _lock_acquire(key: str) -> bool:
+    """Take the per-organisation recompute lock without waiting. On PostgreSQL it is a session
+    advisory lock: a worker killed mid-run loses its connection and with it the lock, so the rerun
+    (``acks_late``) can start at once. A cache key would outlive the killed worker and refuse every
+    rerun for ``LOCK_SECONDS``. Elsewhere (SQLite, tasks run in-process) the cache serves."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
+            return bool(cursor.fetchone()[0])
+    return bool(cache.add(key, 1, LOCK_SECONDS))
+
+
+def _lock_release(key: str) -> None:
+    if connection.vendor == "postgresql":
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+        except DatabaseError:  # the connection is gone, and the lock went with it
+            logger.warning("could not release %s; its connection is gone", key, exc_info=True)
+        return
+    cache.delete(key)
 
 
 def _team_descendants(teams: Iterable[tuple[int, int | None]]) -> dict[int, set[int]]:
@@ -156,7 +187,7 @@ def recompute_organisation(*, organisation_id: int) -> bool:
     """Rebuild an organisation's gap scores and team coverage. Holds a per-organisation lock so
     runs never overlap; returns False when another run holds it."""
     lock = tenant_cache_key(organisation_id, "recompute", "lock")
-    if not cache.add(lock, 1, LOCK_SECONDS):
+    if not _lock_acquire(lock):
         return False
     try:
         with organisation_context(organisation_id):
@@ -239,7 +270,7 @@ def recompute_organisation(*, organisation_id: int) -> bool:
             )
         return True
     finally:
-        cache.delete(lock)
+        _lock_release(lock)
 
 
 def _upsert(model, rows, organisation, *, unique, keys, key_fields) -> None:

@@ -132,9 +132,13 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Misses instead of raising while Redis is down: the cache holds nothing that is not
+            # also in the database (see skillsmap/cache.py and docs/reliability.md).
+            "BACKEND": "skillsmap.cache.DegradingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "skillsmap",
+            # A hung Redis must not hang a request: give up after a second and degrade.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -152,13 +156,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
 # Above the longest task, or Redis hands an unacknowledged task to a second worker.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Loaded into django-celery-beat's tables when beat starts, where admins can see and change them.
 CELERY_BEAT_SCHEDULE = {
     "recompute-organisations-behind": {
         "task": "reports.tasks.dispatch_recomputes",
-        "schedule": 60.0,
+        "schedule": float(env_int("RECOMPUTE_DISPATCH_SECONDS", 60)),
     },
     "nightly-trend-snapshots": {
         "task": "reports.tasks.dispatch_snapshots",

@@ -32,7 +32,13 @@ def database_from_env(default_sqlite_path: str) -> dict:
     """``DATABASE_URL`` when set, else an SQLite file: the embedded default for ``make demo``."""
     url = os.environ.get("DATABASE_URL")
     if url:
-        config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
+        config = dj_database_url.parse(
+            url,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+            # A persistent connection broken by a database restart is noticed and replaced at the
+            # start of the next request instead of failing it.
+            conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
+        )
     else:
         config = {"ENGINE": "django.db.backends.sqlite3", "NAME": default_sqlite_path}
     # Every request runs in one transaction: a failed request leaves the database as it was, and

@@ -135,13 +135,37 @@ def test_a_broker_outage_loses_nothing(org_a, monkeypatch):
 
 @pytest.mark.django_db
 def test_overlapping_runs_are_refused_by_the_lock(org_a):
-    from accounts.tenancy import tenant_cache_key
+    """Another run (here a thread with its own database connection, as a second worker would have)
+    holds the lock: this run refuses to start."""
+    import threading
 
-    cache.add(tenant_cache_key(org_a.organisation.pk, "recompute", "lock"), 1, 60)
+    from django.db import connection
+
+    from accounts.tenancy import tenant_cache_key
+    from reports.services import _lock_acquire, _lock_release
+
+    key = tenant_cache_key(org_a.organisation.pk, "recompute", "lock")
+    held, done = threading.Event(), threading.Event()
+
+    def other_run() -> None:
+        try:
+            assert _lock_acquire(key)
+            held.set()
+            done.wait(10)
+            _lock_release(key)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_run)
+    thread.start()
     try:
+        assert held.wait(10)
         assert recompute_organisation(organisation_id=org_a.organisation.pk) is False
     finally:
+        done.set()
+        thread.join(10)
         cache.clear()
+    assert recompute_organisation(organisation_id=org_a.organisation.pk) is True
 
 
 @pytest.mark.django_db

@@ -173,3 +173,35 @@ class AuditEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.verb} {self.target_repr}"
+
+
+class ApiToken(models.Model):
+    """A personal API token. The secret is shown once; only its SHA-256 is kept (the secret is 32
+    random bytes, so a fast hash is enough: there is nothing to brute-force). ``prefix`` finds the
+    row without scanning; ``organisation`` (optional) confines it to one organisation, and
+    ``read_only`` refuses every unsafe method.
+
+    Not a ``TenantModel``: a token belongs to a user, who may belong to several organisations. It
+    grants nothing by itself: each request is still checked against the user's membership."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, unique=True)
+    token_hash = models.CharField(max_length=64)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    read_only = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="apitoken_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

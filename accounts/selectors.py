@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 from django.http import Http404
 
-from accounts.models import AuditEvent, Invitation, Membership, Organisation, User
+from accounts.models import ApiToken, AuditEvent, Invitation, Membership, Organisation, User
 from accounts.tenancy import user_memberships_context
 
 
@@ -68,12 +70,47 @@ def audit_event_list(*, organisation: Organisation, limit: int = 200) -> list[Au
     )
 
 
-def organisation_list_for_user(*, user: User) -> list[Organisation]:
-    """The organisations where the user has an active membership, for the switcher."""
+def membership_list_for_user(*, user: User) -> list[Membership]:
+    """The user's active memberships across organisations (the switcher, the API's ``/orgs/``)."""
     with user_memberships_context(user.pk):
-        memberships = (
+        return list(
             Membership.objects.filter(user=user, is_active=True)
             .select_related("organisation")
             .order_by("organisation__name")
         )
-        return [m.organisation for m in memberships]
+
+
+def organisation_list_for_user(*, user: User) -> list[Organisation]:
+    """The organisations where the user has an active membership, for the switcher."""
+    return [m.organisation for m in membership_list_for_user(user=user)]
+
+
+def audit_event_query(
+    *,
+    organisation: Organisation,
+    verb: str | None = None,
+    target_type: str | None = None,
+    since: datetime | None = None,
+) -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.filter(organisation=organisation).select_related("actor")
+    if verb:
+        events = events.filter(verb=verb)
+    if target_type:
+        events = events.filter(target_type=target_type)
+    if since:
+        events = events.filter(at__gte=since)
+    return events
+
+
+def api_token_list_for_user(*, user: User) -> list[ApiToken]:
+    return list(
+        ApiToken.objects.filter(user=user).select_related("organisation").order_by("-created_at")
+    )
+
+
+def api_token_get_for_user(*, user: User, token_id: int) -> ApiToken:
+    """One of the user's own tokens, or 404 (someone else's token reads as missing)."""
+    token = ApiToken.objects.filter(user=user, pk=token_id).first()
+    if token is None:
+        raise Http404("No such token.")
+    return token

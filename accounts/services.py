@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.audit import audit_record
-from accounts.models import Invitation, Membership, Organisation, User, hash_token
+from accounts.models import ApiToken, Invitation, Membership, Organisation, User, hash_token
 from accounts.permissions import Role
 from accounts.tenancy import organisation_context
 from skills.services.scale import scale_install_default
@@ -255,3 +255,51 @@ def invitation_accept(*, organisation: Organisation, token: str, user: User) -> 
         after={"user": user.email, "role": membership.role, "invitation": invitation.pk},
     )
     return membership
+
+
+# --- Personal API tokens -------------------------------------------------------------------------
+
+API_TOKEN_PREFIX = "smk"  # noqa: S105  (a label, not a secret)
+API_TOKEN_MAX_PER_USER = 25
+
+
+def api_token_create(
+    *,
+    user: User,
+    name: str,
+    organisation: Organisation | None = None,
+    read_only: bool = False,
+) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is never stored and never shown again.
+
+    The secret reads ``smk_<prefix>_<random>``: the prefix finds the row, the whole string is
+    compared by hash. An ``organisation`` confines the token; the caller checks the user belongs."""
+    name = name.strip()
+    if not name:
+        raise ServiceError("Give the token a name, so you know later what uses it.")
+    if (
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()
+        >= API_TOKEN_MAX_PER_USER
+    ):
+        raise ServiceError(
+            f"You have {API_TOKEN_MAX_PER_USER} active tokens; revoke one you no longer use first."
+        )
+    prefix = secrets.token_hex(4)
+    secret = f"{API_TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken.objects.create(
+        user=user,
+        name=name[:100],
+        prefix=prefix,
+        token_hash=hash_token(secret),
+        organisation=organisation,
+        read_only=read_only,
+    )
+    return token, secret
+
+
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    """Revoke at once: the next request with this token is refused (nothing caches it)."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import Organisation, User
@@ -24,6 +25,51 @@ def job_get_for(*, organisation: Organisation, job_id: int, tenant: Tenant, user
     if job is None or (job.created_by_id != user.pk and not tenant.can(Perm.PEOPLE_MANAGE)):
         raise Http404("No such job.")
     return job
+
+
+def export_file_get(*, organisation: Organisation, job_id: int, tenant: Tenant, user: User) -> Job:
+    """A finished export with its file, for whoever may follow the job. An import, a running or
+    failed export, someone else's job, another organisation's: the same 404."""
+    job = job_get_for(organisation=organisation, job_id=job_id, tenant=tenant, user=user)
+    if job.kind != Job.Kind.GAP_EXPORT or job.status != Job.Status.SUCCEEDED:
+        raise Http404("No such job.")
+    job = Job.objects.filter(organisation=organisation, pk=job.pk).exclude(output=None).first()
+    if job is None or not job.output:
+        raise Http404("No such job.")
+    return job
+
+
+def gap_score_query(
+    *,
+    organisation: Organisation,
+    person_ids: set[int] | None,
+    person: Person | None = None,
+    role: RoleProfile | None = None,
+    team: Team | None = None,
+    kind: str | None = None,
+    essential_alert: bool | None = None,
+) -> QuerySet[GapScore]:
+    """Gap scores of the people in ``person_ids`` (``None``: everyone), filtered."""
+    scores = GapScore.objects.filter(organisation=organisation).select_related("person", "role")
+    if person_ids is not None:
+        scores = scores.filter(person_id__in=person_ids)
+    if person is not None:
+        scores = scores.filter(person=person)
+    if role is not None:
+        scores = scores.filter(role=role)
+    if team is not None:
+        from teams.models import TeamMembership
+
+        members = TeamMembership.objects.filter(
+            organisation=organisation,
+            team_id__in=team_subtree_ids(organisation=organisation, team_id=team.pk),
+        ).values("person_id")
+        scores = scores.filter(person_id__in=members)
+    if kind:
+        scores = scores.filter(kind=kind)
+    if essential_alert is not None:
+        scores = scores.filter(essential_alert=essential_alert)
+    return scores
 
 
 # --- Teams and the team matrix -------------------------------------------------------------------
@@ -248,6 +294,15 @@ def team_matrix(
         rows=rows,
         computed_at=organisation.computed_at,
         fresh=organisation.results_are_fresh,
+    )
+
+
+def team_coverage(*, organisation: Organisation, team: Team) -> list[TeamSkillCoverage]:
+    """The team's coverage per required skill (the team and the teams below it), risks first."""
+    return list(
+        TeamSkillCoverage.objects.filter(organisation=organisation, team=team)
+        .select_related("skill")
+        .order_by("-bus_factor_risk", "coverage", "skill__name")
     )
 
 

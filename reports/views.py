@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 
@@ -13,7 +13,7 @@ from accounts.views_base import Tenant, org_view
 from reports import exports
 from reports.jobs import job_progress, job_start
 from reports.models import Job
-from reports.selectors import job_get_for
+from reports.selectors import export_file_get, job_get_for
 from teams.models import Team
 
 RECENT_EXPORTS = 10
@@ -126,14 +126,17 @@ def export(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 def job_download(request: HttpRequest, tenant: Tenant, job_id: int) -> HttpResponse:
     """A finished export's file. Another member's job (unless HR), another organisation's, an
     import, or an export that has not succeeded: the same 404."""
-    job = job_get_for(
+    job = export_file_get(
         organisation=tenant.organisation, job_id=job_id, tenant=tenant, user=request.user
     )
-    if job.kind != Job.Kind.GAP_EXPORT or job.status != Job.Status.SUCCEEDED or not job.output:
-        raise Http404("No such job.")
     # Checked after the lookup, so a foreign id is a 404 whatever the method.
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
+    return export_file_response(job)
+
+
+def export_file_response(job: Job) -> HttpResponse:
+    """The export's file as an attachment, never cached by a shared proxy (page and API)."""
     response = HttpResponse(bytes(job.output), content_type=job.output_content_type)
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=job.output_name or job.filename

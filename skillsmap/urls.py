@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("api/", include("skillsmap.api_urls")),
     path("orgs/", account_views.organisation_list, name="organisation_list"),
     path("orgs/new/", account_views.organisation_create, name="organisation_create"),
     path(

@@ -138,6 +138,14 @@ def team_overview(*, organisation: Organisation) -> QuerySet[Team]:
     )
 
 
+def team_overview_get(*, organisation: Organisation, team_id: int) -> Team:
+    """One team with the columns of ``team_overview``, or 404."""
+    team = team_overview(organisation=organisation).filter(pk=team_id).first()
+    if team is None:
+        raise Http404("No such team.")
+    return team
+
+
 def team_get(*, organisation: Organisation, team_id: int) -> Team:
     team = (
         Team.objects.filter(organisation=organisation, pk=team_id).select_related("parent").first()

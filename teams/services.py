@@ -255,6 +255,33 @@ def person_set_teams(*, person: Person, teams: Collection[Team], by: User) -> Pe
     return person
 
 
+def _current_teams(person: Person) -> list[Team]:
+    return list(
+        Team.objects.filter(
+            organisation_id=person.organisation_id, memberships__person=person
+        ).distinct()
+    )
+
+
+@transaction.atomic
+def team_member_add(*, team: Team, person: Person, by: User) -> Person:
+    """Put a person in a team (in addition to their other teams); already there changes nothing."""
+    teams = _current_teams(person)
+    if team.pk not in {t.pk for t in teams}:
+        person_set_teams(person=person, teams=[*teams, team], by=by)
+    return person
+
+
+@transaction.atomic
+def team_member_remove(*, team: Team, person: Person, by: User) -> Person:
+    """Take a person out of one team; their other teams stay."""
+    teams = _current_teams(person)
+    if team.pk not in {t.pk for t in teams}:
+        raise ValidationError({"person": "This person is not in the team."})
+    person_set_teams(person=person, teams=[t for t in teams if t.pk != team.pk], by=by)
+    return person
+
+
 @transaction.atomic
 def people_import_start(*, organisation: Organisation, by: User, filename: str, data: bytes) -> Job:
     """Check that the upload is a readable table with the right columns, then hand it to a

@@ -171,6 +171,17 @@ def effective_levels(
     }
 
 
+def person_effective_ratings(
+    *, organisation: Organisation, person: Person
+) -> list[tuple[Skill, Effective]]:
+    """Every skill the person has a rating in, with its effective level, by skill name."""
+    effective = effective_levels(organisation=organisation, person_ids=[person.pk])
+    skills = Skill.objects.filter(
+        organisation=organisation, pk__in={skill_id for _, skill_id in effective}
+    ).order_by("name", "pk")
+    return [(skill, effective[(person.pk, skill.pk)]) for skill in skills]
+
+
 def rating_history(
     *, organisation: Organisation, person: Person, skill: Skill | None = None
 ) -> list[Rating]:

@@ -1,9 +1,11 @@
 """Settings shared by every environment. Everything that differs between machines comes from the
 environment (see ``env.py``), with defaults that work on a laptop with nothing else installed."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 from skillsmap.settings.env import database_from_env, env_bool, env_int, env_list, env_str
 
@@ -29,8 +31,11 @@ THIRD_PARTY_APPS = [
     "allauth.mfa",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
+    "csp",
+    "axes",
 ]
 LOCAL_APPS = [
     "accounts",
@@ -42,6 +47,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -51,6 +57,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Outside axes, so that its lockout answer gets a Retry-After header too.
+    "accounts.throttling.LoginThrottleMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "skillsmap.urls"
@@ -77,6 +86,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out admin login is refused before any password is checked.
+    "accounts.throttling.AdminLoginBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -101,8 +112,50 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[skillsmap] "
+# Repeated failed sign-ins answer 429 with Retry-After (accounts/throttling.py); the limits
+# themselves are allauth's defaults (ACCOUNT_RATE_LIMITS): 5 failures per address per 5 minutes,
+# 10 per IP per minute.
+ACCOUNT_ADAPTER = "accounts.throttling.AccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "skillsmap"
+
+# django-axes guards the Django admin login only (/admin/login/, which allauth's limits do not
+# cover): after AXES_FAILURE_LIMIT failures from one IP address, or for one username, further
+# attempts are refused for the cool-off, each refused attempt starting it again.
+AXES_HANDLER = "accounts.throttling.AdminOnlyAxesHandler"
+AXES_ONLY_ADMIN_SITE = True
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_USERNAME_FORM_FIELD = "username"  # the admin login form's field, whatever USERNAME_FIELD is
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.admin_lockout_response"
+# Behind a proxy, set AXES_IPWARE_PROXY_COUNT so that the client address is not the proxy's.
+AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0) or None
+AXES_VERBOSE = False  # no banner on every manage.py command
+
+# Content-Security-Policy (django-csp 4): nothing inline, nothing from elsewhere. Pages carry no
+# inline script, style or event handler (chart data travels in json_script, htmx is configured
+# by a <meta> and its indicator CSS lives in app.css), so 'unsafe-inline' is needed for neither
+# scripts nor styles. data: images are for allauth's TOTP QR code and Swagger UI's icons.
+# Swagger UI (/api/docs/, drf-spectacular-sidecar) is served from our static files and its
+# initialiser from a URL (SpectacularSwaggerSplitView), so 'self' covers it; the <style> block
+# in drf-spectacular's template is refused, which only costs the page its margins (API owners:
+# override the template without it, or decorate the view with csp_update, if that matters).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -172,16 +225,41 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes an anonymous call a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api_auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.api_auth.ApiRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": env_str("API_RATE_LIMIT", "600/minute")},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "accounts.api_base.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "accounts.api_base.ApiAutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "skillsmap API",
+    "DESCRIPTION": (
+        "Everything the pages can do. Authenticate with a personal API token "
+        "(`Authorization: Bearer smk_…`, created on the API tokens page) or, from the browser, "
+        "the session cookie with its CSRF token. Every organisation endpoint lives under "
+        "`/api/v1/orgs/{org_slug}/`; an organisation you do not belong to reads as 404."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "SkillKindEnum": "skills.models.SkillKind",
+        "AssignmentKindEnum": "skills.models.RoleAssignment.Kind",
+        "JobKindEnum": "reports.models.Job.Kind",
+    },
+    # Swagger UI from our own static files (drf-spectacular-sidecar): no CDN, CSP-friendly.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # How long an invitation link stays valid.

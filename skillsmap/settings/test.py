@@ -14,3 +14,6 @@ STORAGES = {
 ACCOUNT_RATE_LIMITS = False
 WHITENOISE_AUTOREFRESH = True
 CELERY_TASK_ALWAYS_EAGER = True  # tests that need a real worker start one explicitly
+# The API's request throttle is tested on purpose (tests/api/test_auth.py); here it must not count
+# one test's requests against the next (SQLite reuses ids after a rollback).
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api": "100000/minute"}}

@@ -142,7 +142,9 @@ def test_another_organisations_object_is_404_and_left_unchanged(route, org_a, or
     before = _snapshot(org_b)
     get, post = client.get(url), client.post(url, {"role": "member", "is_active": "false"})
     assert get.status_code in (404, 405)
-    assert post.status_code == 404
+    # An API endpoint without POST answers 405 before looking at ids: the same for any id, so it
+    # tells nothing (the comparison with a missing id below proves it).
+    assert post.status_code in ((404, 405) if route.name.startswith("api:") else (404,))
     assert _snapshot(org_b) == before
     # The same answer as for an id that does not exist at all.
     missing = reverse(

@@ -1,0 +1,625 @@
+"""API of the skills domain: the framework and the library, the scale, ratings and their history,
+people search by skill, role profiles, requirements and assignments.
+
+Each view validates with an input serializer, calls one selector or service, and answers with an
+output serializer. Who may rate, read or validate whom is decided by the same selectors and
+services as the pages (``skills.selectors.ratings``, ``skills.services.ratings``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api_base import OrgAPIView, StrictInput, TenantPrimaryKeyField, paginated
+from accounts.permissions import Perm
+from skills.levels import Effective
+from skills.models import (
+    Importance,
+    LibrarySkill,
+    RatingSource,
+    RoleAssignment,
+    RoleProfile,
+    Skill,
+    SkillCategory,
+    SkillKind,
+)
+from skills.selectors import framework as framework_selectors
+from skills.selectors import ratings as rating_selectors
+from skills.selectors import roles as role_selectors
+from skills.services import framework as framework_services
+from skills.services import ratings as rating_services
+from skills.services import roles as role_services
+from teams.models import Person
+
+# --- Framework -----------------------------------------------------------------------------------
+
+
+class CategoryOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class SkillOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    kind = serializers.ChoiceField(choices=SkillKind.choices)
+    category = CategoryOut(allow_null=True)
+    aliases = serializers.ListField(child=serializers.CharField())
+    is_archived = serializers.BooleanField()
+    merged_into = serializers.IntegerField(source="merged_into_id", allow_null=True)
+    library_skill = serializers.IntegerField(source="library_skill_id", allow_null=True)
+
+
+class SkillFilter(StrictInput):
+    q = serializers.CharField(required=False, help_text="Matches the name and the aliases.")
+    kind = serializers.ChoiceField(choices=SkillKind.choices, required=False)
+    category = serializers.IntegerField(required=False, min_value=1)
+    include_archived = serializers.BooleanField(required=False, default=False)
+
+
+class SkillIn(StrictInput):
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=SkillKind.choices, default=SkillKind.TECHNICAL)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    category = TenantPrimaryKeyField(
+        model=SkillCategory, noun="category", required=False, allow_null=True, default=None
+    )
+    category_name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A category by name, created if the framework has none of that name.",
+    )
+    aliases = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, default=list, max_length=50
+    )
+
+
+class SkillPatchIn(SkillIn):
+    name = serializers.CharField(max_length=200, required=False)
+    kind = serializers.ChoiceField(choices=SkillKind.choices, required=False)
+
+
+class SkillListApi(OrgAPIView):
+    permissions = {"GET": Perm.FRAMEWORK_VIEW, "POST": Perm.FRAMEWORK_MANAGE}
+
+    @extend_schema(
+        operation_id="skills_list",
+        parameters=[SkillFilter],
+        responses=paginated(SkillOut),
+        tags=["skills"],
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.query(SkillFilter)
+        skills = framework_selectors.skill_list(
+            organisation=self.tenant.organisation,
+            include_archived=filters["include_archived"],
+            q=filters.get("q", ""),
+            kind=filters.get("kind", ""),
+            category_id=filters.get("category"),
+        )
+        return self.page(SkillOut, skills, ordering=("name", "id"))
+
+    @extend_schema(
+        operation_id="skills_create", request=SkillIn, responses={201: SkillOut}, tags=["skills"]
+    )
+    def post(self, request: Request) -> Response:
+        data = self.input(SkillIn, request.data)
+        skill = framework_services.skill_create(
+            organisation=self.tenant.organisation, by=request.user, **data
+        )
+        return self.output(SkillOut, skill, status_code=status.HTTP_201_CREATED)
+
+
+class SkillDetailApi(OrgAPIView):
+    permissions = {"GET": Perm.FRAMEWORK_VIEW, "PATCH": Perm.FRAMEWORK_MANAGE}
+
+    @extend_schema(operation_id="skills_detail", responses=SkillOut, tags=["skills"])
+    def get(self, request: Request, skill_id: int) -> Response:
+        skill = framework_selectors.skill_get(
+            organisation=self.tenant.organisation, skill_id=skill_id
+        )
+        return self.output(SkillOut, skill)
+
+    @extend_schema(
+        operation_id="skills_update", request=SkillPatchIn, responses=SkillOut, tags=["skills"]
+    )
+    def patch(self, request: Request, skill_id: int) -> Response:
+        skill = framework_selectors.skill_get(
+            organisation=self.tenant.organisation, skill_id=skill_id
+        )
+        data = self.input(SkillPatchIn, request.data)
+        # A PATCH changes what it names and keeps the rest as it is.
+        current = {
+            "name": skill.name,
+            "kind": skill.kind,
+            "description": skill.description,
+            "category": skill.category,
+            "aliases": skill.aliases,
+        }
+        fields = {**current, **{k: v for k, v in data.items() if k in request.data}}
+        skill = framework_services.skill_update(skill=skill, by=request.user, **fields)
+        return self.output(SkillOut, skill)
+
+
+class LibrarySkillOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    source = serializers.CharField()
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    kind = serializers.CharField()
+    category = serializers.CharField(source="category.name", allow_null=True, default=None)
+    aliases = serializers.ListField(child=serializers.CharField())
+    hot_technology = serializers.BooleanField()
+    in_demand = serializers.BooleanField()
+    attribution = serializers.CharField()
+
+
+class LibraryPageOut(serializers.Serializer):
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    results = LibrarySkillOut(many=True)
+
+
+class LibraryFilter(StrictInput):
+    q = serializers.CharField(required=False, default="")
+    kind = serializers.ChoiceField(choices=SkillKind.choices, required=False, default="")
+    source = serializers.ChoiceField(choices=["onet", "esco"], required=False, default="")
+    page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=100000)
+
+
+class LibrarySearchApi(OrgAPIView):
+    """The O*NET and ESCO library (shared by every organisation, openly licensed)."""
+
+    permissions = {"GET": Perm.FRAMEWORK_VIEW}
+
+    @extend_schema(
+        operation_id="library_search",
+        parameters=[LibraryFilter],
+        responses=LibraryPageOut,
+        tags=["skills"],
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.query(LibraryFilter)
+        page = framework_selectors.library_search(**filters)
+        data = {
+            "count": page.paginator.count,
+            "page": page.number,
+            "pages": page.paginator.num_pages,
+            "results": list(page.object_list),
+        }
+        return self.output(LibraryPageOut, data)
+
+
+class AdoptIn(StrictInput):
+    library_skills = serializers.PrimaryKeyRelatedField(
+        queryset=LibrarySkill.objects.all(), many=True, allow_empty=False
+    )
+
+
+class AdoptOut(serializers.Serializer):
+    adopted = SkillOut(many=True)
+    existing = SkillOut(many=True, help_text="Already in the framework; left as they were.")
+
+
+class LibraryAdoptApi(OrgAPIView):
+    permissions = {"POST": Perm.FRAMEWORK_MANAGE}
+
+    @extend_schema(
+        operation_id="library_adopt", request=AdoptIn, responses=AdoptOut, tags=["skills"]
+    )
+    def post(self, request: Request) -> Response:
+        data = self.input(AdoptIn, request.data)
+        result = framework_services.skill_adopt(
+            organisation=self.tenant.organisation,
+            library_skills=data["library_skills"],
+            by=request.user,
+        )
+        out = {"adopted": result.adopted, "existing": [skill for _, skill in result.existing]}
+        return self.output(AdoptOut, out)
+
+
+class LevelOut(serializers.Serializer):
+    value = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+
+
+class ScaleApi(OrgAPIView):
+    permissions = {"GET": Perm.FRAMEWORK_VIEW}
+
+    @extend_schema(operation_id="scale", responses=LevelOut(many=True), tags=["skills"])
+    def get(self, request: Request) -> Response:
+        levels = framework_selectors.scale_levels(organisation=self.tenant.organisation)
+        return self.output(LevelOut, levels, many=True)
+
+
+# --- Ratings -------------------------------------------------------------------------------------
+
+
+class RatingIn(StrictInput):
+    person = TenantPrimaryKeyField(model=Person, noun="person")
+    skill = TenantPrimaryKeyField(model=Skill, noun="skill")
+    level = serializers.IntegerField(min_value=0, max_value=20, allow_null=True, default=None)
+    not_applicable = serializers.BooleanField(default=False)
+    interest = serializers.BooleanField(default=False, help_text="Wants to grow in this skill.")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    evidence_url = serializers.CharField(required=False, allow_blank=True, default="")
+    source = serializers.ChoiceField(
+        choices=[RatingSource.SELF, RatingSource.MANAGER],
+        default=RatingSource.SELF,
+        help_text="`self` rates yourself; `manager` validates someone below you in the reporting "
+        "line (a level that differs from their self-assessment needs a note).",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["level"] is None and not attrs["not_applicable"]:
+            raise serializers.ValidationError({"level": ["Give a level, or not_applicable."]})
+        return attrs
+
+
+class RatingOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    person = serializers.IntegerField(source="person_id")
+    skill = serializers.IntegerField(source="skill_id")
+    level = serializers.IntegerField(allow_null=True)
+    not_applicable = serializers.BooleanField()
+    interest = serializers.BooleanField()
+    note = serializers.CharField()
+    evidence_url = serializers.CharField()
+    source = serializers.ChoiceField(choices=RatingSource.choices)
+    rated_by = serializers.EmailField(source="rated_by.email", allow_null=True, default=None)
+    rated_at = serializers.DateTimeField()
+
+
+class RatingCreateApi(OrgAPIView):
+    """A rating is an event: every POST adds one, nothing is overwritten (see the history)."""
+
+    permissions = {"POST": Perm.RATINGS_RATE_SELF}
+
+    @extend_schema(
+        operation_id="ratings_create",
+        request=RatingIn,
+        responses={201: RatingOut},
+        tags=["ratings"],
+    )
+    def post(self, request: Request) -> Response:
+        data = self.input(RatingIn, request.data)
+        common = {
+            "organisation": self.tenant.organisation,
+            "person": data["person"],
+            "skill": data["skill"],
+            "level": data["level"],
+            "not_applicable": data["not_applicable"],
+            "note": data["note"],
+            "by": request.user,
+        }
+        # Who may rate whom with which source is the services' rule, the same as on the pages.
+        if data["source"] == RatingSource.MANAGER:
+            rating = rating_services.rating_validate(**common)
+        else:
+            rating = rating_services.rating_set(
+                **common,
+                interest=data["interest"],
+                evidence_url=data["evidence_url"],
+                source=RatingSource.SELF,
+            )
+        return self.output(RatingOut, rating, status_code=status.HTTP_201_CREATED)
+
+
+class EffectiveOut(serializers.Serializer):
+    skill = serializers.IntegerField()
+    skill_name = serializers.CharField()
+    level = serializers.IntegerField(allow_null=True)
+    not_applicable = serializers.BooleanField()
+    validated = serializers.BooleanField()
+    stale = serializers.BooleanField()
+    interest = serializers.BooleanField()
+    self_level = serializers.IntegerField(allow_null=True)
+    manager_level = serializers.IntegerField(allow_null=True)
+    rated_at = serializers.DateTimeField(allow_null=True)
+
+
+class PersonRatingsApi(OrgAPIView):
+    """A person's effective level per skill (the rule is in ``skills.levels``). Yours, those of
+    the people below you if you manage, everyone's for HR and admins; anyone else is a 404."""
+
+    permissions = {"GET": Perm.RATINGS_RATE_SELF}
+
+    @extend_schema(
+        operation_id="person_ratings", responses=EffectiveOut(many=True), tags=["ratings"]
+    )
+    def get(self, request: Request, person_id: int) -> Response:
+        rows = rating_selectors.person_effective_ratings(
+            organisation=self.tenant.organisation,
+            person=self._person(person_id),
+        )
+        return self.output(
+            EffectiveOut, [_effective_row(skill, eff) for skill, eff in rows], many=True
+        )
+
+    def _person(self, person_id: int) -> Person:
+        return rating_selectors.person_get_visible(
+            organisation=self.tenant.organisation,
+            membership=self.tenant.membership,
+            person_id=person_id,
+        )
+
+
+def _effective_row(skill: Skill, effective: Effective) -> dict[str, Any]:
+    return {
+        "skill": skill.pk,
+        "skill_name": skill.name,
+        "level": effective.level,
+        "not_applicable": effective.not_applicable,
+        "validated": effective.validated,
+        "stale": effective.stale,
+        "interest": effective.interest,
+        "self_level": effective.self_level,
+        "manager_level": effective.manager_level,
+        "rated_at": effective.rated_at,
+    }
+
+
+class RatingHistoryApi(PersonRatingsApi):
+    @extend_schema(operation_id="rating_history", responses=RatingOut(many=True), tags=["ratings"])
+    def get(self, request: Request, person_id: int, skill_id: int) -> Response:  # type: ignore[override]
+        person = self._person(person_id)
+        skill = framework_selectors.skill_get(
+            organisation=self.tenant.organisation, skill_id=skill_id
+        )
+        events = rating_selectors.rating_history(
+            organisation=self.tenant.organisation, person=person, skill=skill
+        )
+        return self.output(RatingOut, events, many=True)
+
+
+class PeopleSearchFilter(StrictInput):
+    skill = TenantPrimaryKeyField(model=Skill, noun="skill")
+    min_level = serializers.IntegerField(min_value=1, max_value=20, default=1)
+    skill_2 = TenantPrimaryKeyField(model=Skill, noun="skill", required=False)
+    min_level_2 = serializers.IntegerField(min_value=1, max_value=20, default=1)
+    skill_3 = TenantPrimaryKeyField(model=Skill, noun="skill", required=False)
+    min_level_3 = serializers.IntegerField(min_value=1, max_value=20, default=1)
+
+
+class SearchMatchOut(serializers.Serializer):
+    skill = serializers.IntegerField(source="skill.pk")
+    level = serializers.IntegerField(source="effective.level", allow_null=True)
+    validated = serializers.BooleanField(source="effective.validated")
+
+
+class SearchResultOut(serializers.Serializer):
+    person = serializers.IntegerField(source="person.pk")
+    name = serializers.CharField(source="person.name")
+    job_title = serializers.CharField(source="person.job_title")
+    total = serializers.IntegerField()
+    matches = SearchMatchOut(many=True)
+
+
+class PeopleSearchOut(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = SearchResultOut(many=True)
+
+
+class PeopleSearchApi(OrgAPIView):
+    """People (among those you may see) at or above a level in up to three skills (AND)."""
+
+    permissions = {"GET": Perm.PEOPLE_VIEW}
+
+    @extend_schema(
+        operation_id="people_search",
+        parameters=[PeopleSearchFilter],
+        responses=PeopleSearchOut,
+        tags=["people"],
+    )
+    def get(self, request: Request) -> Response:
+        data = self.query(PeopleSearchFilter)
+        criteria = [(data["skill"], data["min_level"])]
+        for n in (2, 3):
+            if data.get(f"skill_{n}"):
+                criteria.append((data[f"skill_{n}"], data[f"min_level_{n}"]))
+        results, count = rating_selectors.people_search(
+            organisation=self.tenant.organisation,
+            membership=self.tenant.membership,
+            criteria=criteria,
+        )
+        return self.output(PeopleSearchOut, {"count": count, "results": results})
+
+
+# --- Role profiles -------------------------------------------------------------------------------
+
+
+class RoleOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    source_occupation = serializers.CharField(
+        source="source_occupation.code", allow_null=True, default=None
+    )
+
+
+class RoleSummaryOut(RoleOut):
+    requirement_count = serializers.IntegerField()
+    current_count = serializers.IntegerField(help_text="People who hold this role now.")
+    target_count = serializers.IntegerField(help_text="People for whom it is the next role.")
+
+
+class RequirementOut(serializers.Serializer):
+    skill = serializers.IntegerField(source="skill_id")
+    skill_name = serializers.CharField(source="skill.name")
+    target_level = serializers.IntegerField()
+    importance = serializers.ChoiceField(choices=Importance.choices)
+    weight = serializers.DecimalField(max_digits=5, decimal_places=2)
+
+
+class RoleDetailOut(RoleOut):
+    requirements = RequirementOut(many=True)
+
+
+class RoleIn(StrictInput):
+    name = serializers.CharField(max_length=150)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RoleListApi(OrgAPIView):
+    permissions = {"GET": Perm.FRAMEWORK_VIEW, "POST": Perm.FRAMEWORK_MANAGE}
+
+    @extend_schema(operation_id="roles_list", responses=RoleSummaryOut(many=True), tags=["roles"])
+    def get(self, request: Request) -> Response:
+        roles = role_selectors.role_list(organisation=self.tenant.organisation)
+        return self.output(RoleSummaryOut, roles, many=True)
+
+    @extend_schema(
+        operation_id="roles_create", request=RoleIn, responses={201: RoleOut}, tags=["roles"]
+    )
+    def post(self, request: Request) -> Response:
+        data = self.input(RoleIn, request.data)
+        role = role_services.role_profile_create(
+            organisation=self.tenant.organisation, by=request.user, **data
+        )
+        return self.output(RoleOut, role, status_code=status.HTTP_201_CREATED)
+
+
+class RoleDetailApi(OrgAPIView):
+    permissions = {"GET": Perm.FRAMEWORK_VIEW}
+
+    @extend_schema(operation_id="roles_detail", responses=RoleDetailOut, tags=["roles"])
+    def get(self, request: Request, role_id: int) -> Response:
+        organisation = self.tenant.organisation
+        role = role_selectors.role_get(organisation=organisation, role_id=role_id)
+        return self.output(RoleDetailOut, _with_requirements(role, organisation))
+
+
+def _with_requirements(role: RoleProfile, organisation: Any) -> dict[str, Any]:
+    return {
+        "id": role.pk,
+        "name": role.name,
+        "description": role.description,
+        "source_occupation": role.source_occupation,
+        "requirements": role_selectors.role_requirements(organisation=organisation, role=role),
+    }
+
+
+class RequirementIn(StrictInput):
+    target_level = serializers.IntegerField(min_value=0, max_value=5)
+    importance = serializers.ChoiceField(choices=Importance.choices, default=Importance.ESSENTIAL)
+    weight = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=Decimal("0.01"), default=Decimal(1)
+    )
+
+
+class RequirementApi(OrgAPIView):
+    """One requirement of a role, addressed by its skill: PUT sets it (adds or changes), DELETE
+    removes it. Either way the gap scores are recomputed."""
+
+    permissions = {"PUT": Perm.FRAMEWORK_MANAGE, "DELETE": Perm.FRAMEWORK_MANAGE}
+
+    @extend_schema(
+        operation_id="role_requirement_set",
+        request=RequirementIn,
+        responses=RequirementOut,
+        tags=["roles"],
+    )
+    def put(self, request: Request, role_id: int, skill_id: int) -> Response:
+        organisation = self.tenant.organisation
+        role = role_selectors.role_get(organisation=organisation, role_id=role_id)
+        skill = framework_selectors.skill_get(organisation=organisation, skill_id=skill_id)
+        data = self.input(RequirementIn, request.data)
+        requirement = role_services.role_requirement_set(
+            role=role, skill=skill, by=request.user, **data
+        )
+        return self.output(RequirementOut, requirement)
+
+    @extend_schema(operation_id="role_requirement_remove", responses={204: None}, tags=["roles"])
+    def delete(self, request: Request, role_id: int, skill_id: int) -> Response:
+        organisation = self.tenant.organisation
+        role = role_selectors.role_get(organisation=organisation, role_id=role_id)
+        requirement = role_selectors.role_requirement_get(
+            organisation=organisation, role=role, skill_id=skill_id
+        )
+        role_services.role_requirement_remove(requirement=requirement, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AssignmentOut(serializers.Serializer):
+    person = serializers.IntegerField(source="person_id")
+    person_name = serializers.CharField(source="person.name")
+    role = serializers.IntegerField(source="role_id")
+    kind = serializers.ChoiceField(choices=RoleAssignment.Kind.choices)
+    assigned_at = serializers.DateTimeField()
+
+
+class AssignmentIn(StrictInput):
+    person = TenantPrimaryKeyField(model=Person, noun="person")
+    kind = serializers.ChoiceField(
+        choices=RoleAssignment.Kind.choices, default=RoleAssignment.Kind.CURRENT
+    )
+
+
+class RoleAssignmentsApi(OrgAPIView):
+    """Who holds a role now (``current``) or is heading for it (``target``). A person has at most
+    one role of each kind: assigning replaces the previous one."""
+
+    permissions = {"GET": Perm.FRAMEWORK_VIEW, "POST": Perm.PEOPLE_MANAGE}
+
+    @extend_schema(
+        operation_id="role_assignments_list",
+        responses=AssignmentOut(many=True),
+        tags=["roles"],
+    )
+    def get(self, request: Request, role_id: int) -> Response:
+        organisation = self.tenant.organisation
+        role = role_selectors.role_get(organisation=organisation, role_id=role_id)
+        holders = role_selectors.role_holders(organisation=organisation, role=role)
+        return self.output(AssignmentOut, holders, many=True)
+
+    @extend_schema(
+        operation_id="role_assignments_create",
+        request=AssignmentIn,
+        responses={201: AssignmentOut},
+        tags=["roles"],
+    )
+    def post(self, request: Request, role_id: int) -> Response:
+        organisation = self.tenant.organisation
+        role = role_selectors.role_get(organisation=organisation, role_id=role_id)
+        data = self.input(AssignmentIn, request.data)
+        assignment = role_services.role_assign(
+            organisation=organisation, role=role, by=request.user, **data
+        )
+        return self.output(AssignmentOut, assignment, status_code=status.HTTP_201_CREATED)
+
+
+urlpatterns = [
+    path("skills/", SkillListApi.as_view(), name="skills"),
+    path("skills/library/", LibrarySearchApi.as_view(), name="library"),
+    path("skills/library/adopt/", LibraryAdoptApi.as_view(), name="library-adopt"),
+    path("skills/<int:skill_id>/", SkillDetailApi.as_view(), name="skill"),
+    path("scale/", ScaleApi.as_view(), name="scale"),
+    path("ratings/", RatingCreateApi.as_view(), name="ratings"),
+    path("people/search/", PeopleSearchApi.as_view(), name="people-search"),
+    path("people/<int:person_id>/ratings/", PersonRatingsApi.as_view(), name="person-ratings"),
+    path(
+        "people/<int:person_id>/skills/<int:skill_id>/history/",
+        RatingHistoryApi.as_view(),
+        name="rating-history",
+    ),
+    path("roles/", RoleListApi.as_view(), name="roles"),
+    path("roles/<int:role_id>/", RoleDetailApi.as_view(), name="role"),
+    path(
+        "roles/<int:role_id>/requirements/<int:skill_id>/",
+        RequirementApi.as_view(),
+        name="role-requirement",
+    ),
+    path("roles/<int:role_id>/assignments/", RoleAssignmentsApi.as_view(), name="role-assignments"),
+]

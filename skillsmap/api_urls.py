@@ -1,0 +1,26 @@
+"""The REST API, version 1, and its OpenAPI schema. Organisation endpoints live under
+``/api/v1/orgs/<org_slug>/`` and are defined next to their domain (``<app>/apis.py``)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts import apis as account_apis
+from reports import apis as report_apis
+from skills import apis as skill_apis
+from teams import apis as team_apis
+
+organisation_patterns = [
+    *account_apis.urlpatterns,
+    *skill_apis.urlpatterns,
+    *team_apis.urlpatterns,
+    *report_apis.urlpatterns,
+]
+
+app_name = "api"
+
+urlpatterns = [
+    path("v1/", include(account_apis.root_urlpatterns)),
+    path("v1/orgs/<slug:org_slug>/", include(organisation_patterns)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

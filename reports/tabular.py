@@ -20,6 +20,13 @@ MAX_XLSX_UNCOMPRESSED = 60 * 1024 * 1024
 # number or phone number ("-3", "+44 20 7946 0000") is data.
 FORMULA_START = re.compile(r"^[=@\t\r+-]")
 SIGNED_NUMBER = re.compile(r"^[+-][\d\s().]+$")
+# Excel's "Unicode text" and "UTF-16" exports start with one of these byte-order marks.
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# An OLE2 compound file: an old .xls workbook, or any Office file saved with a password.
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Invisible characters an editor may leave at the start of a header (a second BOM, a zero-width
+# space), which would otherwise make "name" read as a missing column.
+INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
 
 
 class TableError(ValueError):
@@ -39,7 +46,8 @@ class Table:
 
 
 def _normalise_header(name: object) -> str:
-    return re.sub(r"\s+", " ", str(name or "")).strip().lower()
+    text = str(name or "").translate({ord(c): None for c in INVISIBLE})
+    return re.sub(r"\s+", " ", text).strip().lower()
 
 
 def looks_like_formula(value: str) -> bool:
@@ -47,7 +55,19 @@ def looks_like_formula(value: str) -> bool:
 
 
 def _read_csv(data: bytes) -> list[list[str]]:
-    if b"\x00" in data[:4096]:
+    if data.startswith(UTF16_BOMS):
+        raise TableError(
+            "The file is UTF-16 text (Excel's “Unicode text”). Save it as “CSV UTF-8” and upload "
+            "it again."
+        )
+    if data.startswith(OLE2_MAGIC):
+        raise TableError(
+            "This is an old Excel (.xls) workbook or a password-protected file, which cannot be "
+            "read. Save it as .xlsx without a password, or as “CSV UTF-8”."
+        )
+    # Anywhere in the file, not only at its start: a NUL inside a cell would be stored (SQLite)
+    # or fail the whole job (PostgreSQL refuses it in text) rather than be reported.
+    if b"\x00" in data:
         raise TableError("This is not a CSV or XLSX file (it contains binary data).")
     try:
         text = data.decode("utf-8-sig")

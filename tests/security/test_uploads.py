@@ -379,3 +379,17 @@ def test_a_malformed_upload_is_refused_clearly_and_writes_nothing(
     assert escape(message) in page.content.decode()
     assert _state(org_a) == before_a
     assert _state(org_b) == before_b
+
+
+def test_a_doubled_bom_before_the_header_does_not_hide_a_column(
+    org_a, login, django_capture_on_commit_callbacks
+):
+    # Some editors add a second BOM when re-saving: it is invisible, so "name" must still be found.
+    data = codecs.BOM_UTF8 * 2 + b"name,email\nAda,ada@alpha.example\n"
+    case = Case("people", "people.csv", lambda a, b: data, "")
+    response = _upload(login(org_a.hr), org_a, case, data, django_capture_on_commit_callbacks)
+    assert response.status_code == 302
+    with organisation_context(org_a.organisation):
+        job = Job.objects.get()
+    assert job.status == Job.Status.SUCCEEDED, job.errors
+    assert job.summary["created"] == 1

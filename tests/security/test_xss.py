@@ -26,6 +26,7 @@ from openpyxl import load_workbook
 
 from accounts.audit import audit_record
 from accounts.models import Organisation
+from accounts.services import api_token_create
 from accounts.tenancy import organisation_context
 from reports.jobs import job_run
 from reports.models import Job
@@ -91,6 +92,7 @@ FIELDS: dict[str, str] = {
     "target role name": evil("Target", SCRIPT),
     "upload filename": evil("File", IMG) + ".csv",
     "import cell": evil("Cell", SCRIPT),
+    "API token name": evil("Token", IMG),
 }
 
 
@@ -186,6 +188,7 @@ def _build(world: World) -> Evil:
             after={"name": FIELDS["team name"]},
         )
         invitation = InvitationFactory(organisation=organisation)
+    api_token_create(user=world.admin, name=FIELDS["API token name"], organisation=organisation)
 
     # Real imports that fail on a cell holding the payload: their messages quote the cell.
     data = f"name,email\n{FIELDS['import cell']},{FIELDS['import cell']}\n".encode()
@@ -273,6 +276,11 @@ def _extra_urls(evil_org: Evil) -> list[str]:
         f"/o/{slug}/dashboard/?role={role_id}&skill={skill_id}",
         "/",
         "/orgs/",
+        "/orgs/new/",
+        "/settings/tokens/",
+        "/accounts/email/",
+        "/accounts/password/change/",
+        "/accounts/2fa/",
     ]
 
 
@@ -324,6 +332,8 @@ def _sweep(client: Client, urls: list[str]) -> tuple[dict[str, set[str]], list[s
 
 
 def _route_urls(evil_org: Evil, name: str) -> set[str]:
+    if ":" not in name:  # a page outside the organisation, with no ids
+        return {reverse(name)}
     route = next(r for r in org_routes() if r.name == name)
     return set(_urls(route, evil_org))
 
@@ -355,6 +365,7 @@ WHERE: dict[str, list[str]] = {
     "target role name": ["skills:role_list"],
     "upload filename": ["reports:job_detail", "teams:people_import"],
     "import cell": ["reports:job_detail"],
+    "API token name": ["api_tokens"],
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from hmac import compare_digest
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import exceptions
@@ -23,7 +24,7 @@ from accounts.models import ApiToken, User, hash_token
 
 # Failed token attempts from one address before it is refused for a while: a token is 256 bits of
 # randomness, so this is about noise and log spam, not about guessing.
-TOKEN_FAILURES_ALLOWED = 20
+TOKEN_FAILURES_ALLOWED = 20  # settings.API_TOKEN_FAILURES_ALLOWED overrides it
 TOKEN_FAILURE_WINDOW = 60
 # Writing last_used_at on every request would turn every read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -47,17 +48,19 @@ class ApiTokenAuthentication(BaseAuthentication):
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword:
             return None
-        failures = cache.get(_failure_key(request), 0)
-        if failures >= TOKEN_FAILURES_ALLOWED:
-            raise exceptions.Throttled(
-                wait=TOKEN_FAILURE_WINDOW, detail="Too many invalid tokens from this address."
-            )
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(
                 "Send the token as: Authorization: Bearer <token>."
             )
         token = self._token_for(parts[1].decode("latin-1"))
         if token is None:
+            # Only failures are counted and only failures are refused: a valid token keeps
+            # working for colleagues behind the same address as someone trying random ones.
+            allowed = getattr(settings, "API_TOKEN_FAILURES_ALLOWED", TOKEN_FAILURES_ALLOWED)
+            if cache.get(_failure_key(request), 0) >= allowed:
+                raise exceptions.Throttled(
+                    wait=TOKEN_FAILURE_WINDOW, detail="Too many invalid tokens from this address."
+                )
             if not cache.add(_failure_key(request), 1, TOKEN_FAILURE_WINDOW):
                 try:
                     cache.incr(_failure_key(request))

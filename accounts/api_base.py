@@ -174,9 +174,33 @@ def paginated(serializer_class: type[serializers.Serializer]) -> type[serializer
 # --- Input ---------------------------------------------------------------------------------------
 
 
+def _json_type_error(field: serializers.Field, value: Any) -> str | None:
+    """The message for a JSON value of the wrong type, or None. DRF coerces ("yes" → True,
+    12 → "12"), which suits form data and query strings; a JSON body should say what it means."""
+    if value is None:
+        return None
+    if isinstance(field, serializers.BooleanField):
+        return None if isinstance(value, bool) else "Must be true or false."
+    if isinstance(field, serializers.IntegerField | serializers.PrimaryKeyRelatedField):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else "Must be a whole number."
+    if isinstance(field, serializers.DecimalField | serializers.FloatField):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return None if ok else "Must be a number."
+    if isinstance(field, serializers.CharField | serializers.ChoiceField | serializers.DateField):
+        return None if isinstance(value, str) else "Must be a string."
+    if isinstance(field, serializers.ListField):
+        if not isinstance(value, list):
+            return "Must be a list."
+        errors = [_json_type_error(field.child, item) for item in value]
+        return next((e for e in errors if e), None)
+    return None
+
+
 class StrictInput(serializers.Serializer):
     """An input serializer that refuses fields it does not know, so ``organisation`` or ``id`` in a
-    body is a 400 rather than silently ignored (or, worse, honoured)."""
+    body is a 400 rather than silently ignored (or, worse, honoured); for a JSON body (context
+    ``json``) it also refuses values of the wrong JSON type."""
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
@@ -185,6 +209,14 @@ class StrictInput(serializers.Serializer):
                 raise serializers.ValidationError(
                     {key: ["Unknown field: it cannot be set here."] for key in unknown}
                 )
+            if self.context.get("json"):
+                wrong = {
+                    name: [error]
+                    for name, value in data.items()
+                    if (error := _json_type_error(self.fields[name], value))
+                }
+                if wrong:
+                    raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
 
 
@@ -249,9 +281,12 @@ class OrgAPIView(APIView):
     def get_serializer_context(self) -> dict[str, Any]:
         return {"request": self.request, "tenant": self.tenant, "view": self}
 
-    def input(self, serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-        """Validate ``data`` (a body or the query string) or answer 400."""
-        serializer = serializer_class(data=data, context=self.get_serializer_context())
+    def input(
+        self, serializer_class: type[serializers.Serializer], data: Any, *, json: bool = True
+    ) -> dict[str, Any]:
+        """Validate ``data`` (a JSON body, or the query string with ``json=False``) or answer 400."""
+        context = {**self.get_serializer_context(), "json": json}
+        serializer = serializer_class(data=data, context=context)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
@@ -259,7 +294,7 @@ class OrgAPIView(APIView):
         data = {key: self.request.query_params.get(key) for key in self.request.query_params}
         for key in ("cursor", "page_size"):
             data.pop(key, None)
-        return self.input(serializer_class, data)
+        return self.input(serializer_class, data, json=False)
 
     def output(
         self,

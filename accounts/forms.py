@@ -31,3 +31,29 @@ class InvitationForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
+
+
+class ApiTokenForm(forms.Form):
+    """A new personal API token. The organisation choices are the user's own organisations."""
+
+    name = forms.CharField(
+        max_length=100, label="Name", help_text="What will use it, e.g. “HR sync script”."
+    )
+    organisation = forms.ChoiceField(
+        required=False,
+        label="Organisation",
+        help_text="Confine the token to one organisation, or leave it for all of yours.",
+    )
+    read_only = forms.BooleanField(
+        required=False, label="Read-only", help_text="The token can read but never change anything."
+    )
+
+    def __init__(self, *args: object, organisations: list[tuple[str, str]], **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["organisation"].choices = [("", "All my organisations"), *organisations]
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the token a name, so you know later what uses it.")
+        return name

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
-from accounts.forms import InvitationForm, OrganisationForm, RoleForm
+from accounts.forms import ApiTokenForm, InvitationForm, OrganisationForm, RoleForm
 from accounts.permissions import Perm, Role
 from accounts.tenancy import organisation_context
 from accounts.views_base import Tenant, org_view, organisation_by_slug
@@ -175,3 +175,52 @@ def invitation_accept(request: HttpRequest, org_slug: str, token: str) -> HttpRe
             "accounts/invitation_accept.html",
             {"organisation": organisation, "invitation": invitation},
         )
+
+
+# --- Personal API tokens -------------------------------------------------------------------------
+
+
+@login_required
+def api_token_list(request: HttpRequest) -> HttpResponse:
+    """The user's API tokens; a POST creates one and shows its secret on this response only."""
+    memberships = selectors.membership_list_for_user(user=request.user)
+    choices = [(m.organisation.slug, m.organisation.name) for m in memberships]
+    form = ApiTokenForm(request.POST or None, organisations=choices)
+    secret, status = None, 200
+    if request.method == "POST":
+        if form.is_valid():
+            slug = form.cleaned_data["organisation"]
+            organisation = next(
+                (m.organisation for m in memberships if m.organisation.slug == slug), None
+            )
+            try:
+                token, secret = services.api_token_create(
+                    user=request.user,
+                    name=form.cleaned_data["name"],
+                    organisation=organisation,
+                    read_only=form.cleaned_data["read_only"],
+                )
+            except services.ServiceError as error:
+                form.add_error("name", str(error))
+            else:
+                form = ApiTokenForm(organisations=choices)
+        if form.errors:
+            status = 400
+    context = {
+        "form": form,
+        "secret": secret,
+        "tokens": selectors.api_token_list_for_user(user=request.user),
+    }
+    response = render(request, "accounts/api_tokens.html", context, status=status)
+    # The secret is on this page once: keep it out of every cache and the back button.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = selectors.api_token_get_for_user(user=request.user, token_id=token_id)
+    services.api_token_revoke(token=token)
+    messages.success(request, f"“{token.name}” is revoked; it stops working at once.")
+    return redirect("api_tokens")

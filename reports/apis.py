@@ -238,11 +238,10 @@ class TeamWhatIfApi(TeamApi):
 
 class ExportIn(StrictInput):
     format = serializers.ChoiceField(choices=[exports.XLSX, exports.CSV], default=exports.XLSX)
-    teams = TenantPrimaryKeyField(
-        model=Team,
-        noun="team",
-        many=True,
+    teams = serializers.ListField(
+        child=TenantPrimaryKeyField(model=Team, noun="team"),
         required=False,
+        max_length=500,
         help_text="Teams (with the teams below them); leave out for the whole organisation "
         "(HR and admins only).",
     )

@@ -202,8 +202,10 @@ class LibrarySearchApi(OrgAPIView):
 
 
 class AdoptIn(StrictInput):
-    library_skills = serializers.PrimaryKeyRelatedField(
-        queryset=LibrarySkill.objects.all(), many=True, allow_empty=False
+    library_skills = serializers.ListField(
+        child=serializers.PrimaryKeyRelatedField(queryset=LibrarySkill.objects.all()),
+        allow_empty=False,
+        max_length=200,
     )
 
 

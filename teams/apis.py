@@ -61,7 +61,9 @@ class PersonIn(StrictInput):
     location = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     start_date = serializers.DateField(required=False, allow_null=True, default=None)
     is_active = serializers.BooleanField(required=False, default=True)
-    teams = TenantPrimaryKeyField(model=Team, noun="team", many=True, required=False)
+    teams = serializers.ListField(
+        child=TenantPrimaryKeyField(model=Team, noun="team"), required=False, max_length=500
+    )
 
 
 class PersonPatchIn(PersonIn):
@@ -149,11 +151,10 @@ class TeamIn(StrictInput):
 
 class TeamPatchIn(TeamIn):
     name = serializers.CharField(max_length=120, required=False)
-    managers = TenantPrimaryKeyField(
-        model=Person,
-        noun="person",
-        many=True,
+    managers = serializers.ListField(
+        child=TenantPrimaryKeyField(model=Person, noun="person"),
         required=False,
+        max_length=100,
         help_text="The people who manage this team and every team below it.",
     )
 

@@ -178,6 +178,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Read by the file backend (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend), to
+# which the browser tests send mail in order to read the links in it.
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or None
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "skillsmap <noreply@skillsmap.localhost>")
 
 # Redis is optional: without REDIS_URL the cache is in memory and Celery tasks run in-process.
@@ -238,6 +241,11 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "accounts.api_base.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "accounts.api_base.ApiAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Decimals (gaps, weights) travel as JSON numbers, as clients expect.
+    "COERCE_DECIMAL_TO_STRING": False,
+    # No OPTIONS metadata: the schema describes every endpoint, and OPTIONS on an object URL
+    # would answer 200 before looking at the id.
+    "DEFAULT_METADATA_CLASS": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "skillsmap API",

@@ -194,7 +194,7 @@ def api_token_list(request: HttpRequest) -> HttpResponse:
                 (m.organisation for m in memberships if m.organisation.slug == slug), None
             )
             try:
-                token, secret = services.api_token_create(
+                _token, secret = services.api_token_create(
                     user=request.user,
                     name=form.cleaned_data["name"],
                     organisation=organisation,

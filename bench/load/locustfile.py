@@ -89,7 +89,7 @@ class _Member(HttpUser):
         """GET a page; a 200 without the page's own content (an error page) is a failure too."""
         with self.client.get(url, name=name, catch_response=True) as response:
             if response.status_code != 200 or marker not in response.text:
-                response.failure(f"{name}: {response.status_code}")
+                response.failure(f"{name}: {response.status_code} {response.error or ''}")
                 return ""
             return str(response.text)
 
@@ -122,7 +122,7 @@ class Engineer(_Member):
             if response.status_code == 200 and "Saved your rating" in response.text:
                 _acknowledge(person=self.email, skill=skill, level=level, source="self", note=note)
             else:
-                response.failure(f"save answered {response.status_code}")
+                response.failure(f"save answered {response.status_code} {response.error or ''}")
 
 
 class Manager(_Member):
@@ -164,7 +164,9 @@ class Manager(_Member):
                     person_id=person_id, skill=skill, level=level, source="manager", note=note
                 )
             else:
-                response.failure(f"validation answered {response.status_code}")
+                response.failure(
+                    f"validation answered {response.status_code} {response.error or ''}"
+                )
 
 
 class Hr(_Member):

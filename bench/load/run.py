@@ -168,13 +168,12 @@ def main() -> None:
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--duration", type=int, default=300, help="seconds")
     parser.add_argument("--web-workers", type=int, default=3)
-    parser.add_argument("--web-threads", type=int, default=4)
     parser.add_argument("--out", type=Path, default=Path("bench/load/results"))
     args = parser.parse_args()
 
     with Stack.running(settings=SETTINGS, extra_env={"RECOMPUTE_DISPATCH_SECONDS": "10"}) as stack:
         manifest = prepare(stack)
-        stack.start_web(workers=args.web_workers, threads=args.web_threads)
+        stack.start_web(workers=args.web_workers)
         stack.start_worker()
         stack.start_beat()
         result = run_load(

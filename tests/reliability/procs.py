@@ -388,29 +388,15 @@ class Stack:
 
     # --- the application's processes -------------------------------------------------------------
 
-    def start_web(self, *, workers: int = 2, threads: int = 4) -> str:
+    def start_web(self, *, workers: int = 3) -> str:
+        """gunicorn as the Dockerfile runs it: sync workers (one request each, no keep-alive).
+        The timeout is 60 s rather than 30 because this machine is shared and loaded; the control
+        socket is off, since its default path is shared by every gunicorn on the machine."""
         self.web_port = free_port()
-        self.procs["web"] = spawn(
-            "web",
-            [
-                str(VENV_BIN / "gunicorn"),
-                "skillsmap.wsgi",
-                "-b",
-                f"127.0.0.1:{self.web_port}",
-                "-w",
-                str(workers),
-                "--threads",
-                str(threads),
-                "--timeout",
-                "60",
-                "--graceful-timeout",
-                "5",
-                "--access-logfile",
-                "-",
-            ],
-            env=self.env(),
-            log=self.root / "web.log",
-        )
+        argv = [str(VENV_BIN / "gunicorn"), "skillsmap.wsgi", "-b", f"127.0.0.1:{self.web_port}"]
+        argv += ["-w", str(workers), "--timeout", "60", "--graceful-timeout", "5"]
+        argv += ["--no-control-socket", "--access-logfile", "-"]
+        self.procs["web"] = spawn("web", argv, env=self.env(), log=self.root / "web.log")
         wait_until(lambda: self._healthy(), timeout=60, what="gunicorn /healthz")
         return self.base_url
 

@@ -74,7 +74,7 @@ class ApiTokenAuthentication(BaseAuthentication):
 
     @staticmethod
     def _token_for(secret: str) -> ApiToken | None:
-        parts = secret.split("_")
+        parts = secret.split("_", 2)  # the random part may contain "_" itself
         if len(parts) != 3 or not parts[1]:
             return None
         token = (

@@ -107,17 +107,38 @@ def test_recompute_of_one_organisation_never_touches_another(org_a, org_b):
 def test_a_burst_of_changes_enqueues_one_recompute(
     org_a, django_capture_on_commit_callbacks, monkeypatch
 ):
+    from reports.tasks import recompute_organisation_task
+
     sent = []
     monkeypatch.setattr(
         "reports.tasks.recompute_organisation_task.apply_async",
         lambda **kwargs: sent.append(kwargs),
     )
+    # A real broker: tests run tasks in-process, where every change recomputes at once.
+    monkeypatch.setitem(recompute_organisation_task.app.conf, "task_always_eager", False)
     cache.clear()
     with django_capture_on_commit_callbacks(execute=True):
         for _ in range(500):
             inputs_changed(organisation=org_a.organisation)
     assert len(sent) == 1
     assert Organisation.objects.get(pk=org_a.organisation.pk).inputs_version == 500
+
+
+@pytest.mark.django_db
+def test_in_process_tasks_recompute_after_every_change(
+    org_a, django_capture_on_commit_callbacks, monkeypatch
+):
+    # make demo runs tasks in-process: there is no queued task for the second change to join.
+    sent = []
+    monkeypatch.setattr(
+        "reports.tasks.recompute_organisation_task.apply_async",
+        lambda **kwargs: sent.append(kwargs),
+    )
+    cache.clear()
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            inputs_changed(organisation=org_a.organisation)
+    assert len(sent) == 2
 
 
 @pytest.mark.django_db

@@ -166,21 +166,34 @@ class Stack:
         with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
             conn.execute(sql)  # type: ignore[arg-type]
 
-    def _manage(self, *args: str, timeout: float = 180) -> None:
-        argv = [str(VENV_BIN / "python"), "manage.py", *args]
-        log = self.root / "manage.log"
+    def _manage_start(self, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
+        log = self.root / f"manage-{args[0]}.log"
         with log.open("ab") as handle:
-            done = subprocess.run(
-                argv,
+            popen = subprocess.Popen(
+                [str(VENV_BIN / "python"), "manage.py", *args],
                 cwd=REPO,
                 env=self.env(),
                 stdout=handle,
                 stderr=subprocess.STDOUT,
-                timeout=timeout,
-                check=False,
+                stdin=subprocess.DEVNULL,
             )
-        if done.returncode:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{log.read_text()[-5000:]}")
+        return popen, log
+
+    def _manage_wait(
+        self, started: tuple[subprocess.Popen[bytes], Path], timeout: float = 180
+    ) -> None:
+        popen, log = started
+        try:
+            returncode = popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait()
+            raise
+        if returncode:
+            raise RuntimeError(f"{popen.args} failed:\n{log.read_text()[-5000:]}")
+
+    def _manage(self, *args: str) -> None:
+        self._manage_wait(self._manage_start(*args))
 
     def _spawn(self, name: str, argv: list[str]) -> Proc:
         log = self.root / f"{name}.log"
@@ -214,12 +227,16 @@ class Stack:
         self.db_created = True
         # Left-overs of an earlier run (the recompute debounce marker, say) must not leak in.
         redis.Redis.from_url(e2e_redis_url()).flushdb()
-        self._manage("migrate", "--noinput", "-v", "0")
-        self._manage("import_skill_library")
-        # The demo organisation gives the keyboard and accessibility tests populated pages
-        # without depending on the order in which the journey test runs.
-        self._manage("seed_demo")
-        self._manage("collectstatic", "--noinput", "-v", "0")
+        # collectstatic needs no database: it runs while the database is prepared.
+        collectstatic = self._manage_start("collectstatic", "--noinput", "-v", "0")
+        try:
+            self._manage("migrate", "--noinput", "-v", "0")
+            self._manage("import_skill_library")
+            # The demo organisation gives the keyboard and accessibility tests populated pages
+            # without depending on the order in which the journey test runs.
+            self._manage("seed_demo")
+        finally:
+            self._manage_wait(collectstatic)
 
         gunicorn = self._spawn(
             "gunicorn",

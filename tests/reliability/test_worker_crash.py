@@ -30,7 +30,7 @@ def _advisory_locks(stack: Stack) -> int:
 
 def test_a_recompute_killed_mid_run_reruns_and_gives_the_uninterrupted_rows(stack: Stack) -> None:
     stack.extra_env = {"CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_SECONDS)}
-    grown = stack.script("big-org", "--people", "4000")
+    grown = stack.script("big-org", "--people", "3000")
     behind = stack.script("org-state")
     assert behind["computed_version"] < behind["inputs_version"]
 
@@ -42,7 +42,7 @@ def test_a_recompute_killed_mid_run_reruns_and_gives_the_uninterrupted_rows(stac
         "--kwargs", f'{{"organisation_id": {behind["id"]}}}',
     )  # fmt: skip
     wait_until(lambda: _advisory_locks(stack) > 0, timeout=60, what="the recompute to start")
-    time.sleep(0.5)  # well inside the run, which takes seconds on this organisation
+    time.sleep(0.8)  # inside the run, which takes seconds on this organisation
     worker.kill()
 
     killed = stack.script("org-state")

@@ -31,8 +31,9 @@ HR = "hana@journey.example"
 ENGINEER_NAME = "Eli Engineer"
 MANAGER_NAME = "Mo Manager"
 
-# The five self-ratings, against the Backend Engineer profile (skills/services/roles.py): targets 4
-# (weight 3) for the first three, 3 (weight 3... see EXPECTED_GAP) for the others.
+# The five self-ratings, against the Backend Engineer profile (skills/services/roles.py): API Design,
+# Distributed Systems and Continuous Delivery are essential at target 4, weight 3; Database Design
+# is optional at 3, weight 1; Problem Solving is essential at 3, weight 2.
 RATINGS = {
     "API Design and Development": 2,
     "Distributed Systems": 3,
@@ -174,6 +175,10 @@ def test_admin_engineer_manager_and_hr_journey(browser: Browser, stack: Stack) -
 
     manager.goto(org.url("ratings/validate/"))
     manager.get_by_role("link", name=f"Review {ENGINEER_NAME}").click()
+    # The engineer's interest reaches the manager, next to the self-rating.
+    expect(manager.get_by_role("row", name=re.compile(re.escape(INTEREST)))).to_contain_text(
+        "wants to grow"
+    )
     row = manager.get_by_role("row", name=re.compile(re.escape(VALIDATED_SKILL)))
     row.get_by_label(re.compile("^Level for")).select_option(value=str(VALIDATED_LEVEL))
     row.get_by_label("Note").fill("Designed the billing API end to end.")

@@ -266,7 +266,7 @@ class OrgAPIView(APIView):
         super().initial(request, *args, **kwargs)  # authentication, IsAuthenticated, throttles
         organisation = organisation_by_slug(self.org_slug)
         token = request.auth if isinstance(request.auth, ApiToken) else None
-        if token is not None and token.organisation_id not in (None, organisation.pk):
+        if token is not None and token.only_organisation_id not in (None, organisation.pk):
             raise Http404
         self._context.enter_context(organisation_context(organisation))
         self.tenant = Tenant(

@@ -21,7 +21,10 @@ from accounts.permissions import ROLE_PERMISSIONS, Perm, Role
 class TokenOut(serializers.Serializer):
     name = serializers.CharField()
     organisation = serializers.CharField(
-        source="organisation.slug", allow_null=True, default=None, help_text="Confined to this one."
+        source="only_organisation.slug",
+        allow_null=True,
+        default=None,
+        help_text="The one organisation it is confined to, if any.",
     )
     read_only = serializers.BooleanField()
     created_at = serializers.DateTimeField()
@@ -66,7 +69,7 @@ class OrganisationListApi(APIView):
             }
             for m in memberships
             # A token confined to one organisation does not even list the others.
-            if token is None or token.organisation_id in (None, m.organisation_id)
+            if token is None or token.only_organisation_id in (None, m.organisation_id)
         ]
         return Response(OrganisationOut(rows, many=True).data)
 

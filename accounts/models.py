@@ -178,17 +178,19 @@ class AuditEvent(TenantModel):
 class ApiToken(models.Model):
     """A personal API token. The secret is shown once; only its SHA-256 is kept (the secret is 32
     random bytes, so a fast hash is enough: there is nothing to brute-force). ``prefix`` finds the
-    row without scanning; ``organisation`` (optional) confines it to one organisation, and
+    row without scanning; ``only_organisation`` (optional) confines it to one organisation, and
     ``read_only`` refuses every unsafe method.
 
-    Not a ``TenantModel``: a token belongs to a user, who may belong to several organisations. It
-    grants nothing by itself: each request is still checked against the user's membership."""
+    Not a ``TenantModel`` (and so no ``organisation_id`` column, the mark of tenant rows that
+    row-level security filters): a token belongs to a user, who may belong to several
+    organisations. It grants nothing by itself: each request is still checked against the user's
+    membership."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, unique=True)
     token_hash = models.CharField(max_length=64)
-    organisation = models.ForeignKey(
+    only_organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     read_only = models.BooleanField(default=False)

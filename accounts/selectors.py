@@ -104,7 +104,9 @@ def audit_event_query(
 
 def api_token_list_for_user(*, user: User) -> list[ApiToken]:
     return list(
-        ApiToken.objects.filter(user=user).select_related("organisation").order_by("-created_at")
+        ApiToken.objects.filter(user=user)
+        .select_related("only_organisation")
+        .order_by("-created_at")
     )
 
 

@@ -291,7 +291,7 @@ def api_token_create(
         name=name[:100],
         prefix=prefix,
         token_hash=hash_token(secret),
-        organisation=organisation,
+        only_organisation=organisation,
         read_only=read_only,
     )
     return token, secret

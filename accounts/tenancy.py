@@ -93,7 +93,9 @@ def organisation_context(organisation: Organisation | int | None) -> Iterator[in
         previous = _db_setting_swap(ORGANISATION_SETTING, str(org_id))
         with scope(organisation=org_id):
             yield org_id
-        if previous is not None:
+        # A block marked for rollback (DRF does so when it turns an exception into a response)
+        # accepts no query; its savepoint rollback restores the setting anyway.
+        if previous is not None and not transaction.get_connection().needs_rollback:
             _db_setting_swap(ORGANISATION_SETTING, previous)
 
 

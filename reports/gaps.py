@@ -156,9 +156,22 @@ def team_coverage(
             shortfalls.setdefault(r.skill_id, []).append(
                 shortfall(r.target, member.levels.get(r.skill_id, 0))
             )
+    chosen = derived if targets is None else targets
+    # Walk each member's rated skills once rather than every member once per skill: levels are
+    # sparse (a few dozen of a framework's hundreds), and a large team has hundreds of skills.
+    # Unrated counts as 0, which meets only a target of 0: every member covers those.
+    covering: dict[int, list[int]] = {skill_id: [] for skill_id in chosen}
+    anyone = [skill_id for skill_id, target in chosen.items() if target <= 0]
+    for member in members:
+        for skill_id, level in member.levels.items():
+            target = chosen.get(skill_id)
+            if target is not None and 0 < target <= level:
+                covering[skill_id].append(member.person_id)
+        for skill_id in anyone:
+            covering[skill_id].append(member.person_id)
     coverage = {}
-    for skill_id, target in (derived if targets is None else targets).items():
-        covered = tuple(sorted(m.person_id for m in members if m.levels.get(skill_id, 0) >= target))
+    for skill_id, target in chosen.items():
+        covered = tuple(sorted(covering[skill_id]))
         values = shortfalls.get(skill_id, [])
         coverage[skill_id] = SkillCoverage(
             skill_id=skill_id,

@@ -14,23 +14,28 @@ The pattern (see docs/tenancy.md, "Celery recomputation"):
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
+from typing import Any
 
 from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, IntegerField, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.models import Organisation
 from accounts.tenancy import organisation_context, tenant_cache_key
 from reports import gaps
 from reports.models import GapScore, GapSnapshot, TeamSkillCoverage, TeamSnapshot
-from skills.models import RoleAssignment, RoleRequirement
+from skills.levels import Effective, RatingEvent, Source, effective_level
+from skills.models import Rating, RatingSource, RoleAssignment, RoleRequirement
 from teams.models import Team, TeamMembership
 
 logger = logging.getLogger(__name__)
@@ -132,15 +137,73 @@ class Inputs:
     levels: dict[int, dict[int, int]]  # person → skill → level for gaps
     interests: dict[int, set[int]]  # person → skills they want to grow in
 
-    @property
+    @cached_property
     def current_role(self) -> dict[int, int]:
         return {p: r for p, r, k in self.assignments if k == RoleAssignment.Kind.CURRENT}
 
 
-def load_inputs(organisation: Organisation) -> Inputs:
-    """Five queries, whatever the organisation's size."""
-    from skills.selectors.ratings import effective_levels
+_SOURCES = {source.value: source for source in Source}
 
+
+def latest_effective_levels(
+    *,
+    organisation: Organisation,
+    person_ids: Iterable[int] | None = None,
+    skill_ids: Iterable[int] | None = None,
+    now: datetime | None = None,
+) -> dict[tuple[int, int], Effective]:
+    """(person id, skill id) → effective level, like ``skills.selectors.ratings.effective_levels``
+    but for a whole organisation at once: the database keeps only the latest self assessment and
+    the latest manager validation of each pair (by ``(rated_at, id)``), which is all the rule in
+    ``skills.levels.effective_level`` reads, so Python sees two events per pair instead of the
+    whole history. The rule itself is still applied by ``effective_level``, and only there.
+
+    ``person_ids``/``skill_ids`` of ``None`` mean all of the organisation's."""
+    events = Rating.objects.filter(organisation=organisation)
+    for field, ids in (("person_id__in", person_ids), ("skill_id__in", skill_ids)):
+        if ids is not None:
+            ids = set(ids)
+            if not ids:
+                return {}
+            events = events.filter(**{field: ids})
+    is_manager = Case(
+        When(source=RatingSource.MANAGER, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    events = events.annotate(
+        latest=Window(
+            RowNumber(),
+            partition_by=[F("person_id"), F("skill_id"), is_manager],
+            order_by=[F("rated_at").desc(), F("pk").desc()],
+        )
+    ).filter(latest=1)
+    rows = events.order_by().values_list(
+        "person_id", "skill_id", "level", "not_applicable", "source", "rated_at", "interest", "pk"
+    )
+    if connection.vendor == "postgresql":
+        # psycopg already returns aware datetimes: skip the ORM's per-row converters, which cost
+        # more than the query on a large organisation (BENCHMARKS.md, P1).
+        sql, params = rows.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    grouped: dict[tuple[int, int], list[RatingEvent]] = defaultdict(list)
+    for person_id, skill_id, level, na, source, rated_at, interest, pk in rows:
+        grouped[(person_id, skill_id)].append(
+            RatingEvent(level, na, _SOURCES[source], rated_at, interest, pk)
+        )
+    period = timedelta(days=organisation.review_period_days)
+    now = now or timezone.now()
+    return {
+        key: effective_level(group, review_period=period, now=now) for key, group in grouped.items()
+    }
+
+
+def load_inputs(organisation: Organisation, *, required_only: bool = False) -> Inputs:
+    """Five queries, whatever the organisation's size. ``required_only`` loads levels only for
+    skills some role requires (all the gap scores and team coverage read); pages that also show
+    other skills (mentor pairs) load them all."""
     # People marked inactive have left: they neither hold gaps nor cover a team's skills.
     assignments = list(
         RoleAssignment.objects.filter(
@@ -160,11 +223,16 @@ def load_inputs(organisation: Organisation) -> Inputs:
         ).values_list("team_id", "person_id")
     )
     teams = list(Team.objects.filter(organisation=organisation).values_list("id", "parent_id"))
-    people = {p for p, _, _ in assignments} | {p for _, p in memberships}
-    effective = effective_levels(organisation=organisation, person_ids=people)
+    required = {r.skill_id for rs in requirements.values() for r in rs}
+    effective = latest_effective_levels(
+        organisation=organisation, skill_ids=required if required_only else None
+    )
+    active = {p for p, _, _ in assignments} | {p for _, p in memberships}
     levels: dict[int, dict[int, int]] = defaultdict(dict)
     interests: dict[int, set[int]] = defaultdict(set)
     for (person_id, skill_id), eff in effective.items():
+        if person_id not in active:
+            continue
         levels[person_id][skill_id] = eff.level_for_gap
         if eff.interest:
             interests[person_id].add(skill_id)
@@ -186,6 +254,87 @@ def team_members(*, team_ids: set[int], inputs: Inputs) -> list[gaps.Member]:
     ]
 
 
+# The columns of the materialised rows, in the order the row builders below produce them.
+GAP_FIELDS = (
+    "person_id",
+    "role_id",
+    "kind",
+    "gap",
+    "readiness",
+    "met",
+    "total",
+    "essential_alert",
+    "missing",
+    "computed_at",
+    "inputs_version",
+)
+COVERAGE_FIELDS = (
+    "team_id",
+    "skill_id",
+    "target",
+    "coverage",
+    "required_by",
+    "avg_shortfall",
+    "bus_factor_risk",
+    "covered_by",
+    "computed_at",
+    "inputs_version",
+)
+
+
+def _gap_row(
+    person_id: int,
+    role_id: int,
+    kind: str,
+    requirements: list[gaps.Requirement],
+    levels: dict[int, int],
+    stamp: tuple[datetime, int],
+) -> tuple[Any, ...]:
+    result = gaps.person_gap(requirements, levels)
+    missing = [
+        {
+            "skill": r.requirement.skill_id,
+            "target": r.requirement.target,
+            "level": r.level,
+            "shortfall": r.shortfall,
+            "weight": r.requirement.weight,
+            "essential": r.requirement.essential,
+        }
+        for r in result.missing
+    ]
+    return (
+        person_id,
+        role_id,
+        kind,
+        Decimal(str(result.gap)),
+        Decimal(str(result.readiness)),
+        result.met,
+        result.total,
+        result.essential_alert,
+        missing,
+        *stamp,
+    )
+
+
+def _coverage_rows(
+    team_id: int, members: list[gaps.Member], stamp: tuple[datetime, int]
+) -> list[tuple[Any, ...]]:
+    return [
+        (
+            team_id,
+            skill_id,
+            c.target,
+            c.coverage,
+            c.required_by,
+            Decimal(str(c.avg_shortfall)),
+            c.bus_factor_risk,
+            list(c.covered_by),
+            *stamp,
+        )
+        for skill_id, c in gaps.team_coverage(members).items()
+    ]
+
+
 def recompute_organisation(*, organisation_id: int) -> bool:
     """Rebuild an organisation's gap scores and team coverage. Holds a per-organisation lock so
     runs never overlap; returns False when another run holds it."""
@@ -199,75 +348,52 @@ def recompute_organisation(*, organisation_id: int) -> bool:
             organisation = Organisation.objects.get(pk=organisation_id)
             version = organisation.inputs_version
             now = timezone.now()
-            inputs = load_inputs(organisation)
+            stamp = (now, version)
+            inputs = load_inputs(organisation, required_only=True)
 
-            scores = []
-            for person_id, role_id, kind in inputs.assignments:
-                result = gaps.person_gap(
-                    inputs.requirements.get(role_id, []), inputs.levels.get(person_id, {})
+            scores = [
+                _gap_row(
+                    person_id,
+                    role_id,
+                    kind,
+                    inputs.requirements.get(role_id, []),
+                    inputs.levels.get(person_id, {}),
+                    stamp,
                 )
-                scores.append(
-                    GapScore(
-                        organisation=organisation,
-                        person_id=person_id,
-                        role_id=role_id,
-                        kind=kind,
-                        gap=Decimal(str(result.gap)),
-                        readiness=Decimal(str(result.readiness)),
-                        met=result.met,
-                        total=result.total,
-                        essential_alert=result.essential_alert,
-                        missing=[
-                            {
-                                "skill": r.requirement.skill_id,
-                                "target": r.requirement.target,
-                                "level": r.level,
-                                "shortfall": r.shortfall,
-                                "weight": r.requirement.weight,
-                                "essential": r.requirement.essential,
-                            }
-                            for r in result.missing
-                        ],
-                        computed_at=now,
-                        inputs_version=version,
-                    )
-                )
-            _upsert(
-                GapScore,
-                scores,
-                organisation,
-                unique=["organisation", "person", "role", "kind"],
-                keys={(s.person_id, s.role_id, s.kind) for s in scores},
-                key_fields=("person_id", "role_id", "kind"),
-            )
+                for person_id, role_id, kind in inputs.assignments
+            ]
+            _write_rows(GapScore, GAP_FIELDS, scores, organisation_id=organisation_id)
 
+            # One Member per person, shared by every team they count in (their own and the ones
+            # above it), and each team's people gathered once rather than by a scan per team.
+            current_role = inputs.current_role
+            people_of: dict[int, set[int]] = defaultdict(set)
+            for team_id, person_id in inputs.memberships:
+                people_of[team_id].add(person_id)
+            member_of: dict[int, gaps.Member] = {}
             coverage_rows = []
             for team_id, subtree in _team_descendants(inputs.teams).items():
-                members = team_members(team_ids=subtree, inputs=inputs)
-                for skill_id, c in gaps.team_coverage(members).items():
-                    coverage_rows.append(
-                        TeamSkillCoverage(
-                            organisation=organisation,
-                            team_id=team_id,
-                            skill_id=skill_id,
-                            target=c.target,
-                            coverage=c.coverage,
-                            required_by=c.required_by,
-                            avg_shortfall=Decimal(str(c.avg_shortfall)),
-                            bus_factor_risk=c.bus_factor_risk,
-                            covered_by=list(c.covered_by),
-                            computed_at=now,
-                            inputs_version=version,
+                people = sorted(set().union(*(people_of.get(t, ()) for t in subtree)))
+                members = []
+                for p in people:
+                    if p not in member_of:
+                        member_of[p] = gaps.Member(
+                            person_id=p,
+                            requirements=tuple(
+                                inputs.requirements.get(current_role.get(p, -1), ())
+                            ),
+                            levels=inputs.levels.get(p, {}),
                         )
-                    )
-            _upsert(
-                TeamSkillCoverage,
-                coverage_rows,
-                organisation,
-                unique=["organisation", "team", "skill"],
-                keys={(c.team_id, c.skill_id) for c in coverage_rows},
-                key_fields=("team_id", "skill_id"),
+                    members.append(member_of[p])
+                coverage_rows.extend(_coverage_rows(team_id, members, stamp))
+            _write_rows(
+                TeamSkillCoverage, COVERAGE_FIELDS, coverage_rows, organisation_id=organisation_id
             )
+            # Rows this run did not produce (an assignment removed, a skill no longer required)
+            # are older than it: delete them. Rows written after ``now`` by a concurrent
+            # incremental update are newer and stay.
+            for model in (GapScore, TeamSkillCoverage):
+                model.objects.filter(organisation_id=organisation_id, computed_at__lt=now).delete()
             Organisation.objects.filter(pk=organisation_id).update(
                 computed_version=version, computed_at=now
             )
@@ -276,22 +402,72 @@ def recompute_organisation(*, organisation_id: int) -> bool:
         _lock_release(lock)
 
 
-def _upsert(model, rows, organisation, *, unique, keys, key_fields) -> None:
-    """Insert or update ``rows`` on their natural key, then delete rows no longer produced."""
-    update_fields = [
-        f.name for f in model._meta.concrete_fields if not f.primary_key and f.name not in unique
-    ]
-    model.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=unique,
-        update_fields=update_fields,
-        batch_size=1000,
+# Natural keys of the materialised tables (their unique constraints).
+_UNIQUE = {
+    GapScore: ("organisation_id", "person_id", "role_id", "kind"),
+    TeamSkillCoverage: ("organisation_id", "team_id", "skill_id"),
+}
+WRITE_BATCH = 5000
+
+
+def _write_rows(
+    model: type[GapScore] | type[TeamSkillCoverage],
+    fields: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    *,
+    organisation_id: int,
+) -> None:
+    """Insert or update ``rows`` (tuples in ``fields`` order) on their natural key.
+
+    On PostgreSQL one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE`` per batch of
+    columns: building 65,000 model instances and their SQL cost more than computing the figures
+    (see BENCHMARKS.md, P1). Elsewhere ``bulk_create`` with the same conflict handling."""
+    if not rows:
+        return
+    unique = _UNIQUE[model]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [
+                model(organisation_id=organisation_id, **dict(zip(fields, r, strict=True)))
+                for r in rows
+            ],
+            update_conflicts=True,
+            unique_fields=[u.removesuffix("_id") for u in unique],
+            update_fields=[f.removesuffix("_id") for f in fields if f not in unique],
+            batch_size=1000,
+        )
+        return
+    meta = model._meta
+    columns = [meta.get_field(f.removesuffix("_id")).column for f in fields]
+    sources, json_columns = [], set()
+    for i, f in enumerate(fields):
+        db_type = meta.get_field(f.removesuffix("_id")).db_type(connection)
+        if db_type == "jsonb":
+            # One JSON document per batch: psycopg escapes a text[] of long JSON strings element
+            # by element, which took longer than all the rest of the write.
+            json_columns.add(i)
+            sources.append(
+                "(SELECT array_agg(e ORDER BY n) FROM jsonb_array_elements(%s::jsonb) "
+                "WITH ORDINALITY AS j(e, n))"
+            )
+        else:
+            sources.append(f"%s::{db_type}[]")
+    updates = ", ".join(
+        f"{c} = EXCLUDED.{c}" for f, c in zip(fields, columns, strict=True) if f not in unique
     )
-    existing = model.objects.filter(organisation=organisation).values_list("pk", *key_fields)
-    stale = [row[0] for row in existing if tuple(row[1:]) not in keys]
-    if stale:
-        model.objects.filter(organisation=organisation, pk__in=stale).delete()
+    names = ", ".join(columns)
+    sql = (
+        f'INSERT INTO "{meta.db_table}" (organisation_id, {names}) '  # noqa: S608  (names from the model)
+        f"SELECT %s, {names} FROM unnest({', '.join(sources)}) AS r({names}) "
+        f"ON CONFLICT ({', '.join(unique)}) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), WRITE_BATCH):
+            batch = rows[start : start + WRITE_BATCH]
+            arrays: list[Any] = [list(column) for column in zip(*batch, strict=True)]
+            for i in json_columns:
+                arrays[i] = json.dumps(arrays[i])
+            cursor.execute(sql, [organisation_id, *arrays])
 
 
 def snapshot_take(*, organisation_id: int, day: date | None = None) -> int:

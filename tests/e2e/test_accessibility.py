@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -32,6 +33,7 @@ def _focused(page: Page) -> dict[str, Any]:
             return {
                 tag: el?.tagName.toLowerCase(), type: el?.type || "", id: el?.id || "",
                 checked: !!el?.checked, value: el?.value || "",
+                text: (el?.innerText || "").trim(),
                 outline: style ? style.outlineStyle + " " + style.outlineWidth : "",
                 shadow: style ? style.boxShadow : "",
             };
@@ -39,19 +41,30 @@ def _focused(page: Page) -> dict[str, Any]:
     )
 
 
-def test_self_rating_page_works_with_the_keyboard_alone(browser: Browser, stack: Stack) -> None:
-    page = new_page(browser, stack)
-    sign_in(page, email="engineer@acme.example", password=DEMO_PASSWORD)
-    page.goto(f"{DEMO}me/skills/")
-
-    # From the top of the page, Tab until a level radio button has the focus.
+def _tab_until(page: Page, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """Press Tab until the focused element is the one wanted, and describe it."""
     for _ in range(MAX_TABS):
         page.keyboard.press("Tab")
         focused = _focused(page)
-        if focused["type"] == "radio":
-            break
-    else:
-        pytest.fail(f"no rating radio button within {MAX_TABS} presses of Tab")
+        if wanted(focused):
+            return focused
+    pytest.fail(f"Tab did not reach the element within {MAX_TABS} presses; ended on {focused}")
+
+
+def test_self_rating_page_works_with_the_keyboard_alone(browser: Browser, stack: Stack) -> None:
+    page = new_page(browser, stack)
+    # Signed in by typing and Enter, then from the top of the page by Tab to "My skills" and Enter.
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").press_sequentially("engineer@acme.example")
+    page.get_by_label("Password").press_sequentially(DEMO_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{DEMO}")
+    _tab_until(page, lambda f: f["tag"] == "a" and f["text"] == "My skills")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{DEMO}me/skills/")
+
+    # Tab on until a level radio button has the focus.
+    focused = _tab_until(page, lambda f: f["type"] == "radio")
     # A keyboard user must see where they are.
     assert focused["outline"].split()[0] != "none" or focused["shadow"] != "none", focused
     radio_id, before = focused["id"], focused["value"]
@@ -71,13 +84,7 @@ def test_self_rating_page_works_with_the_keyboard_alone(browser: Browser, stack:
     assert _focused(page)["id"].startswith(f"level-{skill_id}-"), _focused(page)
 
     # Tab moves on from the level group to the same skill's interest box; Space ticks it.
-    for _ in range(MAX_TABS):
-        page.keyboard.press("Tab")
-        if _focused(page)["id"] == f"interest-{skill_id}":
-            break
-    else:
-        pytest.fail("Tab never reached the 'I want to grow in this' box of the same skill")
-    was_interested = _focused(page)["checked"]
+    was_interested = _tab_until(page, lambda f: f["id"] == f"interest-{skill_id}")["checked"]
     with page.expect_response(lambda r: r.request.method == "POST" and "/me/skills/" in r.url):
         page.keyboard.press("Space")
     expect(row.get_by_role("status")).to_have_text("Saved")

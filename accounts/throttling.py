@@ -32,7 +32,8 @@ DEFAULT_RETRY_AFTER = 60
 
 def _seconds_until_allowed(request: HttpRequest, cache_key_material: str) -> int:
     """How long until allauth's ``login_failed`` limit lets this address try again: for each
-    exhausted rate, when the oldest attempt that counts leaves its window."""
+    exhausted rate, when the oldest attempt that counts leaves its window. This reads allauth's
+    internal bookkeeping (pinned version); tests/security/test_throttling.py fails if it changes."""
     from allauth.account import app_settings
 
     now, wait = time.time(), 0.0

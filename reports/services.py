@@ -200,6 +200,31 @@ def latest_effective_levels(
     }
 
 
+def _requirements(
+    organisation: Organisation,
+    *,
+    role_ids: set[int] | None = None,
+    skill_ids: set[int] | None = None,
+) -> dict[int, list[gaps.Requirement]]:
+    """Role → its requirements (of skills not archived), for these roles and skills (None: all)."""
+    rows = RoleRequirement.objects.filter(organisation=organisation, skill__is_archived=False)
+    if role_ids is not None:
+        rows = rows.filter(role_id__in=role_ids)
+    if skill_ids is not None:
+        rows = rows.filter(skill_id__in=skill_ids)
+    requirements: dict[int, list[gaps.Requirement]] = defaultdict(list)
+    if (role_ids is not None and not role_ids) or (skill_ids is not None and not skill_ids):
+        return requirements
+    # A fixed order, so that the float sums of the gap are the same in full and incremental runs.
+    for role_id, skill_id, target, weight, importance in rows.order_by(
+        "role_id", "skill_id"
+    ).values_list("role_id", "skill_id", "target_level", "weight", "importance"):
+        requirements[role_id].append(
+            gaps.Requirement(skill_id, target, float(weight), importance == "essential")
+        )
+    return requirements
+
+
 def load_inputs(organisation: Organisation, *, required_only: bool = False) -> Inputs:
     """Five queries, whatever the organisation's size. ``required_only`` loads levels only for
     skills some role requires (all the gap scores and team coverage read); pages that also show
@@ -210,13 +235,7 @@ def load_inputs(organisation: Organisation, *, required_only: bool = False) -> I
             organisation=organisation, person__is_active=True
         ).values_list("person_id", "role_id", "kind")
     )
-    requirements: dict[int, list[gaps.Requirement]] = defaultdict(list)
-    for role_id, skill_id, target, weight, importance in RoleRequirement.objects.filter(
-        organisation=organisation, skill__is_archived=False
-    ).values_list("role_id", "skill_id", "target_level", "weight", "importance"):
-        requirements[role_id].append(
-            gaps.Requirement(skill_id, target, float(weight), importance == "essential")
-        )
+    requirements = _requirements(organisation)
     memberships = list(
         TeamMembership.objects.filter(
             organisation=organisation, person__is_active=True
@@ -400,6 +419,165 @@ def recompute_organisation(*, organisation_id: int) -> bool:
         return True
     finally:
         _lock_release(lock)
+
+
+# A rating change touching at most this many people is applied incrementally (recompute_person);
+# a bigger one (an import) waits for the full recompute.
+INCREMENTAL_MAX_PEOPLE = 20
+
+
+def ratings_changed(
+    *, organisation: Organisation, person_ids: Iterable[int], skill_ids: Iterable[int]
+) -> None:
+    """Ratings of these people in these skills changed; call inside the change's transaction.
+
+    A few people (a self rating, a manager validation): their gap scores and the coverage of
+    those skills in their teams are rebuilt right here (``recompute_person``), so the response
+    that saved the rating already reads fresh figures. If the organisation's results were fresh
+    before the change they are fresh after it, and ``computed_version`` follows; otherwise a full
+    recompute is enqueued as for any change. An import of many people goes the full way at once.
+    """
+    person_ids, skill_ids = set(person_ids), set(skill_ids)
+    if not person_ids or len(person_ids) > INCREMENTAL_MAX_PEOPLE:
+        inputs_changed(organisation=organisation)
+        return
+    # The row lock queues concurrent changes of this organisation here, so each incremental
+    # update reads the ratings the one before it committed.
+    inputs_version, computed_version = (
+        Organisation.objects.select_for_update()
+        .filter(pk=organisation.pk)
+        .values_list("inputs_version", "computed_version")
+        .get()
+    )
+    version = inputs_version + 1
+    Organisation.objects.filter(pk=organisation.pk).update(inputs_version=version)
+    for person_id in sorted(person_ids):
+        recompute_person(
+            organisation_id=organisation.pk,
+            person_id=person_id,
+            skill_ids=skill_ids,
+            version=version,
+        )
+    if computed_version >= inputs_version:
+        Organisation.objects.filter(pk=organisation.pk).update(
+            computed_version=version, computed_at=timezone.now()
+        )
+    else:  # other changes are still waiting for a full recompute: let it run
+        transaction.on_commit(lambda: recompute_enqueue(organisation_id=organisation.pk))
+
+
+def recompute_person(
+    *,
+    organisation_id: int,
+    person_id: int,
+    skill_ids: Iterable[int] | None = None,
+    version: int | None = None,
+) -> None:
+    """Make the results one person's ratings feed fresh, as a full recompute would write them:
+    their gap scores in every role, and the coverage of ``skill_ids`` (default: every skill the
+    teams require) in each team they count in — their own teams and every team above them. Other
+    rows are left alone. A few queries however large the organisation; the largest reads the
+    levels of the people of those teams in those skills.
+
+    ``version`` is the inputs version the rows record (default: the organisation's current one).
+    """
+    from teams.models import Person
+
+    with organisation_context(organisation_id):
+        organisation = Organisation.objects.get(pk=organisation_id)
+        now = timezone.now()
+        stamp = (now, organisation.inputs_version if version is None else version)
+        wanted = None if skill_ids is None else set(skill_ids)
+
+        # Their gap scores: every role, all of its requirements.
+        is_active = Person.objects.filter(
+            organisation=organisation, pk=person_id, is_active=True
+        ).exists()
+        assignments = (
+            list(
+                RoleAssignment.objects.filter(
+                    organisation=organisation, person_id=person_id
+                ).values_list("role_id", "kind")
+            )
+            if is_active
+            else []
+        )
+        requirements = _requirements(organisation, role_ids={r for r, _ in assignments})
+        own_skills = {r.skill_id for rs in requirements.values() for r in rs}
+        levels = {
+            skill_id: eff.level_for_gap
+            for (_, skill_id), eff in latest_effective_levels(
+                organisation=organisation, person_ids=[person_id], skill_ids=own_skills
+            ).items()
+        }
+        scores = [
+            _gap_row(person_id, role_id, kind, requirements.get(role_id, []), levels, stamp)
+            for role_id, kind in assignments
+        ]
+        _write_rows(GapScore, GAP_FIELDS, scores, organisation_id=organisation_id)
+        GapScore.objects.filter(
+            organisation=organisation, person_id=person_id, computed_at__lt=now
+        ).delete()
+
+        # Coverage of the teams they count in (whether or not they are still active: someone who
+        # left stops covering). A team's figures include its sub-teams.
+        own_teams = set(
+            TeamMembership.objects.filter(
+                organisation=organisation, person_id=person_id
+            ).values_list("team_id", flat=True)
+        )
+        if not own_teams:
+            return
+        subtrees = _team_descendants(
+            Team.objects.filter(organisation=organisation).values_list("id", "parent_id")
+        )
+        affected = {t: sub for t, sub in subtrees.items() if sub & own_teams}
+        people_of: dict[int, set[int]] = defaultdict(set)
+        for team_id, member_id in TeamMembership.objects.filter(
+            organisation=organisation,
+            team_id__in=set().union(*affected.values()),
+            person__is_active=True,
+        ).values_list("team_id", "person_id"):
+            people_of[team_id].add(member_id)
+        members_all = set().union(*people_of.values()) if people_of else set()
+        current = dict(
+            RoleAssignment.objects.filter(
+                organisation=organisation,
+                person_id__in=members_all,
+                kind=RoleAssignment.Kind.CURRENT,
+            ).values_list("person_id", "role_id")
+        )
+        team_requirements = _requirements(
+            organisation, role_ids=set(current.values()), skill_ids=wanted
+        )
+        required = {r.skill_id for rs in team_requirements.values() for r in rs}
+        member_levels: dict[int, dict[int, int]] = defaultdict(dict)
+        for (member_id, skill_id), eff in latest_effective_levels(
+            organisation=organisation, person_ids=members_all, skill_ids=required
+        ).items():
+            member_levels[member_id][skill_id] = eff.level_for_gap
+        coverage_rows = []
+        for team_id, subtree in affected.items():
+            people = sorted(set().union(*(people_of.get(t, ()) for t in subtree)))
+            members = [
+                gaps.Member(
+                    person_id=p,
+                    requirements=tuple(team_requirements.get(current.get(p, -1), ())),
+                    levels=member_levels.get(p, {}),
+                )
+                for p in people
+            ]
+            coverage_rows.extend(_coverage_rows(team_id, members, stamp))
+        _write_rows(
+            TeamSkillCoverage, COVERAGE_FIELDS, coverage_rows, organisation_id=organisation_id
+        )
+        # A skill no member's role requires any more loses its row in these teams.
+        stale = TeamSkillCoverage.objects.filter(
+            organisation=organisation, team_id__in=affected, computed_at__lt=now
+        )
+        if wanted is not None:
+            stale = stale.filter(skill_id__in=wanted)
+        stale.delete()
 
 
 # Natural keys of the materialised tables (their unique constraints).

@@ -20,7 +20,7 @@ from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, User
 from accounts.permissions import Perm
 from accounts.services import ServiceError
-from reports.services import inputs_changed
+from reports.services import ratings_changed
 from skills.models import ProficiencyLevel, ProfileSkill, Rating, RatingSource, Skill
 from skills.selectors.ratings import effective_levels, people_validatable_by
 from teams.models import Person
@@ -40,12 +40,12 @@ def _ratings_changed(
 ) -> None:
     """The one place every rating write reports to.
 
-    Ratings feed the materialised gap scores and team coverage (reports.services), so a change
-    bumps the organisation's inputs version and schedules a debounced recompute once the
-    transaction commits. The recompute rebuilds the whole organisation, so the person and skill
-    ids are not needed yet; they are here for a finer-grained recompute later.
+    Ratings feed the materialised gap scores and team coverage (reports.services): a change of a
+    few people's ratings rebuilds just their rows and those skills' coverage in their teams, in
+    this transaction; a bigger one (an import) bumps the inputs version and leaves it to the
+    debounced full recompute. The periodic dispatcher remains the safety net either way.
     """
-    inputs_changed(organisation=organisation)
+    ratings_changed(organisation=organisation, person_ids=person_ids, skill_ids=skill_ids)
 
 
 def _membership(organisation: Organisation, user: User) -> Membership | None:

@@ -30,7 +30,9 @@ def _advisory_locks(stack: Stack) -> int:
 
 def test_a_recompute_killed_mid_run_reruns_and_gives_the_uninterrupted_rows(stack: Stack) -> None:
     stack.extra_env = {"CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_SECONDS)}
+    t0 = time.monotonic()
     grown = stack.script("big-org", "--people", "3000")
+    print(f"{time.monotonic() - t0:.1f} s: organisation grown")
     behind = stack.script("org-state")
     assert behind["computed_version"] < behind["inputs_version"]
 
@@ -44,6 +46,7 @@ def test_a_recompute_killed_mid_run_reruns_and_gives_the_uninterrupted_rows(stac
     wait_until(lambda: _advisory_locks(stack) > 0, timeout=60, what="the recompute to start")
     time.sleep(0.8)  # inside the run, which takes seconds on this organisation
     worker.kill()
+    print(f"{time.monotonic() - t0:.1f} s: worker killed")
 
     killed = stack.script("org-state")
     assert killed["computed_version"] == behind["computed_version"], (
@@ -52,12 +55,19 @@ def test_a_recompute_killed_mid_run_reruns_and_gives_the_uninterrupted_rows(stac
     # The killed run's transaction is rolled back and its lock released with its connection.
     wait_until(lambda: _advisory_locks(stack) == 0, timeout=30, what="the killed run's lock")
 
+    # A starting worker puts back every unacknowledged message older than the visibility timeout
+    # (later sweeps come only every ~100 s), so restart once the timeout has passed, as a worker
+    # that comes back after the hour would in production.
+    time.sleep(VISIBILITY_SECONDS + 1)
     restarted = stack.start_worker("worker-restarted")
+    restarted_at = time.monotonic()
+    print(f"{restarted_at - t0:.1f} s: worker restarted")
     wait_until(
         lambda: stack.script("org-state")["computed_version"] == behind["inputs_version"],
         timeout=120,
         what="the redelivered task to rerun the recompute",
     )
+    print(f"rerun finished {time.monotonic() - restarted_at:.1f} s after the restart")
     log = restarted.output()
     assert "recompute_organisation_task" in log and "succeeded" in log, log[-3000:]
 

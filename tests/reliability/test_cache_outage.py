@@ -1,0 +1,54 @@
+"""An unreachable Redis, in-process: the cache reads as empty and stores nothing instead of raising,
+and a change saved while it is down still commits and is recorded as pending. (The end-to-end
+version, with a real Redis stopped under a running site, is test_redis_outage.py.)"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache.backends.redis import RedisCache
+
+from accounts.models import Organisation
+from reports.services import inputs_changed, organisations_behind, recompute_enqueue
+from skillsmap.cache import DegradingRedisCache
+from tests.reliability.procs import free_port
+
+OPTIONS = {"OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
+
+
+def _nothing_listening() -> str:
+    return f"redis://127.0.0.1:{free_port()}/0"
+
+
+def test_an_unreachable_redis_reads_as_an_empty_cache_that_stores_nothing() -> None:
+    cache = DegradingRedisCache(_nothing_listening(), OPTIONS)
+    assert cache.get("key", "default") == "default"
+    assert cache.get_many(["key"]) == {}
+    assert cache.has_key("key") is False
+    # "Not stored": a lock or debounce guarded by add() is not taken.
+    assert cache.add("key", 1) is False
+    cache.set("key", 1)
+    cache.set_many({"key": 1})
+    cache.delete("key")
+    cache.delete_many(["key"])
+    assert cache.touch("key") is False
+
+
+@pytest.mark.django_db
+def test_a_change_commits_and_stays_pending_while_the_cache_is_down(
+    org_a, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    monkeypatch.setattr(
+        "reports.services.cache", DegradingRedisCache(_nothing_listening(), OPTIONS)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        inputs_changed(organisation=org_a.organisation)
+    assert Organisation.objects.get(pk=org_a.organisation.pk).inputs_version == 1
+    assert org_a.organisation.pk in organisations_behind()
+
+
+@pytest.mark.django_db
+def test_enqueueing_never_raises_even_from_a_cache_that_does(org_a, monkeypatch) -> None:
+    """recompute_enqueue runs after the change has committed: whatever fails, the user must not
+    see an error for a saved change."""
+    monkeypatch.setattr("reports.services.cache", RedisCache(_nothing_listening(), OPTIONS))
+    assert recompute_enqueue(organisation_id=org_a.organisation.pk) is False

@@ -28,7 +28,9 @@ def _require_prerequisites() -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+# Package scope: one application for every browser test, stopped as soon as the last of them has
+# run rather than at the end of the whole suite.
+@pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
     _require_prerequisites()
     running = Stack()

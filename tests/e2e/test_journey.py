@@ -130,7 +130,7 @@ def test_admin_engineer_manager_and_hr_journey(browser: Browser, stack: Stack) -
     admin.get_by_label("Manager").select_option(label=f"{MANAGER_NAME} ({MANAGER})")
     admin.get_by_role("checkbox", name="Platform").check()
     admin.get_by_role("button", name="Save").click()
-    admin.get_by_role("link", name=MANAGER_NAME).first.wait_for()
+    admin.get_by_text(f"{ENGINEER_NAME} was saved.").wait_for()
 
     # --- 2. The engineer rates five skills inline, marks interest, reloads -----------------------
     engineer.goto(org.url("me/skills/"))
@@ -186,11 +186,14 @@ def test_admin_engineer_manager_and_hr_journey(browser: Browser, stack: Stack) -
     expect(row.get_by_role("status")).to_have_text("Saved")
     snap(manager, "validation")
 
-    # The validation enqueued a recompute; the page shows the worker's result once it is in.
+    # The matrix shows the validated level; the gap follows once it has been recomputed (small
+    # changes in the request, anything else by the worker), so the gap page is polled.
     manager.goto(org.url("teams/"))
     manager.get_by_role("row", name=re.compile("Platform")).get_by_role(
         "link", name="Skill matrix"
     ).click()
+    cell = person_row.locator("td").nth(_matrix_column(manager, VALIDATED_SKILL))
+    expect(cell).to_have_attribute("title", re.compile(rf"^level {VALIDATED_LEVEL}, validated\b"))
     person_row.get_by_role("link", name=ENGINEER_NAME).click()
     readiness = manager.locator(".role-gap").filter(has_text="Current role: Backend Engineer")
     _wait_for_text(manager, readiness.locator(".readiness"), f"gap {EXPECTED_GAP_AFTER_VALIDATION}")

@@ -19,13 +19,16 @@ pytestmark = pytest.mark.browser
 HASHED = re.compile(r"/static/.+\.[0-9a-f]{12}\.\w+$")
 
 
-def test_pages_load_their_hashed_stylesheet_scripts_and_charts(
+def test_pages_load_hashed_static_files_and_break_no_csp_rule(
     browser: Browser, stack: Stack
 ) -> None:
     page = new_page(browser, stack)
     sign_in(page, email="admin@acme.example", password="demo-password-1")
     responses: list[Response] = []
     page.on("response", lambda response: responses.append(response))
+    # A script or style refused by the Content-Security-Policy shows up here, as a console error.
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto("/o/acme/dashboard/")
     page.wait_for_load_state("networkidle")
 
@@ -47,3 +50,6 @@ def test_pages_load_their_hashed_stylesheet_scripts_and_charts(
     assert page.locator("canvas[data-chart]").first.evaluate(
         "c => c.width > 0 && !!Chart.getChart(c)"
     )
+    page.goto("/o/acme/me/skills/")
+    page.wait_for_load_state("networkidle")
+    assert not errors, errors

@@ -237,7 +237,7 @@ class TeamWhatIfApi(TeamApi):
 
 
 class ExportIn(StrictInput):
-    format = serializers.ChoiceField(choices=[exports.XLSX, exports.CSV], default=exports.XLSX)
+    format = serializers.ChoiceField(choices=[exports.XLSX, exports.CSV])
     teams = serializers.ListField(
         child=TenantPrimaryKeyField(model=Team, noun="team"),
         required=False,

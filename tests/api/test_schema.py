@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.management import call_command
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
@@ -112,12 +115,21 @@ def _leaks(response: Any, other: Furnished) -> list[str]:
 
 
 @pytest.fixture
-def seeded(alpha: Furnished, beta: Furnished, token_for, settings) -> dict[str, Any]:
+def seeded(alpha: Furnished, beta: Furnished, token_for, settings) -> Iterator[dict[str, Any]]:
     tokens = {role: token_for(alpha.world.user(role)) for role in ("member", "admin")}
     # schemathesis sends invalid tokens on purpose, many times; the refusal after 20 of them is
     # tested in test_tokens.py, and would only hide the other answers here.
     settings.API_TOKEN_FAILURES_ALLOWED = 10**9
-    return {"alpha": alpha, "beta": beta, "tokens": tokens}
+    # Requests go through the bare WSGI app, not Django's test client, so Django would close the
+    # test's database connection (open transaction and all) after each one; the test client
+    # disconnects these handlers for the same reason.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield {"alpha": alpha, "beta": beta, "tokens": tokens}
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.mark.parametrize("role", ["member", "admin"])

@@ -47,5 +47,16 @@ lock: $(BIN)/python
 	$(BIN)/uv pip compile pyproject.toml -o requirements/base.txt --python-version 3.11 -q
 	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements/dev.txt --python-version 3.11 -q
 
+# Benchmarks (BENCHMARKS.md): builds the data once (minutes), then measures and rewrites the
+# results section of BENCHMARKS.md. PostgreSQL only; no Redis (Celery in-process, local cache).
+BENCH_DATABASE_URL ?= postgres://skillsmap@127.0.0.1:5432/skillsmap_bench
+BENCH_ARGS ?= --people 10000 --teams 200 --skills 1500 --ratings-per-person 40 --roles 60 --neighbours 20
+BENCH_RUNS ?= 5
+bench: install
+	env -u REDIS_URL DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" DJANGO_SETTINGS_MODULE=bench.settings \
+		sh -c '$(BIN)/python manage.py migrate --noinput -v 0 && \
+		$(BIN)/python -m bench.generate --if-missing $(BENCH_ARGS) && \
+		$(BIN)/python -m bench.measure --runs $(BENCH_RUNS) --report BENCHMARKS.md --spec "$(BENCH_ARGS)"'
+
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache

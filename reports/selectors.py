@@ -323,10 +323,9 @@ def team_what_if(*, organisation: Organisation, team: Team, person_id: int) -> l
     from reports import gaps
     from reports.services import load_inputs, team_members
 
-    inputs = load_inputs(organisation)
-    members = team_members(
-        team_ids=set(team_subtree_ids(organisation=organisation, team_id=team.pk)), inputs=inputs
-    )
+    team_ids = set(team_subtree_ids(organisation=organisation, team_id=team.pk))
+    inputs = load_inputs(organisation, team_ids=team_ids)  # the team's people only
+    members = team_members(team_ids=team_ids, inputs=inputs)
     if person_id not in {m.person_id for m in members}:
         raise Http404("No such person in this team.")
     changes = gaps.what_if_without(members, person_id)
@@ -485,10 +484,9 @@ def team_mentor_pairs(
     from reports import gaps
     from reports.services import load_inputs, team_members
 
-    inputs = load_inputs(organisation)
-    members = team_members(
-        team_ids=set(team_subtree_ids(organisation=organisation, team_id=team.pk)), inputs=inputs
-    )
+    team_ids = set(team_subtree_ids(organisation=organisation, team_id=team.pk))
+    inputs = load_inputs(organisation, team_ids=team_ids)  # the team's people only
+    members = team_members(team_ids=team_ids, inputs=inputs)
     pairs = gaps.mentor_pairs(members)[:limit]
     people = Person.objects.filter(organisation=organisation).in_bulk(
         {p.mentor_id for p in pairs} | {p.mentee_id for p in pairs}

@@ -225,26 +225,35 @@ def _requirements(
     return requirements
 
 
-def load_inputs(organisation: Organisation, *, required_only: bool = False) -> Inputs:
+def load_inputs(
+    organisation: Organisation,
+    *,
+    required_only: bool = False,
+    team_ids: Iterable[int] | None = None,
+) -> Inputs:
     """Five queries, whatever the organisation's size. ``required_only`` loads levels only for
     skills some role requires (all the gap scores and team coverage read); pages that also show
-    other skills (mentor pairs) load them all."""
+    other skills (mentor pairs) load them all. ``team_ids`` narrows everything to the people of
+    those teams: a team page must not read the whole organisation's ratings."""
     # People marked inactive have left: they neither hold gaps nor cover a team's skills.
-    assignments = list(
-        RoleAssignment.objects.filter(
-            organisation=organisation, person__is_active=True
-        ).values_list("person_id", "role_id", "kind")
+    memberships_qs = TeamMembership.objects.filter(
+        organisation=organisation, person__is_active=True
     )
+    assignments_qs = RoleAssignment.objects.filter(
+        organisation=organisation, person__is_active=True
+    )
+    if team_ids is not None:
+        memberships_qs = memberships_qs.filter(team_id__in=set(team_ids))
+        assignments_qs = assignments_qs.filter(person_id__in=memberships_qs.values("person_id"))
+    assignments = list(assignments_qs.values_list("person_id", "role_id", "kind"))
     requirements = _requirements(organisation)
-    memberships = list(
-        TeamMembership.objects.filter(
-            organisation=organisation, person__is_active=True
-        ).values_list("team_id", "person_id")
-    )
+    memberships = list(memberships_qs.values_list("team_id", "person_id"))
     teams = list(Team.objects.filter(organisation=organisation).values_list("id", "parent_id"))
     required = {r.skill_id for rs in requirements.values() for r in rs}
     effective = latest_effective_levels(
-        organisation=organisation, skill_ids=required if required_only else None
+        organisation=organisation,
+        skill_ids=required if required_only else None,
+        person_ids=None if team_ids is None else {p for _, p in memberships},
     )
     active = {p for p, _, _ in assignments} | {p for _, p in memberships}
     levels: dict[int, dict[int, int]] = defaultdict(dict)

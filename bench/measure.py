@@ -1,0 +1,735 @@
+"""The measures of ``make bench``, on the data of ``bench.generate``; one JSON line each.
+
+    python -m bench.measure [--runs 5] [--report BENCHMARKS.md] [--only P1,P2]
+
+- P1  full recompute of the large organisation (gap scores + team coverage) against the reference
+      ``INSERT … SELECT`` (``bench.reference``); the ratio, and whether the numbers are identical.
+- P2  one rating change → the affected rows fresh (``reports.services.ratings_changed``); its
+      time and its ratio to P1, and whether the rows equal those of a full recompute.
+- P3/P4  the team matrix page for teams of 200, 50 and 10 people: queries, and server time
+      against a bare view rendering a table of the same size (``bench.views``).
+- P5  the XLSX gap report of the large organisation: peak memory (a process of its own) and time
+      against the same rows written with the csv module.
+- Rating save: median and p95 of the self-rating request and of the team matrix API.
+
+Times are medians of several runs, with min and max. Ratings the measures add are deleted at the
+end and the results recomputed, so a second run measures the same data. No goal is asserted here
+or in tests: missed goals are reported, with a profile, in BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # Django is set up after the arguments are read
+    from django.test import Client
+
+    from accounts.models import Organisation, User
+    from skills.models import Skill
+    from teams.models import Person
+
+REPORT_START, REPORT_END = "<!-- bench:start -->", "<!-- bench:end -->"
+COMMAND = "make bench"
+P1_GOAL, P2_GOAL, QUERY_GOAL, PAGE_GOAL, MEMORY_GOAL_MB, XLSX_GOAL, SAVE_P95_GOAL_MS = (
+    1.5,
+    1 / 200,
+    12,
+    2.0,
+    250,
+    3.0,
+    50,
+)
+MATRIX_TEAMS = ("Team 000", "Team 001", "Team 002")  # 200, 50 and 10 people (bench.generate)
+
+
+# --- Timing ------------------------------------------------------------------------------------
+
+
+def stats(samples: list[float]) -> dict[str, float]:
+    """Median, min and max in the unit given; p95 once there are enough samples."""
+    result = {
+        "median": round(statistics.median(samples), 4),
+        "min": round(min(samples), 4),
+        "max": round(max(samples), 4),
+        "runs": len(samples),
+    }
+    if len(samples) >= 20:
+        result["p95"] = round(statistics.quantiles(samples, n=20)[-1], 4)
+    return result
+
+
+def timed(
+    fn: Callable[[], Any], runs: int, *, before: Callable[[], Any] | None = None
+) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        if before:
+            before()
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def profile(fn: Callable[[], Any], *, lines: int = 45) -> str:
+    """A pyinstrument call tree of one run of ``fn``, cut to its first lines."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    try:
+        fn()
+    finally:
+        profiler.stop()
+    text = profiler.output_text(unicode=True, color=False, show_all=False)
+    return "\n".join(text.splitlines()[:lines])
+
+
+# --- The data ----------------------------------------------------------------------------------
+
+
+def large_organisation() -> Organisation:
+    from accounts.models import Organisation
+    from bench.generate import LARGE_SLUG
+
+    return Organisation.objects.get(slug=LARGE_SLUG)
+
+
+def vacuum() -> None:
+    """Clear the dead rows of the previous run, as autovacuum would between two recomputes, so
+    that run N does not pay for the bloat of runs 1 … N-1. Outside a transaction; PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or not connection.get_autocommit():
+        return
+    with connection.cursor() as cursor:
+        for table in ("reports_gapscore", "reports_teamskillcoverage", "bench_reference_gap"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+# --- P1 ----------------------------------------------------------------------------------------
+
+
+def measure_p1(*, runs: int) -> dict[str, Any]:
+    from bench import reference
+    from reports.services import recompute_organisation
+
+    organisation = large_organisation()
+    reference.reference_prepare()
+    engine = timed(
+        lambda: recompute_organisation(organisation_id=organisation.pk), runs, before=vacuum
+    )
+    ref = timed(lambda: reference.reference_compute(organisation=organisation), runs, before=vacuum)
+    check = reference.compare(organisation=organisation)
+    ratio = statistics.median(engine) / statistics.median(ref)
+    return {
+        "measure": "P1",
+        "what": "full recompute (gap scores + team coverage) vs reference INSERT … SELECT",
+        "engine_s": stats(engine),
+        "reference_s": stats(ref),
+        "ratio": round(ratio, 2),
+        "goal": f"ratio <= {P1_GOAL}",
+        "met": ratio <= P1_GOAL and bool(check["identical"]),
+        "identical": check["identical"],
+        "comparison": check,
+    }
+
+
+# --- P2 ----------------------------------------------------------------------------------------
+
+
+def _member_and_skill() -> tuple[Organisation, User, Person, Skill]:
+    """The measured member, their person and a skill their current role requires."""
+    from accounts.models import User
+    from accounts.tenancy import organisation_context
+    from bench.generate import MEMBER_EMAIL
+    from skills.models import RoleAssignment, RoleRequirement, Skill
+    from teams.models import Person
+
+    organisation = large_organisation()
+    user = User.objects.get(email=MEMBER_EMAIL)
+    with organisation_context(organisation):
+        person = Person.objects.get(organisation=organisation, user=user)
+        role_id = RoleAssignment.objects.get(
+            organisation=organisation, person=person, kind=RoleAssignment.Kind.CURRENT
+        ).role_id
+        skill_id = (
+            RoleRequirement.objects.filter(organisation=organisation, role_id=role_id)
+            .order_by("skill_id")
+            .values_list("skill_id", flat=True)
+            .first()
+        )
+        skill = Skill.objects.get(organisation=organisation, pk=skill_id)
+    return organisation, user, person, skill
+
+
+def _last_rating_id(organisation: Organisation) -> int:
+    from accounts.tenancy import organisation_context
+    from skills.models import Rating
+
+    with organisation_context(organisation):
+        return (
+            Rating.objects.filter(organisation=organisation)
+            .order_by("-pk")
+            .values_list("pk", flat=True)
+            .first()
+            or 0
+        )
+
+
+def _forget_ratings_after(organisation: Organisation, last_id: int) -> None:
+    """Remove the ratings the measures added (the data stays the generator's) and rebuild."""
+    from accounts.tenancy import organisation_context
+    from reports.services import recompute_organisation
+    from skills.models import Rating
+
+    with organisation_context(organisation):
+        Rating.objects.filter(organisation=organisation, pk__gt=last_id).delete()
+    recompute_organisation(organisation_id=organisation.pk)
+
+
+def _affected_rows(organisation: Organisation, person: Person, skill: Skill) -> tuple[list, list]:
+    from accounts.tenancy import organisation_context
+    from reports.models import GapScore, TeamSkillCoverage
+
+    with organisation_context(organisation):
+        scores = sorted(
+            GapScore.objects.filter(organisation=organisation, person=person).values_list(
+                "person_id", "role_id", "kind", "gap", "readiness", "met", "missing"
+            )
+        )
+        coverage = sorted(
+            TeamSkillCoverage.objects.filter(organisation=organisation, skill=skill).values_list(
+                "team_id", "target", "coverage", "required_by", "avg_shortfall", "covered_by"
+            )
+        )
+    return scores, coverage
+
+
+def measure_p2(*, runs: int, p1_engine_median: float | None) -> dict[str, Any]:
+    from accounts.tenancy import organisation_context
+    from reports.services import recompute_organisation
+    from skills.models import RatingSource
+    from skills.services.ratings import rating_set
+
+    organisation, user, person, skill = _member_and_skill()
+    last_id = _last_rating_id(organisation)
+    recompute_organisation(organisation_id=organisation.pk)  # start fresh, as in steady state
+    levels = iter([5, 0] * runs)
+
+    def change() -> None:
+        # One transaction, committed: the rating, the version bump and the fresh rows.
+        with organisation_context(organisation):
+            rating_set(
+                organisation=organisation,
+                person=person,
+                skill=skill,
+                level=next(levels),
+                source=RatingSource.SELF,
+                by=user,
+            )
+
+    try:
+        samples = timed(change, runs)
+        incremental = _affected_rows(organisation, person, skill)
+        organisation.refresh_from_db()
+        fresh_flag = organisation.results_are_fresh
+        recompute_organisation(organisation_id=organisation.pk)
+        full = _affected_rows(organisation, person, skill)
+    finally:
+        _forget_ratings_after(organisation, last_id)
+    median = statistics.median(samples)
+    ratio = median / p1_engine_median if p1_engine_median else None
+    return {
+        "measure": "P2",
+        "what": "one self rating → that person's gap scores and the skill's coverage in their teams fresh",
+        "change_s": stats(samples),
+        "ratio_to_p1": round(ratio, 5) if ratio is not None else None,
+        "goal": f"ratio_to_p1 <= {P2_GOAL}",
+        "met": ratio is not None and ratio <= P2_GOAL and incremental == full,
+        "fresh_equals_full": incremental == full,
+        "organisation_fresh": fresh_flag,
+    }
+
+
+# --- P3/P4 -------------------------------------------------------------------------------------
+
+
+def _client(email: str) -> Client:
+    from django.test import Client
+
+    from accounts.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(email=email))
+    return client
+
+
+def _matrix_teams(organisation: Organisation) -> list[tuple[str, int, int]]:
+    """(name, team id, people) of the teams the matrix measure reads."""
+    from django.db.models import Count
+
+    from accounts.tenancy import organisation_context
+    from teams.models import Team
+
+    with organisation_context(organisation):
+        return list(
+            Team.objects.filter(organisation=organisation, name__in=MATRIX_TEAMS)
+            .annotate(people=Count("memberships"))
+            .order_by("-people")
+            .values_list("name", "pk", "people")
+        )
+
+
+def measure_p3_p4(*, runs: int) -> dict[str, Any]:
+    from django.db import connection
+    from django.test.utils import override_settings
+    from django.urls import reverse
+
+    from accounts.tenancy import organisation_context
+    from bench.generate import HR_EMAIL
+    from reports.selectors import team_matrix
+    from teams.models import Team
+
+    organisation = large_organisation()
+    client = _client(HR_EMAIL)
+    teams = []
+    with override_settings(ROOT_URLCONF="bench.views"):
+        for name, team_id, people in _matrix_teams(organisation):
+            url = reverse(
+                "dashboards:team_matrix", kwargs={"org_slug": organisation.slug, "team_id": team_id}
+            )
+            with organisation_context(organisation):
+                matrix = team_matrix(organisation=organisation, team=Team.objects.get(pk=team_id))
+            size = (len(matrix.rows), len(matrix.columns))
+            bare = reverse("bench_table", kwargs={"rows": size[0], "columns": size[1]})
+            assert client.get(url).status_code == 200 and client.get(bare).status_code == 200
+            statements: list[str] = []
+
+            def count(
+                execute: Any, sql: str, params: Any, many: bool, context: Any, seen=statements
+            ) -> Any:
+                seen.append(sql)
+                return execute(sql, params, many, context)
+
+            # A wrapper rather than CaptureQueriesContext: each request resets the debug log.
+            with connection.execute_wrapper(count):
+                client.get(url)
+            page = timed(lambda url=url: client.get(url), runs)
+            baseline = timed(lambda bare=bare: client.get(bare), runs)
+            ratio = statistics.median(page) / statistics.median(baseline)
+            teams.append(
+                {
+                    "team": name,
+                    "people": people,
+                    "rows": size[0],
+                    "columns": size[1],
+                    "queries": len(statements),
+                    "page_s": stats(page),
+                    "bare_view_s": stats(baseline),
+                    "ratio": round(ratio, 2),
+                }
+            )
+    counts = {t["queries"] for t in teams}
+    return {
+        "measure": "P3/P4",
+        "what": "team matrix page: queries and server time vs a bare view of the same table",
+        "teams": teams,
+        "queries_same_for_all": len(counts) == 1,
+        "goal": f"same query count <= {QUERY_GOAL}; ratio <= {PAGE_GOAL}",
+        "met": len(counts) == 1
+        and max(counts) <= QUERY_GOAL
+        and all(t["ratio"] <= PAGE_GOAL for t in teams),
+    }
+
+
+# --- P5 ----------------------------------------------------------------------------------------
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def export_once(fmt: str) -> dict[str, Any]:
+    """One gap report of the large organisation, whole organisation, in this process."""
+    from accounts.tenancy import organisation_context
+    from reports.exports import XLSX, CsvWriter, Scope, gap_report_write
+    from teams.models import Team
+
+    class CsvWithSheets(CsvWriter):
+        """Every row the workbook gets (team sheets included), written by the csv module."""
+
+        wants_sheets = True
+
+    organisation = large_organisation()
+    with organisation_context(organisation):
+        team_ids = frozenset(
+            Team.objects.filter(organisation=organisation).values_list("pk", flat=True)
+        )
+        scope = Scope(True, [], team_ids)
+        baseline = _rss_mb()
+        started = time.perf_counter()
+        data, rows = gap_report_write(
+            organisation=organisation,
+            scope=scope,
+            fmt=XLSX if fmt == "xlsx" else "csv",
+            writer=None if fmt == "xlsx" else CsvWithSheets(),
+        )
+        seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "rows": rows,
+        "bytes": len(data),
+        "rss_before_mb": round(baseline, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def _export_in_child(fmt: str) -> dict[str, Any]:
+    """A process of its own, so that its peak memory is the export's and nothing else's."""
+    out = subprocess.run(  # noqa: S603  (our own module, fixed arguments)
+        [sys.executable, "-m", "bench.measure", "--export-child", fmt],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]},
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure_p5(*, runs: int, in_process: bool = False) -> dict[str, Any]:
+    run = export_once if in_process else _export_in_child
+    xlsx = [run("xlsx") for _ in range(runs)]
+    csv = [run("csv") for _ in range(runs)]
+    x, c = [r["seconds"] for r in xlsx], [r["seconds"] for r in csv]
+    peak = max(r["peak_rss_mb"] for r in xlsx)
+    ratio = statistics.median(x) / statistics.median(c)
+    return {
+        "measure": "P5",
+        "what": "XLSX gap report of the large organisation vs the same rows with the csv module",
+        "xlsx_s": stats(x),
+        "csv_s": stats(c),
+        "ratio": round(ratio, 2),
+        "peak_rss_mb": peak,
+        "rss_before_export_mb": xlsx[0]["rss_before_mb"],
+        "csv_peak_rss_mb": max(r["peak_rss_mb"] for r in csv),
+        "gap_rows": xlsx[0]["rows"],
+        "xlsx_bytes": xlsx[0]["bytes"],
+        "goal": f"peak <= {MEMORY_GOAL_MB} MB; ratio <= {XLSX_GOAL}",
+        "met": peak <= MEMORY_GOAL_MB and ratio <= XLSX_GOAL,
+    }
+
+
+# --- Rating save and the team matrix API -------------------------------------------------------
+
+
+def measure_requests(*, runs: int) -> dict[str, Any]:
+    from django.urls import reverse
+
+    from bench.generate import HR_EMAIL, MEMBER_EMAIL
+
+    organisation, _, _, skill = _member_and_skill()
+    last_id = _last_rating_id(organisation)
+    member = _client(MEMBER_EMAIL)
+    save = reverse(
+        "skills:self_rating_save", kwargs={"org_slug": organisation.slug, "skill_id": skill.pk}
+    )
+    levels = iter(["4", "1"] * (runs + 1))
+
+    def post() -> None:
+        response = member.post(save, {"level": next(levels)}, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200, response.status_code
+
+    try:
+        post()  # warm up
+        saves = [s * 1000 for s in timed(post, runs)]
+    finally:
+        _forget_ratings_after(organisation, last_id)
+    hr = _client(HR_EMAIL)
+    team = next(t for t in _matrix_teams(organisation) if t[0] == MATRIX_TEAMS[1])
+    api = reverse("api:team-matrix", kwargs={"org_slug": organisation.slug, "team_id": team[1]})
+    assert hr.get(api).status_code == 200
+    reads = [s * 1000 for s in timed(lambda: hr.get(api), runs)]
+    save_stats = stats(saves)
+    return {
+        "measure": "requests",
+        "what": f"self-rating save (htmx POST) and team matrix API ({team[2]} people)",
+        "rating_save_ms": save_stats,
+        "team_matrix_api_ms": stats(reads),
+        "goal": f"rating save p95 <= {SAVE_P95_GOAL_MS} ms",
+        "met": save_stats.get("p95", save_stats["max"]) <= SAVE_P95_GOAL_MS,
+    }
+
+
+# --- The report --------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    import django
+    from django.db import connection
+
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(
+                line.split(":", 1)[1].strip() for line in info if line.startswith("model name")
+            )
+        with open("/proc/meminfo") as info:
+            memory = round(
+                int(next(line for line in info if line.startswith("MemTotal")).split()[1])
+                / 1024**2,
+                1,
+            )
+    except (OSError, StopIteration):
+        memory = None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        database = cursor.fetchone()[0].split(" on ")[0]
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": memory,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "database": database,
+        "load average at start": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+    }
+
+
+def _line(result: dict[str, Any]) -> str:
+    return json.dumps(result, default=str)
+
+
+def _s(value: dict[str, float], unit: str = "s") -> str:
+    return (
+        f"{value['median']} {unit} (min {value['min']}, max {value['max']}, {value['runs']} runs)"
+    )
+
+
+def render(
+    results: list[dict[str, Any]],
+    profiles: dict[str, str],
+    info: dict[str, Any],
+    spec: str,
+    runs: int,
+) -> str:
+    """The generated part of BENCHMARKS.md."""
+    by = {r["measure"]: r for r in results}
+    out = [
+        REPORT_START,
+        "## Results",
+        "",
+        f"Generated by `{COMMAND}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; times are medians of "
+        f"{runs} runs (min and max in brackets) unless stated. Data: `python -m bench.generate {spec}`.",
+        "",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()) + ".",
+        "",
+        "| measure | figure | goal | met |",
+        "| --- | --- | --- | :-: |",
+    ]
+
+    def row(name: str, figure: str, goal: str, met: bool) -> None:
+        out.append(f"| {name} | {figure} | {goal} | {'yes' if met else '**no**'} |")
+
+    if "P1" in by:
+        p1 = by["P1"]
+        row(
+            "P1 full recompute",
+            f"engine {_s(p1['engine_s'])}; reference SQL {_s(p1['reference_s'])}; ratio "
+            f"{p1['ratio']}×; {p1['comparison']['rows']} gap scores, identical: "
+            f"{'yes' if p1['identical'] else 'NO'}",
+            f"≤ {P1_GOAL}× and identical",
+            p1["met"],
+        )
+    if "P2" in by:
+        p2 = by["P2"]
+        row(
+            "P2 one rating → fresh rows",
+            f"{_s(p2['change_s'])}; {p2['ratio_to_p1']} of P1; equal to a full recompute: "
+            f"{'yes' if p2['fresh_equals_full'] else 'NO'}",
+            "≤ 1/200 (0.005) of P1",
+            p2["met"],
+        )
+    if "P3/P4" in by:
+        p3 = by["P3/P4"]
+        for t in p3["teams"]:
+            row(
+                f"P3/P4 team matrix, {t['people']} people ({t['rows']}×{t['columns']})",
+                f"{t['queries']} queries; page {_s(t['page_s'])}; bare view {_s(t['bare_view_s'])}; "
+                f"ratio {t['ratio']}×",
+                f"same count ≤ {QUERY_GOAL}; ≤ {PAGE_GOAL}×",
+                t["queries"] <= QUERY_GOAL
+                and p3["queries_same_for_all"]
+                and t["ratio"] <= PAGE_GOAL,
+            )
+    if "P5" in by:
+        p5 = by["P5"]
+        row(
+            "P5 XLSX gap report",
+            f"peak RSS {p5['peak_rss_mb']} MB (process at {p5['rss_before_export_mb']} MB before "
+            f"the export); XLSX {_s(p5['xlsx_s'])}; csv module {_s(p5['csv_s'])}; ratio "
+            f"{p5['ratio']}×; {p5['gap_rows']} gap rows + team sheets",
+            f"≤ {MEMORY_GOAL_MB} MB; ≤ {XLSX_GOAL}×",
+            p5["met"],
+        )
+    if "requests" in by:
+        rq = by["requests"]
+        s, a = rq["rating_save_ms"], rq["team_matrix_api_ms"]
+        row(
+            "Rating save (htmx POST)",
+            f"median {s['median']} ms, p95 {s.get('p95', '–')} ms (min {s['min']}, max {s['max']}, "
+            f"{s['runs']} requests)",
+            f"p95 ≤ {SAVE_P95_GOAL_MS} ms",
+            rq["met"],
+        )
+        row(
+            "Team matrix API (50 people)",
+            f"median {a['median']} ms, p95 {a.get('p95', '–')} ms (min {a['min']}, max {a['max']})",
+            "reported",
+            True,
+        )
+    if profiles:
+        out += ["", "### Profiles of the missed goals", ""]
+        for name, text in profiles.items():
+            out += [f"{name} (pyinstrument, one run):", "", "```text", text, "```", ""]
+    out += ["", "Raw figures (one JSON line per measure):", "", "```json"]
+    out += [_line(r) for r in results]
+    out += ["```", REPORT_END]
+    return "\n".join(out)
+
+
+def write_report(path: Path, generated: str) -> None:
+    """Replace the part between the markers; everything outside them is kept as it is."""
+    text = path.read_text() if path.exists() else ""
+    if REPORT_START in text and REPORT_END in text:
+        head, rest = text.split(REPORT_START, 1)
+        tail = rest.split(REPORT_END, 1)[1]
+        text = head + generated + tail
+    else:
+        text = (
+            (text or HEADER) + ("\n" if text and not text.endswith("\n") else "") + generated + "\n"
+        )
+    path.write_text(text)
+
+
+HEADER = """# Benchmarks
+
+Speed targets of skillsmap (GitHub issue #6), measured by `make bench` against PostgreSQL on the
+data of `bench/generate.py`: one organisation of 10,000 people in 200 teams, 1,500 skills, about
+400,000 rating events with history, 60 role profiles, about 15,000 role assignments, and 20
+neighbouring organisations of 500 people. Reproduce with
+
+```sh
+make bench   # DATABASE_URL defaults to postgres://skillsmap@127.0.0.1:5432/skillsmap_bench
+```
+
+The section between the markers below is rewritten by every run; the rest of this file is not.
+
+"""
+
+
+def run_all(
+    *,
+    runs: int,
+    only: set[str] | None = None,
+    in_process: bool = False,
+    profile_misses: bool = True,
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Run the measures, printing one JSON line each; profile those that miss their goal."""
+    from reports.services import recompute_organisation
+
+    results: list[dict[str, Any]] = []
+    profiles: dict[str, str] = {}
+    organisation = large_organisation()
+
+    def emit(result: dict[str, Any]) -> None:
+        results.append(result)
+        print(_line(result), flush=True)
+
+    p1_median = None
+    if not only or "P1" in only:
+        p1 = measure_p1(runs=runs)
+        p1_median = p1["engine_s"]["median"]
+        emit(p1)
+        if profile_misses and not p1["met"]:
+            profiles["P1 full recompute"] = profile(
+                lambda: recompute_organisation(organisation_id=organisation.pk)
+            )
+    if not only or "P2" in only:
+        emit(measure_p2(runs=runs if in_process else max(runs, 10), p1_engine_median=p1_median))
+    if not only or "P3" in only:
+        p3 = measure_p3_p4(runs=runs if in_process else max(runs, 5))
+        emit(p3)
+        if profile_misses and not p3["met"]:
+            from django.test.utils import override_settings
+            from django.urls import reverse
+
+            from bench.generate import HR_EMAIL
+
+            client = _client(HR_EMAIL)
+            team = _matrix_teams(organisation)[0]
+            url = reverse(
+                "dashboards:team_matrix", kwargs={"org_slug": organisation.slug, "team_id": team[1]}
+            )
+            with override_settings(ROOT_URLCONF="bench.views"):
+                profiles[f"P3/P4 team matrix page, {team[2]} people"] = profile(
+                    lambda: client.get(url)
+                )
+    if not only or "P5" in only:
+        p5 = measure_p5(runs=max(1, min(runs, 3)), in_process=in_process)
+        emit(p5)
+        if profile_misses and not p5["met"]:
+            profiles["P5 XLSX gap report"] = profile(lambda: export_once("xlsx"))
+    if not only or "requests" in only:
+        rq = measure_requests(runs=max(runs * 8, 40) if not in_process else 20)
+        emit(rq)
+    return results, profiles
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.measure", description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--report", type=Path, help="write the results into this Markdown file")
+    parser.add_argument("--only", help="comma-separated: P1,P2,P3,P5,requests")
+    parser.add_argument("--spec", default="", help="the generator's arguments, for the report")
+    parser.add_argument("--export-child", choices=["xlsx", "csv"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    from bench.generate import setup_django
+
+    setup_django()
+    if args.export_child:
+        result = export_once(args.export_child)
+        print(json.dumps(result))
+        return 0
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        print("the benchmark runs on PostgreSQL: set DATABASE_URL", file=sys.stderr)
+        return 2
+    only = {o.strip() for o in args.only.split(",")} if args.only else None
+    results, profiles = run_all(runs=args.runs, only=only)
+    if args.report:
+        write_report(args.report, render(results, profiles, machine(), args.spec, args.runs))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

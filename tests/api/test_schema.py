@@ -9,7 +9,7 @@ missing). Each response must conform to the schema, never be a 5xx, and never co
 The number of examples per operation comes from ``SCHEMATHESIS_MAX_EXAMPLES`` (CI: the default
 below). A longer local run::
 
-    SCHEMATHESIS_MAX_EXAMPLES=200 make test PYTEST_ARGS="tests/api/test_schema.py"
+    SCHEMATHESIS_MAX_EXAMPLES=200 SCHEMATHESIS_COVERAGE=1 make test PYTEST_ARGS="tests/api/test_schema.py"
 """
 
 from __future__ import annotations
@@ -65,6 +65,9 @@ class _NumbersEncoder(DjangoJSONEncoder):
 
 schema = schemathesis.openapi.from_dict(_schema())
 schema.app = get_wsgi_application()
+# The coverage phase adds every boundary value of every parameter as explicit examples (about a
+# hundred per operation): thorough, and minutes long. CI fuzzes; a local run can add it.
+schema.config.phases.coverage.enabled = os.environ.get("SCHEMATHESIS_COVERAGE") == "1"
 
 
 def test_the_schema_is_valid_openapi_without_warnings(tmp_path):

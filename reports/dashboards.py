@@ -3,8 +3,7 @@ a person's gap view and the organisation dashboard. Mounted under /o/<org_slug>/
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 
@@ -12,7 +11,7 @@ from accounts.permissions import Perm
 from accounts.views_base import Tenant, org_view
 from reports import selectors
 from skills.models import RoleProfile, Skill, SkillCategory
-from teams.models import Person, TeamMembership
+from skills.selectors.ratings import person_get_visible
 
 
 def _int(value: str | None) -> int | None:
@@ -61,23 +60,12 @@ def team_matrix(request: HttpRequest, tenant: Tenant, team_id: int) -> HttpRespo
 
 @org_view()
 def person_gap(request: HttpRequest, tenant: Tenant, person_id: int) -> HttpResponse:
-    organisation = tenant.organisation
-    person = Person.objects.filter(organisation=organisation, pk=person_id).first()
-    if person is None:
-        raise Http404("No such person.")
-    from skills.selectors.ratings import people_visible_to
-
-    if person.pk not in people_visible_to(organisation=organisation, membership=tenant.membership):
-        raise PermissionDenied("Only the person, their managers and HR see their gap.")
-    view = selectors.person_gap_view(organisation=organisation, person=person)
-    teams = TeamMembership.objects.filter(organisation=organisation, person=person).select_related(
-        "team"
+    # Someone whose ratings the caller may not read is missing, as on the rating pages and in the API.
+    person = person_get_visible(
+        organisation=tenant.organisation, membership=tenant.membership, person_id=person_id
     )
-    return render(
-        request,
-        "reports/person_gap.html",
-        {"tenant": tenant, "person": person, "teams": [t.team for t in teams], **view},
-    )
+    view = selectors.person_gap_view(organisation=tenant.organisation, person=person)
+    return render(request, "reports/person_gap.html", {"tenant": tenant, "person": person, **view})
 
 
 @org_view(Perm.RATINGS_VIEW_ALL)

@@ -398,10 +398,19 @@ def person_gap_view(*, organisation: Organisation, person: Person) -> dict[str, 
             for kind, label in (("current", "Current role"), ("target", "Target role"))
         ],
     }
+    from teams.models import TeamMembership
+
+    teams = [
+        m.team
+        for m in TeamMembership.objects.filter(
+            organisation=organisation, person=person
+        ).select_related("team")
+    ]
     return {
         "current": views.get("current"),
         "target": views.get("target"),
         "trend_chart": trend_chart if labels else None,
+        "teams": teams,
     }
 
 

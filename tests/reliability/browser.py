@@ -52,6 +52,18 @@ class Browser:
         )
         return Answer(response.status_code, response.text)
 
+    def post(self, path: str, data: dict[str, str]) -> Answer:
+        """A plain form POST (no JavaScript); a redirect is the success answer."""
+        url = f"{self.base_url}/o/{self.slug}/{path}"
+        response = self.session.post(
+            url,
+            data={**data, "csrfmiddlewaretoken": self._csrf()},
+            headers={"Referer": url},
+            allow_redirects=False,
+            timeout=30,
+        )
+        return Answer(response.status_code, response.text)
+
     def my_skill_ids(self) -> list[int]:
         page = self.get("me/skills/")
         assert page.status == 200, page.status

@@ -153,6 +153,25 @@ def integrity(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def role_requirement(args: argparse.Namespace) -> dict[str, Any]:
+    """A requirement of the Backend Engineer role, for a test to change through the role page."""
+    from accounts.tenancy import organisation_context
+    from skills.models import RoleRequirement
+
+    with organisation_context(_org()):
+        requirement = (
+            RoleRequirement.objects.filter(role__name="Backend Engineer").order_by("pk").first()
+        )
+        assert requirement is not None
+        return {
+            "role_id": requirement.role_id,
+            "skill_id": requirement.skill_id,
+            "target_level": requirement.target_level,
+            "importance": requirement.importance,
+            "weight": str(requirement.weight),
+        }
+
+
 def org_state(args: argparse.Namespace) -> dict[str, Any]:
     organisation = _org()
     return {
@@ -317,6 +336,7 @@ def main() -> None:
     p.add_argument("--prefix", required=True)
     p.set_defaults(fn=integrity)
     sub.add_parser("org-state").set_defaults(fn=org_state)
+    sub.add_parser("role-requirement").set_defaults(fn=role_requirement)
     sub.add_parser("results").set_defaults(fn=results)
     sub.add_parser("expected-results").set_defaults(fn=expected_results)
     p = sub.add_parser("big-org")

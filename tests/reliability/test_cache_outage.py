@@ -33,9 +33,21 @@ def test_an_unreachable_redis_reads_as_an_empty_cache_that_stores_nothing() -> N
     assert cache.touch("key") is False
 
 
+@pytest.fixture
+def broker(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """A real broker's code path (not the in-process one the test settings use), with the publish
+    recorded instead of sent, so nothing reaches a shared Redis."""
+    from reports.tasks import recompute_organisation_task
+
+    sent: list[dict] = []
+    monkeypatch.setitem(recompute_organisation_task.app.conf, "task_always_eager", False)
+    monkeypatch.setattr(recompute_organisation_task, "apply_async", lambda **kw: sent.append(kw))
+    return sent
+
+
 @pytest.mark.django_db
 def test_a_change_commits_and_stays_pending_while_the_cache_is_down(
-    org_a, monkeypatch, django_capture_on_commit_callbacks
+    org_a, monkeypatch, broker, django_capture_on_commit_callbacks
 ) -> None:
     monkeypatch.setattr(
         "reports.services.cache", DegradingRedisCache(_nothing_listening(), OPTIONS)
@@ -43,12 +55,15 @@ def test_a_change_commits_and_stays_pending_while_the_cache_is_down(
     with django_capture_on_commit_callbacks(execute=True):
         inputs_changed(organisation=org_a.organisation)
     assert Organisation.objects.get(pk=org_a.organisation.pk).inputs_version == 1
+    # Nothing could be queued (cache and broker are the same Redis); the dispatcher will see it.
+    assert broker == []
     assert org_a.organisation.pk in organisations_behind()
 
 
 @pytest.mark.django_db
-def test_enqueueing_never_raises_even_from_a_cache_that_does(org_a, monkeypatch) -> None:
+def test_enqueueing_never_raises_even_from_a_cache_that_does(org_a, monkeypatch, broker) -> None:
     """recompute_enqueue runs after the change has committed: whatever fails, the user must not
     see an error for a saved change."""
     monkeypatch.setattr("reports.services.cache", RedisCache(_nothing_listening(), OPTIONS))
     assert recompute_enqueue(organisation_id=org_a.organisation.pk) is False
+    assert broker == []

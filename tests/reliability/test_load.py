@@ -34,6 +34,10 @@ def test_mixed_load_has_no_errors_and_loses_no_acknowledged_rating(
         catch_up_timeout=60,
     )
     print(result.markdown())  # the figures, shown with -s or on failure
+    print(
+        f"acknowledged ratings: {result.acks.get('acknowledged')}, missing: "
+        f"{result.acks.get('missing_count')}, caught up after {result.caught_up_seconds} s"
+    )
 
     assert result.total is not None and result.total.requests > 0
     assert result.total.failures == 0, result.failures_csv

@@ -75,12 +75,6 @@ def wait_until(predicate: Callable[[], bool], *, timeout: float, what: str) -> N
     raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}")
 
 
-def port_open(port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-        return True
-    return False
-
-
 @dataclass
 class Proc:
     """A child process in its own session, with its output in a log file."""

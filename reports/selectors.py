@@ -453,18 +453,34 @@ def organisation_dashboard(*, organisation: Organisation) -> dict[str, object]:
         .select_related("team", "skill")
         .order_by("coverage", "team__name", "skill__name")[:200]
     )
-    days = list(
+    # The gap line averages people in their current role (from the person snapshots, which also
+    # carry history the team snapshots lack); averaging team averages would count teams without
+    # members as 0 % and pull the line down.
+    from reports.models import GapSnapshot
+    from skills.models import RoleAssignment
+
+    gap_by_day = dict(
+        GapSnapshot.objects.filter(organisation=organisation, kind=RoleAssignment.Kind.CURRENT)
+        .values("day")
+        .annotate(avg=Avg("gap"))
+        .values_list("day", "avg")
+    )
+    risks_by_day = dict(
         TeamSnapshot.objects.filter(organisation=organisation)
         .values("day")
-        .annotate(avg=Avg("avg_gap"), risks=Sum("bus_factor_risks"))
-        .order_by("day")
+        .annotate(risks=Sum("bus_factor_risks"))
+        .values_list("day", "risks")
     )
+    days = sorted(set(gap_by_day) | set(risks_by_day))
     trend_chart = {
-        "labels": [d["day"].isoformat() for d in days],
+        "labels": [day.isoformat() for day in days],
         "yLabel": "average gap % / risks",
         "series": [
-            {"label": "Average gap of teams (%)", "data": [float(d["avg"]) for d in days]},
-            {"label": "Bus-factor risks", "data": [d["risks"] for d in days]},
+            {
+                "label": "Average gap, current roles (%)",
+                "data": [round(float(gap_by_day[d]), 2) if d in gap_by_day else None for d in days],
+            },
+            {"label": "Bus-factor risks", "data": [risks_by_day.get(d) for d in days]},
         ],
     }
     return {

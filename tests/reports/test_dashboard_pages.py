@@ -150,3 +150,29 @@ def test_the_matrix_filters_by_skill_and_sorts_skills_by_name(org_a, login):
     assert "<span>SQL</span>" in only_sql and "<span>API Design</span>" not in only_sql
     by_name = client.get(f"/o/alpha/teams/{team.pk}/matrix/?sort=skill").content.decode()
     assert by_name.index("<span>API Design</span>") < by_name.index("<span>SQL</span>")
+
+
+def test_the_dashboard_trend_averages_people_not_empty_teams(org_a):
+    from datetime import date
+    from decimal import Decimal
+
+    from reports.models import GapSnapshot
+    from reports.selectors import organisation_dashboard
+    from tests.factories import TeamFactory
+
+    _team, _api, _sql, role = _backend_team(org_a)
+    with organisation_context(org_a.organisation):
+        TeamFactory(organisation=org_a.organisation, name="Empty parent")
+        for day, gaps in ((date(2026, 9, 1), (50, 30)), (date(2026, 9, 8), (40, 20))):
+            for person, gap in zip(("member", "manager"), gaps, strict=True):
+                GapSnapshot.objects.create(
+                    organisation=org_a.organisation,
+                    day=day,
+                    person=org_a.people[person],
+                    role=role,
+                    kind="current",
+                    gap=Decimal(gap),
+                )
+        chart = organisation_dashboard(organisation=org_a.organisation)["trend_chart"]
+    assert chart["labels"] == ["2026-09-01", "2026-09-08"]
+    assert chart["series"][0]["data"] == [40.0, 30.0]  # people's mean, whatever the teams

@@ -458,16 +458,18 @@ class XlsxWriter:
         self._sheet = self._workbook.create_sheet(sheet_title(title, self._titles))
 
     def _cell(self, value: Cell, bold: bool) -> Any:
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-        from openpyxl.styles import Font
-
+        # Numbers and blanks first, before any import: a workbook of a large organisation has
+        # millions of them (BENCHMARKS.md, P5), and the imports alone cost seconds.
         if value is None or value == "":
             return None  # an empty cell, not an empty string
         if isinstance(value, int | float):
             return value
         if isinstance(value, Decimal):
             return float(value)
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+        from openpyxl.styles import Font
+
         # Control characters are not allowed in the file's XML; drop them before neutralising so
         # that a stripped "\x01=cmd" cannot turn into a formula.
         text = neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))

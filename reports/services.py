@@ -460,13 +460,11 @@ def ratings_changed(
     )
     version = inputs_version + 1
     Organisation.objects.filter(pk=organisation.pk).update(inputs_version=version)
+    # Already inside the change's organisation context and transaction (every rating service
+    # runs in one): no nested context, whose savepoint and settings cost four round trips.
+    stamp = (timezone.now(), version)
     for person_id in sorted(person_ids):
-        recompute_person(
-            organisation_id=organisation.pk,
-            person_id=person_id,
-            skill_ids=skill_ids,
-            version=version,
-        )
+        _person_rows_rebuild(organisation, person_id=person_id, skill_ids=skill_ids, stamp=stamp)
     if computed_version >= inputs_version:
         Organisation.objects.filter(pk=organisation.pk).update(
             computed_version=version, computed_at=timezone.now()
@@ -490,103 +488,110 @@ def recompute_person(
 
     ``version`` is the inputs version the rows record (default: the organisation's current one).
     """
-    from teams.models import Person
-
     with organisation_context(organisation_id):
         organisation = Organisation.objects.get(pk=organisation_id)
-        now = timezone.now()
-        stamp = (now, organisation.inputs_version if version is None else version)
-        wanted = None if skill_ids is None else set(skill_ids)
+        stamp = (timezone.now(), organisation.inputs_version if version is None else version)
+        _person_rows_rebuild(
+            organisation,
+            person_id=person_id,
+            skill_ids=None if skill_ids is None else set(skill_ids),
+            stamp=stamp,
+        )
 
-        # Their gap scores: every role, all of its requirements.
-        is_active = Person.objects.filter(
-            organisation=organisation, pk=person_id, is_active=True
-        ).exists()
-        assignments = (
-            list(
-                RoleAssignment.objects.filter(
-                    organisation=organisation, person_id=person_id
-                ).values_list("role_id", "kind")
-            )
-            if is_active
-            else []
-        )
-        requirements = _requirements(organisation, role_ids={r for r, _ in assignments})
-        own_skills = {r.skill_id for rs in requirements.values() for r in rs}
-        levels = {
-            skill_id: eff.level_for_gap
-            for (_, skill_id), eff in latest_effective_levels(
-                organisation=organisation, person_ids=[person_id], skill_ids=own_skills
-            ).items()
-        }
-        scores = [
-            _gap_row(person_id, role_id, kind, requirements.get(role_id, []), levels, stamp)
-            for role_id, kind in assignments
-        ]
-        _write_rows(GapScore, GAP_FIELDS, scores, organisation_id=organisation_id)
-        GapScore.objects.filter(
-            organisation=organisation, person_id=person_id, computed_at__lt=now
-        ).delete()
 
-        # Coverage of the teams they count in (whether or not they are still active: someone who
-        # left stops covering). A team's figures include its sub-teams.
-        own_teams = set(
-            TeamMembership.objects.filter(
-                organisation=organisation, person_id=person_id
-            ).values_list("team_id", flat=True)
+def _person_rows_rebuild(
+    organisation: Organisation,
+    *,
+    person_id: int,
+    skill_ids: set[int] | None,
+    stamp: tuple[datetime, int],
+) -> None:
+    """``recompute_person`` inside the organisation's context."""
+    organisation_id = organisation.pk
+    now = stamp[0]
+    wanted = skill_ids
+
+    # Their gap scores: every role, all of its requirements.
+    # Someone who has left holds no scores: the join leaves their assignments out.
+    assignments = list(
+        RoleAssignment.objects.filter(
+            organisation=organisation, person_id=person_id, person__is_active=True
+        ).values_list("role_id", "kind")
+    )
+    requirements = _requirements(organisation, role_ids={r for r, _ in assignments})
+    own_skills = {r.skill_id for rs in requirements.values() for r in rs}
+    levels = {
+        skill_id: eff.level_for_gap
+        for (_, skill_id), eff in latest_effective_levels(
+            organisation=organisation, person_ids=[person_id], skill_ids=own_skills
+        ).items()
+    }
+    scores = [
+        _gap_row(person_id, role_id, kind, requirements.get(role_id, []), levels, stamp)
+        for role_id, kind in assignments
+    ]
+    _write_rows(GapScore, GAP_FIELDS, scores, organisation_id=organisation_id)
+    GapScore.objects.filter(
+        organisation=organisation, person_id=person_id, computed_at__lt=now
+    ).delete()
+
+    # Coverage of the teams they count in (whether or not they are still active: someone who
+    # left stops covering). A team's figures include its sub-teams.
+    own_teams = set(
+        TeamMembership.objects.filter(organisation=organisation, person_id=person_id).values_list(
+            "team_id", flat=True
         )
-        if not own_teams:
-            return
-        subtrees = _team_descendants(
-            Team.objects.filter(organisation=organisation).values_list("id", "parent_id")
-        )
-        affected = {t: sub for t, sub in subtrees.items() if sub & own_teams}
-        people_of: dict[int, set[int]] = defaultdict(set)
-        for team_id, member_id in TeamMembership.objects.filter(
+    )
+    if not own_teams:
+        return
+    subtrees = _team_descendants(
+        Team.objects.filter(organisation=organisation).values_list("id", "parent_id")
+    )
+    affected = {t: sub for t, sub in subtrees.items() if sub & own_teams}
+    people_of: dict[int, set[int]] = defaultdict(set)
+    for team_id, member_id in TeamMembership.objects.filter(
+        organisation=organisation,
+        team_id__in=set().union(*affected.values()),
+        person__is_active=True,
+    ).values_list("team_id", "person_id"):
+        people_of[team_id].add(member_id)
+    members_all = set().union(*people_of.values()) if people_of else set()
+    current = dict(
+        RoleAssignment.objects.filter(
             organisation=organisation,
-            team_id__in=set().union(*affected.values()),
-            person__is_active=True,
-        ).values_list("team_id", "person_id"):
-            people_of[team_id].add(member_id)
-        members_all = set().union(*people_of.values()) if people_of else set()
-        current = dict(
-            RoleAssignment.objects.filter(
-                organisation=organisation,
-                person_id__in=members_all,
-                kind=RoleAssignment.Kind.CURRENT,
-            ).values_list("person_id", "role_id")
-        )
-        team_requirements = _requirements(
-            organisation, role_ids=set(current.values()), skill_ids=wanted
-        )
-        required = {r.skill_id for rs in team_requirements.values() for r in rs}
-        member_levels: dict[int, dict[int, int]] = defaultdict(dict)
-        for (member_id, skill_id), eff in latest_effective_levels(
-            organisation=organisation, person_ids=members_all, skill_ids=required
-        ).items():
-            member_levels[member_id][skill_id] = eff.level_for_gap
-        coverage_rows = []
-        for team_id, subtree in affected.items():
-            people = sorted(set().union(*(people_of.get(t, ()) for t in subtree)))
-            members = [
-                gaps.Member(
-                    person_id=p,
-                    requirements=tuple(team_requirements.get(current.get(p, -1), ())),
-                    levels=member_levels.get(p, {}),
-                )
-                for p in people
-            ]
-            coverage_rows.extend(_coverage_rows(team_id, members, stamp))
-        _write_rows(
-            TeamSkillCoverage, COVERAGE_FIELDS, coverage_rows, organisation_id=organisation_id
-        )
-        # A skill no member's role requires any more loses its row in these teams.
-        stale = TeamSkillCoverage.objects.filter(
-            organisation=organisation, team_id__in=affected, computed_at__lt=now
-        )
-        if wanted is not None:
-            stale = stale.filter(skill_id__in=wanted)
-        stale.delete()
+            person_id__in=members_all,
+            kind=RoleAssignment.Kind.CURRENT,
+        ).values_list("person_id", "role_id")
+    )
+    team_requirements = _requirements(
+        organisation, role_ids=set(current.values()), skill_ids=wanted
+    )
+    required = {r.skill_id for rs in team_requirements.values() for r in rs}
+    member_levels: dict[int, dict[int, int]] = defaultdict(dict)
+    for (member_id, skill_id), eff in latest_effective_levels(
+        organisation=organisation, person_ids=members_all, skill_ids=required
+    ).items():
+        member_levels[member_id][skill_id] = eff.level_for_gap
+    coverage_rows = []
+    for team_id, subtree in affected.items():
+        people = sorted(set().union(*(people_of.get(t, ()) for t in subtree)))
+        members = [
+            gaps.Member(
+                person_id=p,
+                requirements=tuple(team_requirements.get(current.get(p, -1), ())),
+                levels=member_levels.get(p, {}),
+            )
+            for p in people
+        ]
+        coverage_rows.extend(_coverage_rows(team_id, members, stamp))
+    _write_rows(TeamSkillCoverage, COVERAGE_FIELDS, coverage_rows, organisation_id=organisation_id)
+    # A skill no member's role requires any more loses its row in these teams.
+    stale = TeamSkillCoverage.objects.filter(
+        organisation=organisation, team_id__in=affected, computed_at__lt=now
+    )
+    if wanted is not None:
+        stale = stale.filter(skill_id__in=wanted)
+    stale.delete()
 
 
 # Natural keys of the materialised tables (their unique constraints).

@@ -462,9 +462,13 @@ def ratings_changed(
     Organisation.objects.filter(pk=organisation.pk).update(inputs_version=version)
     # Already inside the change's organisation context and transaction (every rating service
     # runs in one): no nested context, whose savepoint and settings cost four round trips.
+    # A rating changes figures, never which rows exist (those follow assignments, memberships
+    # and requirements), so there is nothing to prune.
     stamp = (timezone.now(), version)
     for person_id in sorted(person_ids):
-        _person_rows_rebuild(organisation, person_id=person_id, skill_ids=skill_ids, stamp=stamp)
+        _person_rows_rebuild(
+            organisation, person_id=person_id, skill_ids=skill_ids, stamp=stamp, prune=False
+        )
     if computed_version >= inputs_version:
         Organisation.objects.filter(pk=organisation.pk).update(
             computed_version=version, computed_at=timezone.now()
@@ -496,6 +500,7 @@ def recompute_person(
             person_id=person_id,
             skill_ids=None if skill_ids is None else set(skill_ids),
             stamp=stamp,
+            prune=True,
         )
 
 
@@ -505,8 +510,10 @@ def _person_rows_rebuild(
     person_id: int,
     skill_ids: set[int] | None,
     stamp: tuple[datetime, int],
+    prune: bool,
 ) -> None:
-    """``recompute_person`` inside the organisation's context."""
+    """``recompute_person`` inside the organisation's context; ``prune`` also deletes the rows
+    that should no longer exist (an assignment ended, someone left)."""
     organisation_id = organisation.pk
     now = stamp[0]
     wanted = skill_ids
@@ -531,9 +538,10 @@ def _person_rows_rebuild(
         for role_id, kind in assignments
     ]
     _write_rows(GapScore, GAP_FIELDS, scores, organisation_id=organisation_id)
-    GapScore.objects.filter(
-        organisation=organisation, person_id=person_id, computed_at__lt=now
-    ).delete()
+    if prune:
+        GapScore.objects.filter(
+            organisation=organisation, person_id=person_id, computed_at__lt=now
+        ).delete()
 
     # Coverage of the teams they count in (whether or not they are still active: someone who
     # left stops covering). A team's figures include its sub-teams.
@@ -585,6 +593,8 @@ def _person_rows_rebuild(
         ]
         coverage_rows.extend(_coverage_rows(team_id, members, stamp))
     _write_rows(TeamSkillCoverage, COVERAGE_FIELDS, coverage_rows, organisation_id=organisation_id)
+    if not prune:
+        return
     # A skill no member's role requires any more loses its row in these teams.
     stale = TeamSkillCoverage.objects.filter(
         organisation=organisation, team_id__in=affected, computed_at__lt=now

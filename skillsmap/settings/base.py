@@ -139,9 +139,8 @@ AXES_VERBOSE = False  # no banner on every manage.py command
 # by a <meta> and its indicator CSS lives in app.css), so 'unsafe-inline' is needed for neither
 # scripts nor styles. data: images are for allauth's TOTP QR code and Swagger UI's icons.
 # Swagger UI (/api/docs/, drf-spectacular-sidecar) is served from our static files and its
-# initialiser from a URL (SpectacularSwaggerSplitView), so 'self' covers it; the <style> block
-# in drf-spectacular's template is refused, which only costs the page its margins (API owners:
-# override the template without it, or decorate the view with csp_update, if that matters).
+# initialiser from a URL (SpectacularSwaggerSplitView), so 'self' covers it; its page styles
+# are in static/css/swagger.css (templates/drf_spectacular/swagger_ui.html drops the inline block).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

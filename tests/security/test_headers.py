@@ -64,6 +64,9 @@ def test_swagger_ui_loads_only_same_origin_scripts(org_a, login):
     for src in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"):
         assert f'src="/static/drf_spectacular_sidecar/swagger-ui-dist/{src}"' in html
     assert 'src="/api/docs/?script=' in html
+    # Its page styles come from a file too: the CSP allows no inline style.
+    assert "<style" not in html
+    assert 'href="/static/css/swagger.css"' in html
 
 
 PRODUCTION_SECURITY = """

@@ -73,8 +73,6 @@ def job_start(
     params: dict[str, Any] | None = None,
 ) -> Job:
     """Record the job and enqueue it once this transaction commits."""
-    from reports.tasks import run_job
-
     job = Job.objects.create(
         organisation=organisation,
         kind=kind,
@@ -83,8 +81,38 @@ def job_start(
         payload=payload,
         params=params or {},
     )
-    transaction.on_commit(lambda: run_job.delay(organisation_id=organisation.pk, job_id=job.pk))
+    transaction.on_commit(lambda: job_enqueue(organisation_id=organisation.pk, job_id=job.pk))
     return job
+
+
+NOT_QUEUED = (
+    "The job could not be started: background processing is unavailable right now. "
+    "Nothing was changed; please try again in a few minutes."
+)
+
+
+def job_enqueue(*, organisation_id: int, job_id: int) -> bool:
+    """Hand a saved job to a worker. Runs after commit, so it never raises: with the broker down
+    the job is marked failed with a message the user reads on its page, instead of a 500 for a
+    request whose job was saved and a job left waiting forever."""
+    from reports.tasks import run_job
+
+    try:
+        # No publish retries: the caller is a web request waiting for its response.
+        run_job.apply_async(
+            kwargs={"organisation_id": organisation_id, "job_id": job_id}, retry=False
+        )
+    except Exception:
+        logger.warning("could not queue job %s", job_id, exc_info=True)
+        with organisation_context(organisation_id):
+            Job.objects.filter(pk=job_id, status=Job.Status.PENDING).update(
+                status=Job.Status.FAILED,
+                errors=[{"line": 0, "message": NOT_QUEUED}],
+                finished_at=timezone.now(),
+                payload=b"",
+            )
+        return False
+    return True
 
 
 def job_run(*, organisation_id: int, job_id: int) -> None:

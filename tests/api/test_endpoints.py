@@ -251,3 +251,19 @@ def test_an_export_is_started_followed_and_downloaded(
 def test_hr_reads_the_audit_trail_filtered(alpha: Furnished, api):
     events = api(alpha.world.hr).get(f"{_base(alpha)}/audit-events/?verb=rating.created").json()
     assert events["results"] and {e["verb"] for e in events["results"]} == {"rating.created"}
+
+
+def test_an_export_started_while_the_broker_is_down_fails_with_a_message(
+    alpha: Furnished, api, django_capture_on_commit_callbacks, monkeypatch
+):
+    def broker_down(**kwargs: Any) -> None:
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr("reports.tasks.run_job.apply_async", broker_down)
+    client = api(alpha.world.hr)
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(f"{_base(alpha)}/exports/", {"format": "csv"}, format="json")
+    assert started.status_code == 202  # the request itself succeeded: nothing to retry blindly
+    job = client.get(f"{_base(alpha)}/jobs/{started.json()['id']}/").json()
+    assert job["status"] == "failed"
+    assert "try again" in job["errors"][0]["message"]

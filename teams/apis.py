@@ -43,12 +43,25 @@ class PersonOut(serializers.Serializer):
         return TeamRefOut([m.team for m in memberships], many=True).data
 
 
+# Cursor pagination needs a total order: every ordering ends with the id.
+PERSON_ORDERINGS = {
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "start_date": ("start_date", "id"),
+    "-start_date": ("-start_date", "-id"),
+    "-created_at": ("-created_at", "-id"),
+}
+
+
 class PersonFilter(StrictInput):
     q = serializers.CharField(required=False, default="", help_text="Name, email or job title.")
     team = TenantPrimaryKeyField(model=Team, noun="team", required=False)
     manager = TenantPrimaryKeyField(model=Person, noun="person", required=False)
     location = serializers.CharField(required=False, default="")
     is_active = serializers.BooleanField(required=False, allow_null=True, default=True)
+    ordering = serializers.ChoiceField(
+        choices=list(PERSON_ORDERINGS), required=False, default="name"
+    )
 
 
 class PersonIn(StrictInput):
@@ -82,8 +95,9 @@ class PersonListApi(OrgAPIView):
     )
     def get(self, request: Request) -> Response:
         filters = self.query(PersonFilter)
+        ordering = PERSON_ORDERINGS[filters.pop("ordering")]
         people = selectors.person_list(organisation=self.tenant.organisation, **filters)
-        return self.page(PersonOut, people, ordering=("name", "id"))
+        return self.page(PersonOut, people, ordering=ordering)
 
     @extend_schema(
         operation_id="people_create", request=PersonIn, responses={201: PersonOut}, tags=["people"]

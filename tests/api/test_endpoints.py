@@ -100,6 +100,8 @@ def test_people_are_paged_with_a_cursor_and_filtered(alpha: Furnished, api):
         url = page["next"]
     assert len(seen) == len(set(seen)) == 9  # four of the cast plus five
     assert seen == sorted(seen)
+    newest = client.get(f"{_base(alpha)}/people/?ordering=-created_at&page_size=1").json()
+    assert newest["results"][0]["name"] == "Zed 4"
     oslo = client.get(f"{_base(alpha)}/people/?location=Oslo").json()["results"]
     assert {p["name"] for p in oslo} == {f"Zed {n}" for n in range(5)}
     team = client.get(f"{_base(alpha)}/people/?team={alpha.ids['team_id']}").json()["results"]

@@ -518,15 +518,45 @@ def _person_rows_rebuild(
     now = stamp[0]
     wanted = skill_ids
 
-    # Their gap scores: every role, all of its requirements.
-    # Someone who has left holds no scores: the join leaves their assignments out.
-    assignments = list(
-        RoleAssignment.objects.filter(
-            organisation=organisation, person_id=person_id, person__is_active=True
-        ).values_list("role_id", "kind")
+    # The teams they count in: their own and every team above (a team's figures include its
+    # sub-teams), whether or not they are still active (someone who left stops covering).
+    own_teams = set(
+        TeamMembership.objects.filter(organisation=organisation, person_id=person_id).values_list(
+            "team_id", flat=True
+        )
     )
-    requirements = _requirements(organisation, role_ids={r for r, _ in assignments})
-    own_skills = {r.skill_id for rs in requirements.values() for r in rs}
+    affected: dict[int, set[int]] = {}
+    if own_teams:
+        subtrees = _team_descendants(
+            Team.objects.filter(organisation=organisation).values_list("id", "parent_id")
+        )
+        affected = {t: sub for t, sub in subtrees.items() if sub & own_teams}
+    people_of: dict[int, set[int]] = defaultdict(set)
+    if affected:
+        for team_id, member_id in TeamMembership.objects.filter(
+            organisation=organisation,
+            team_id__in=set().union(*affected.values()),
+            person__is_active=True,
+        ).values_list("team_id", "person_id"):
+            people_of[team_id].add(member_id)
+    members_all = set().union(*people_of.values()) if people_of else set()
+
+    # One read of the roles of the person (all kinds) and of the members (current), one of their
+    # requirements. Someone who has left holds no scores: the join leaves them out.
+    assignments, current = [], {}
+    for holder, role_id, kind in RoleAssignment.objects.filter(
+        organisation=organisation, person_id__in=members_all | {person_id}, person__is_active=True
+    ).values_list("person_id", "role_id", "kind"):
+        if holder == person_id:
+            assignments.append((role_id, kind))
+        if kind == RoleAssignment.Kind.CURRENT and holder in members_all:
+            current[holder] = role_id
+    requirements = _requirements(
+        organisation, role_ids={r for r, _ in assignments} | set(current.values())
+    )
+
+    # Their gap scores: every role, all of its requirements.
+    own_skills = {r.skill_id for role_id, _ in assignments for r in requirements.get(role_id, ())}
     levels = {
         skill_id: eff.level_for_gap
         for (_, skill_id), eff in latest_effective_levels(
@@ -542,38 +572,16 @@ def _person_rows_rebuild(
         GapScore.objects.filter(
             organisation=organisation, person_id=person_id, computed_at__lt=now
         ).delete()
-
-    # Coverage of the teams they count in (whether or not they are still active: someone who
-    # left stops covering). A team's figures include its sub-teams.
-    own_teams = set(
-        TeamMembership.objects.filter(organisation=organisation, person_id=person_id).values_list(
-            "team_id", flat=True
-        )
-    )
-    if not own_teams:
+    if not affected:
         return
-    subtrees = _team_descendants(
-        Team.objects.filter(organisation=organisation).values_list("id", "parent_id")
-    )
-    affected = {t: sub for t, sub in subtrees.items() if sub & own_teams}
-    people_of: dict[int, set[int]] = defaultdict(set)
-    for team_id, member_id in TeamMembership.objects.filter(
-        organisation=organisation,
-        team_id__in=set().union(*affected.values()),
-        person__is_active=True,
-    ).values_list("team_id", "person_id"):
-        people_of[team_id].add(member_id)
-    members_all = set().union(*people_of.values()) if people_of else set()
-    current = dict(
-        RoleAssignment.objects.filter(
-            organisation=organisation,
-            person_id__in=members_all,
-            kind=RoleAssignment.Kind.CURRENT,
-        ).values_list("person_id", "role_id")
-    )
-    team_requirements = _requirements(
-        organisation, role_ids=set(current.values()), skill_ids=wanted
-    )
+
+    # The coverage of ``wanted`` (default: every required skill) in those teams.
+    team_requirements = {
+        role_id: [
+            r for r in requirements.get(role_id, ()) if wanted is None or r.skill_id in wanted
+        ]
+        for role_id in set(current.values())
+    }
     required = {r.skill_id for rs in team_requirements.values() for r in rs}
     member_levels: dict[int, dict[int, int]] = defaultdict(dict)
     for (member_id, skill_id), eff in latest_effective_levels(

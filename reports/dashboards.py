@@ -53,7 +53,7 @@ def team_matrix(request: HttpRequest, tenant: Tenant, team_id: int) -> HttpRespo
             (r.person for r in matrix.rows if r.person.pk == what_if_person), None
         ),
         "levels": range(6),
-        "mentor_pairs": selectors.team_mentor_pairs(organisation=organisation, team=team),
+        "mentor_pairs": matrix.mentor_pairs,
     }
     return render(request, "reports/team_matrix.html", context)
 

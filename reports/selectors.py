@@ -12,6 +12,7 @@ from accounts.models import Organisation, User
 from accounts.permissions import Perm
 from accounts.views_base import Tenant
 from reports.models import GapScore, Job, TeamSkillCoverage
+from skills.levels import Effective
 from skills.models import RoleProfile, Skill
 from teams.models import Person, Team
 
@@ -181,6 +182,7 @@ class Matrix:
     rows: list[MatrixRow]
     computed_at: datetime | None
     fresh: bool
+    mentor_pairs: list[MentorLine]
 
 
 def team_matrix(
@@ -294,7 +296,44 @@ def team_matrix(
         rows=rows,
         computed_at=organisation.computed_at,
         fresh=organisation.results_are_fresh,
+        mentor_pairs=_mentor_lines(people, skills, effective),
     )
+
+
+MENTOR_PAIRS_SHOWN = 30
+
+
+def _mentor_lines(
+    people: list[Person], skills: list[Skill], effective: dict[tuple[int, int], Effective]
+) -> list[MentorLine]:
+    """Mentor pairs (``gaps.mentor_pairs``) in the skills the matrix shows, from the levels it
+    has already read: the team page costs the same queries whatever the team's size."""
+    from reports import gaps
+
+    members = []
+    for person in people:
+        levels, interests = {}, set()
+        for skill in skills:
+            eff = effective.get((person.pk, skill.pk))
+            if eff is None:
+                continue
+            if not eff.not_applicable:
+                levels[skill.pk] = eff.level or 0
+            if eff.interest:
+                interests.add(skill.pk)
+        members.append(gaps.Member(person.pk, (), levels, frozenset(interests)))
+    by_person = {p.pk: p for p in people}
+    by_skill = {s.pk: s for s in skills}
+    return [
+        MentorLine(
+            by_skill[p.skill_id],
+            by_person[p.mentor_id],
+            by_person[p.mentee_id],
+            p.mentor_level,
+            p.mentee_level,
+        )
+        for p in gaps.mentor_pairs(members)[:MENTOR_PAIRS_SHOWN]
+    ]
 
 
 def team_coverage(*, organisation: Organisation, team: Team) -> list[TeamSkillCoverage]:
@@ -500,33 +539,3 @@ class MentorLine:
     mentee: Person
     mentor_level: int
     mentee_level: int
-
-
-def team_mentor_pairs(
-    *, organisation: Organisation, team: Team, limit: int = 30
-) -> list[MentorLine]:
-    """People at 4+ paired with interested people at 2 or below, in the same skill and team."""
-    from reports import gaps
-    from reports.services import load_inputs, team_members
-
-    team_ids = set(team_subtree_ids(organisation=organisation, team_id=team.pk))
-    inputs = load_inputs(organisation, team_ids=team_ids)  # the team's people only
-    members = team_members(team_ids=team_ids, inputs=inputs)
-    pairs = gaps.mentor_pairs(members)[:limit]
-    people = Person.objects.filter(organisation=organisation).in_bulk(
-        {p.mentor_id for p in pairs} | {p.mentee_id for p in pairs}
-    )
-    skills = Skill.objects.filter(organisation=organisation, is_archived=False).in_bulk(
-        {p.skill_id for p in pairs}
-    )
-    return [
-        MentorLine(
-            skills[p.skill_id],
-            people[p.mentor_id],
-            people[p.mentee_id],
-            p.mentor_level,
-            p.mentee_level,
-        )
-        for p in pairs
-        if p.skill_id in skills
-    ]

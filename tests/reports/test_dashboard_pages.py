@@ -176,3 +176,23 @@ def test_the_dashboard_trend_averages_people_not_empty_teams(org_a):
         chart = organisation_dashboard(organisation=org_a.organisation)["trend_chart"]
     assert chart["labels"] == ["2026-09-01", "2026-09-08"]
     assert chart["series"][0]["data"] == [40.0, 30.0]  # people's mean, whatever the teams
+
+
+def test_matrix_cells_say_level_state_and_shortfall():
+    from reports.selectors import MatrixCell
+    from reports.templatetags.matrix import matrix_cells
+
+    html = matrix_cells(
+        [
+            MatrixCell(2, False, True, True, True, 4),
+            MatrixCell(None, True, True, False, False, None),
+            MatrixCell(0, False, False, False, False, 3),
+        ]
+    )
+    assert html == (
+        '<td class="cell lvl-2 stale" title="level 2, validated, stale; target 4">2'
+        '<sup class="short">−2</sup></td>'
+        '<td class="cell lvl-na" title="not applicable">n/a</td>'
+        '<td class="cell lvl-0 unrated" title="not rated; target 3">·'
+        '<sup class="short">−3</sup></td>'
+    )

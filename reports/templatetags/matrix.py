@@ -1,0 +1,45 @@
+"""The team matrix's cells, rendered in Python.
+
+A 200-person team has 50,000+ cells; the template language spent fifteen variable lookups and
+conditions on each, three times the cost of a bare table of the same size (BENCHMARKS.md, P3/P4).
+Every value here is a number or a fixed word, and ``format_html`` escapes them all the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from reports.selectors import MatrixCell
+
+register = template.Library()
+
+
+def _cell(cell: MatrixCell) -> tuple[str, str, str, str]:
+    if cell.not_applicable:
+        level_class, title, text = "na", "not applicable", "n/a"
+    elif cell.rated:
+        level_class, text = str(cell.level or 0), str(cell.level)
+        title = f"level {cell.level}"
+        title += ", validated" if cell.validated else ""
+        title += ", stale" if cell.stale else ""
+    else:
+        level_class, title, text = str(cell.level or 0), "not rated", "·"
+    css = f"cell lvl-{level_class}"
+    css += " stale" if cell.stale else ""
+    css += " unrated" if not cell.rated else ""
+    if cell.target is not None:
+        title += f"; target {cell.target}"
+    short = format_html('<sup class="short">−{}</sup>', cell.shortfall) if cell.shortfall else ""
+    return css, title, text, short
+
+
+@register.filter
+def matrix_cells(cells: Iterable[MatrixCell]) -> SafeString:
+    """``{{ row.cells|matrix_cells }}``: one ``<td>`` per cell, as the template used to write it."""
+    return format_html_join(
+        "", '<td class="{}" title="{}">{}{}</td>', (_cell(cell) for cell in cells)
+    )

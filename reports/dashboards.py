@@ -10,7 +10,6 @@ from django.urls import path
 from accounts.permissions import Perm
 from accounts.views_base import Tenant, org_view
 from reports import selectors
-from skills.models import RoleProfile, Skill, SkillCategory
 from skills.selectors.ratings import person_get_visible
 
 
@@ -42,12 +41,8 @@ def team_matrix(request: HttpRequest, tenant: Tenant, team_id: int) -> HttpRespo
     context = {
         "tenant": tenant,
         "matrix": matrix,
-        "roles": RoleProfile.objects.filter(organisation=organisation).order_by("name"),
-        "categories": SkillCategory.objects.filter(organisation=organisation).order_by("name"),
+        **selectors.matrix_filter_choices(organisation=organisation),
         "filters": {"role": role_id, "category": category_id, "sort": sort, "skills": skill_ids},
-        "skills": Skill.objects.filter(organisation=organisation, is_archived=False).order_by(
-            "name"
-        ),
         "what_if": what_if,
         "what_if_person": next(
             (r.person for r in matrix.rows if r.person.pk == what_if_person), None

@@ -300,6 +300,30 @@ def team_matrix(
     )
 
 
+def matrix_filter_choices(*, organisation: Organisation) -> dict[str, list]:
+    """The role profiles, categories and skills the team matrix can be narrowed to, by name (ids
+    and names only: the skill list is the whole framework)."""
+    from skills.models import SkillCategory
+
+    return {
+        "roles": list(
+            RoleProfile.objects.filter(organisation=organisation)
+            .only("pk", "name")
+            .order_by("name")
+        ),
+        "categories": list(
+            SkillCategory.objects.filter(organisation=organisation)
+            .only("pk", "name")
+            .order_by("name")
+        ),
+        "skills": list(
+            Skill.objects.filter(organisation=organisation, is_archived=False)
+            .only("pk", "name")
+            .order_by("name")
+        ),
+    }
+
+
 MENTOR_PAIRS_SHOWN = 30
 
 

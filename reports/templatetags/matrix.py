@@ -43,3 +43,16 @@ def matrix_cells(cells: Iterable[MatrixCell]) -> SafeString:
     return format_html_join(
         "", '<td class="{}" title="{}">{}{}</td>', (_cell(cell) for cell in cells)
     )
+
+
+@register.simple_tag
+def options(choices: Iterable[object], selected: object = None) -> SafeString:
+    """``{% options skills filters.skills %}``: ``<option>`` per object (``pk``, ``name``), marking
+    the selected id or ids. The skill filter lists the whole framework (1,500 skills in the
+    benchmark), which cost a small team's page more than its matrix did."""
+    chosen = set(selected) if isinstance(selected, list | set | tuple) else {selected}
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((c.pk, " selected" if c.pk in chosen else "", c.name) for c in choices),  # type: ignore[attr-defined]
+    )

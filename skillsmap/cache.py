@@ -9,6 +9,7 @@ While Redis is unreachable this backend answers like an empty cache that stores 
 
 - reads miss (``get`` returns the default, ``has_key`` is False);
 - writes are dropped (``set``, ``delete``, ``touch`` do nothing);
+- ``incr`` raises ``ValueError``, as for a missing key;
 - ``add`` returns False, i.e. "not stored". That is the safe answer for its callers: the recompute
   debounce skips enqueueing (the broker is the same Redis, so the task could not be sent anyway;
   the committed ``inputs_version`` bump makes the dispatcher catch up), and allauth's rate limiter,
@@ -67,6 +68,15 @@ class DegradingRedisCache(RedisCache):
         except UNREACHABLE:
             _degraded("add")
             return False
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        # An empty cache has no such key, and Django's answer to that is ValueError (the API's
+        # failed-token counter, for one, handles it).
+        try:
+            return super().incr(key, delta, version)
+        except UNREACHABLE:
+            _degraded("incr")
+            raise ValueError(f"Key {key!r} not found (cache unreachable).") from None
 
     def set(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None

@@ -31,6 +31,26 @@ def test_an_unreachable_redis_reads_as_an_empty_cache_that_stores_nothing() -> N
     cache.delete("key")
     cache.delete_many(["key"])
     assert cache.touch("key") is False
+    # A counter reads as missing, the way an empty cache answers incr().
+    with pytest.raises(ValueError):
+        cache.incr("key")
+
+
+@pytest.mark.django_db
+def test_an_invalid_token_is_refused_while_the_cache_is_down(org_a, settings) -> None:
+    from rest_framework.test import APIClient
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "skillsmap.cache.DegradingRedisCache",
+            "LOCATION": _nothing_listening(),
+            **OPTIONS,
+        }
+    }
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer smk_deadbeef_not-a-real-token")
+    # Counting the failure needs the cache; without it the answer is still a clean 401.
+    assert client.get("/api/v1/me/").status_code == 401
 
 
 @pytest.fixture

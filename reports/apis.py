@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from accounts.api_base import OrgAPIView, StrictInput, TenantPrimaryKeyField, paginated
 from accounts.permissions import Perm
 from reports import exports, selectors
-from reports.jobs import job_progress, job_start
+from reports.jobs import job_progress
 from reports.models import Job
 from reports.views import export_file_response
 from skills.models import RoleAssignment, RoleProfile
@@ -286,20 +286,12 @@ class ExportApi(OrgAPIView):
     def post(self, request: Request) -> Response:
         data = self.input(ExportIn, request.data)
         organisation = self.tenant.organisation
-        team_ids = sorted({team.pk for team in data.get("teams", [])})
-        rights = exports.export_rights(organisation=organisation, membership=self.tenant.membership)
-        if not team_ids and not rights.whole_organisation:
-            raise serializers.ValidationError({"teams": ["Select at least one team you lead."]})
-        if any(team_id not in rights.team_ids for team_id in team_ids):
-            raise serializers.ValidationError(
-                {"teams": ["You may export only the teams you lead."]}
-            )
-        job = job_start(
+        job = exports.gap_export_start(
             organisation=organisation,
-            kind=Job.Kind.GAP_EXPORT,
+            membership=self.tenant.membership,
             by=request.user,
-            filename=exports.gap_export_filename(organisation=organisation, fmt=data["format"]),
-            params={"format": data["format"], "team_ids": team_ids},
+            fmt=data["format"],
+            team_ids=[team.pk for team in data.get("teams", [])],
         )
         job = selectors.job_get_for(
             organisation=organisation, job_id=job.pk, tenant=self.tenant, user=request.user

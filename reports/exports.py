@@ -31,13 +31,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from accounts.models import Membership, Organisation
+from accounts.models import Membership, Organisation, User
 from accounts.permissions import Perm
-from reports.jobs import JobRowErrors, Progress, RowError
+from reports.jobs import JobRowErrors, Progress, RowError, job_start
 from reports.models import GapScore, Job, TeamSkillCoverage
 from reports.selectors import team_matrix, teams_managed_by
 from skills.models import ProficiencyLevel, Skill
@@ -131,6 +132,32 @@ def export_team_choices(*, organisation: Organisation, rights: ExportRights) -> 
 def gap_export_filename(*, organisation: Organisation, fmt: str, day: date | None = None) -> str:
     day = day or timezone.now().astimezone(UTC).date()
     return f"gap-report-{organisation.slug}-{day.isoformat()}.{fmt}"
+
+
+def gap_export_start(
+    *,
+    organisation: Organisation,
+    membership: Membership,
+    by: User,
+    fmt: str,
+    team_ids: Sequence[int],
+) -> Job:
+    """Start a gap-report export job for the teams given (with the teams below them), or for the
+    whole organisation when none are. The export page and the API both come here, so the rule of
+    who may export what (``export_rights``) is applied in one place."""
+    team_ids = sorted(set(team_ids))
+    rights = export_rights(organisation=organisation, membership=membership)
+    if not team_ids and not rights.whole_organisation:
+        raise ValidationError({"teams": "Select at least one team you lead."})
+    if any(team_id not in rights.team_ids for team_id in team_ids):
+        raise ValidationError({"teams": "You may export only the teams you lead."})
+    return job_start(
+        organisation=organisation,
+        kind=Job.Kind.GAP_EXPORT,
+        by=by,
+        filename=gap_export_filename(organisation=organisation, fmt=fmt),
+        params={"format": fmt, "team_ids": team_ids},
+    )
 
 
 # --- Scope ---------------------------------------------------------------------------------------

@@ -40,6 +40,15 @@ def export_file_get(*, organisation: Organisation, job_id: int, tenant: Tenant, 
     return job
 
 
+def export_list_recent(*, organisation: Organisation, user: User, limit: int) -> list[Job]:
+    """The user's latest exports, newest first, without their files."""
+    return list(
+        Job.objects.filter(organisation=organisation, kind=Job.Kind.GAP_EXPORT, created_by=user)
+        .defer("payload", "output")  # the files can be large; the list needs none of them
+        .order_by("-created_at")[:limit]
+    )
+
+
 def gap_score_query(
     *,
     organisation: Organisation,

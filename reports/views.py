@@ -11,9 +11,9 @@ from django.utils.http import content_disposition_header
 from accounts.permissions import Perm
 from accounts.views_base import Tenant, org_view
 from reports import exports
-from reports.jobs import job_progress, job_start
+from reports.jobs import job_progress
 from reports.models import Job
-from reports.selectors import export_file_get, job_get_for
+from reports.selectors import export_file_get, export_list_recent, job_get_for
 from teams.models import Team
 
 RECENT_EXPORTS = 10
@@ -98,26 +98,19 @@ def export(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         whole_organisation=rights.whole_organisation,
     )
     if request.method == "POST" and form.is_valid():
-        fmt = form.cleaned_data["format"]
-        job = job_start(
+        job = exports.gap_export_start(
             organisation=organisation,
-            kind=Job.Kind.GAP_EXPORT,
+            membership=tenant.membership,
             by=request.user,
-            filename=exports.gap_export_filename(organisation=organisation, fmt=fmt),
-            params={"format": fmt, "team_ids": form.cleaned_data["teams"]},
+            fmt=form.cleaned_data["format"],
+            team_ids=form.cleaned_data["teams"],
         )
         return redirect("reports:job_detail", org_slug=organisation.slug, job_id=job.pk)
-    recent = (
-        Job.objects.filter(
-            organisation=organisation, kind=Job.Kind.GAP_EXPORT, created_by=request.user
-        )
-        .defer("payload", "output")  # the files can be large; the list needs none of them
-        .order_by("-created_at")[:RECENT_EXPORTS]
-    )
+    recent = export_list_recent(organisation=organisation, user=request.user, limit=RECENT_EXPORTS)
     return render(
         request,
         "reports/export.html",
-        {"tenant": tenant, "form": form, "rights": rights, "recent": list(recent)},
+        {"tenant": tenant, "form": form, "rights": rights, "recent": recent},
         status=400 if form.errors else 200,
     )
 

@@ -290,6 +290,14 @@ class OrgAPIView(APIView):
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
+    def patch_input(
+        self, serializer_class: type[serializers.Serializer], current: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Validate a PATCH body and lay it over ``current``: what the body names changes, the
+        rest (defaults of fields it leaves out included) stays as it is."""
+        data = self.input(serializer_class, self.request.data)
+        return {**current, **{k: v for k, v in data.items() if k in self.request.data}}
+
     def query(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
         data = {key: self.request.query_params.get(key) for key in self.request.query_params}
         for key in ("cursor", "page_size"):

@@ -136,8 +136,6 @@ class SkillDetailApi(OrgAPIView):
         skill = framework_selectors.skill_get(
             organisation=self.tenant.organisation, skill_id=skill_id
         )
-        data = self.input(SkillPatchIn, request.data)
-        # A PATCH changes what it names and keeps the rest as it is.
         current = {
             "name": skill.name,
             "kind": skill.kind,
@@ -145,7 +143,7 @@ class SkillDetailApi(OrgAPIView):
             "category": skill.category,
             "aliases": skill.aliases,
         }
-        fields = {**current, **{k: v for k, v in data.items() if k in request.data}}
+        fields = self.patch_input(SkillPatchIn, current)
         skill = framework_services.skill_update(skill=skill, by=request.user, **fields)
         return self.output(SkillOut, skill)
 

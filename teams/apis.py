@@ -125,8 +125,7 @@ class PersonDetailApi(OrgAPIView):
     def patch(self, request: Request, person_id: int) -> Response:
         organisation = self.tenant.organisation
         person = selectors.person_get(organisation=organisation, person_id=person_id)
-        data = self.input(PersonPatchIn, request.data)
-        # A PATCH changes what it names; teams change only when given.
+        # Teams change only when given (person_update leaves them alone for None).
         current = {
             "name": person.name,
             "email": person.email,
@@ -136,8 +135,8 @@ class PersonDetailApi(OrgAPIView):
             "start_date": person.start_date,
             "is_active": person.is_active,
         }
-        given = {key: value for key, value in data.items() if key in request.data}
-        services.person_update(person=person, by=request.user, **{**current, **given})
+        fields = self.patch_input(PersonPatchIn, current)
+        services.person_update(person=person, by=request.user, **fields)
         person = selectors.person_get(organisation=organisation, person_id=person_id)
         return self.output(PersonOut, person)
 
@@ -203,14 +202,13 @@ class TeamDetailApi(OrgAPIView):
     )
     def patch(self, request: Request, team_id: int) -> Response:
         team = self._team(team_id)
-        data = self.input(TeamPatchIn, request.data)
         current = {
             "name": team.name,
             "parent": team.parent,
             "managers": [manager.person for manager in team.managers.all()],
         }
-        given = {key: value for key, value in data.items() if key in request.data}
-        services.team_update(team=team, by=request.user, **{**current, **given})
+        fields = self.patch_input(TeamPatchIn, current)
+        services.team_update(team=team, by=request.user, **fields)
         return self.output(TeamOut, self._team(team_id))
 
     def _team(self, team_id: int) -> Team:

@@ -12,6 +12,7 @@ from skills.models import LibraryOccupation, RoleAssignment, RoleProfile, RoleRe
 def role_list(*, organisation: Organisation) -> QuerySet[RoleProfile]:
     return (
         RoleProfile.objects.filter(organisation=organisation)
+        .select_related("source_occupation")  # the API names it for every role
         .annotate(
             requirement_count=Count("requirements", distinct=True),
             current_count=Count(

@@ -269,3 +269,29 @@ def test_an_export_started_while_the_broker_is_down_fails_with_a_message(
     job = client.get(f"{_base(alpha)}/jobs/{started.json()['id']}/").json()
     assert job["status"] == "failed"
     assert "try again" in job["errors"][0]["message"]
+
+
+def test_the_role_list_costs_the_same_queries_for_any_number_of_roles(alpha: Furnished, api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from skills.models import LibraryOccupation, RoleProfile
+
+    client = api(alpha.world.member)
+    url = f"{_base(alpha)}/roles/"
+    client.get(url)  # the token's last-used time is written once a minute: not in the counts
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    occupation = LibraryOccupation.objects.create(code="15-1252.00", title="Software Developers")
+    with organisation_context(alpha.world.organisation):
+        for n in range(5):
+            RoleProfile.objects.create(
+                organisation=alpha.world.organisation,
+                name=f"Role {n}",
+                source_occupation=occupation,
+            )
+    with CaptureQueriesContext(connection) as six:
+        roles = client.get(url).json()
+    assert len(roles) == 6
+    assert {r["source_occupation"] for r in roles} == {None, "15-1252.00"}
+    assert len(six) == len(one)

@@ -105,7 +105,9 @@ def job_enqueue(*, organisation_id: int, job_id: int) -> bool:
     except Exception:
         logger.warning("could not queue job %s", job_id, exc_info=True)
         with organisation_context(organisation_id):
-            Job.objects.filter(pk=job_id, status=Job.Status.PENDING).update(
+            Job.objects.filter(
+                organisation_id=organisation_id, pk=job_id, status=Job.Status.PENDING
+            ).update(
                 status=Job.Status.FAILED,
                 errors=[{"line": 0, "message": NOT_QUEUED}],
                 finished_at=timezone.now(),

@@ -24,11 +24,14 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(STAMP) node_modules/.installed
 
+# The skill library ships in the repository (skills/library_data), so nothing beside the clone is
+# read. DEMO_ADDR moves the server (CI's fresh-clone check serves on a free port).
+DEMO_ADDR ?= 127.0.0.1:8000
 demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py import_skill_library
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py seed_demo --url http://$(DEMO_ADDR)/
+	$(BIN)/python manage.py runserver --noreload $(DEMO_ADDR)
 
 test: install
 	DJANGO_SETTINGS_MODULE=skillsmap.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -39,13 +39,17 @@ anchors and occupation-skill links that vanish from a newer release are.
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import re
 import unicodedata
+import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, TypeVar
+from pathlib import Path, PurePosixPath
+from typing import IO, Any, TextIO, TypeVar
 
 from django.conf import settings
 from django.db import models, transaction
@@ -71,12 +75,6 @@ LINKED_OCCUPATION_CODES: frozenset[str] = frozenset({"11-3021.00", "17-2061.00"}
 
 TECHNOLOGY_PREFIX = "tech:"
 UNSPSC_PREFIX = "unspsc:"
-ESCO_DIR = "esco"
-ESCO_COLLECTIONS: tuple[tuple[str, SkillKind], ...] = (
-    # Order matters: a concept in both files takes the kind of the last one, the ICT subset.
-    ("transversalSkillsCollection_en.csv", SkillKind.HUMAN),
-    ("ictSkillsCollection_en.csv", SkillKind.TECHNICAL),
-)
 ESCO_SEPARATOR = " | "
 
 _BATCH_SIZE = 500
@@ -115,34 +113,184 @@ def normalise_skill_name(name: str) -> str:
 # --- reading files -----------------------------------------------------------------------------
 
 
-def _read_rows(path: Path, *, delimiter: str, required: Sequence[str]) -> list[dict[str, str]]:
-    """Rows of a delimited file as dicts keyed by header, after checking the required headers.
+@dataclass(frozen=True)
+class FileSpec:
+    """One file the importer reads, and the columns it reads from it (by header name)."""
 
-    ``utf-8-sig`` because ESCO downloads and spreadsheet re-exports may start with a BOM; the
-    O*NET 29.3 text files are plain UTF-8 (ASCII in fact).
-    """
-    if not path.is_file():
-        raise LibraryDataMissing(f"{path.name}: file not found in {path.parent}.")
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle, delimiter=delimiter, restval="")
+    name: str
+    delimiter: str
+    columns: tuple[str, ...]
+
+
+_RATING_COLUMNS = (
+    "O*NET-SOC Code",
+    "Element ID",
+    "Element Name",
+    "Scale ID",
+    "Data Value",
+    "Recommend Suppress",
+)
+CONTENT_MODEL = FileSpec(
+    "Content Model Reference.txt", "\t", ("Element ID", "Element Name", "Description")
+)
+SKILLS = FileSpec("Skills.txt", "\t", (*_RATING_COLUMNS, "Not Relevant"))
+WORK_STYLES = FileSpec("Work Styles.txt", "\t", _RATING_COLUMNS)  # it has no "Not Relevant"
+TECHNOLOGY_SKILLS = FileSpec(
+    "Technology Skills.txt",
+    "\t",
+    (
+        "O*NET-SOC Code",
+        "Example",
+        "Commodity Code",
+        "Commodity Title",
+        "Hot Technology",
+        "In Demand",
+    ),
+)
+UNSPSC = FileSpec(
+    "UNSPSC Reference.txt",
+    "\t",
+    tuple(
+        f"{level} {part}"
+        for level in ("Commodity", "Class", "Family", "Segment")
+        for part in ("Code", "Title")
+    ),
+)
+LEVEL_ANCHORS = FileSpec(
+    "Level Scale Anchors.txt",
+    "\t",
+    ("Element ID", "Scale ID", "Anchor Value", "Anchor Description"),
+)
+OCCUPATIONS = FileSpec("Occupation Data.txt", "\t", ("O*NET-SOC Code", "Title", "Description"))
+_ESCO_COLUMNS = (
+    "conceptUri",
+    "preferredLabel",
+    "altLabels",
+    "description",
+    "broaderConceptUri",
+    "broaderConceptPT",
+)
+ESCO_TRANSVERSAL = FileSpec("transversalSkillsCollection_en.csv", ",", _ESCO_COLUMNS)
+ESCO_ICT = FileSpec("ictSkillsCollection_en.csv", ",", _ESCO_COLUMNS)
+
+ONET_FILES: tuple[FileSpec, ...] = (
+    CONTENT_MODEL,
+    SKILLS,
+    WORK_STYLES,
+    TECHNOLOGY_SKILLS,
+    UNSPSC,
+    LEVEL_ANCHORS,
+    OCCUPATIONS,
+)
+ESCO_COLLECTIONS: tuple[tuple[FileSpec, SkillKind], ...] = (
+    # Order matters: a concept in both files takes the kind of the last one, the ICT subset.
+    (ESCO_TRANSVERSAL, SkillKind.HUMAN),
+    (ESCO_ICT, SkillKind.TECHNICAL),
+)
+ESCO_FILES: tuple[FileSpec, ...] = tuple(spec for spec, _ in ESCO_COLLECTIONS)
+
+
+class ReleaseFiles:
+    """The files of one release, wherever they are: a folder of plain or gzip-compressed files
+    (the bundled copy is ``*.txt.gz``), or a zip archive such as O*NET's ``db_29_3_text.zip``,
+    whose members sit in a folder of their own."""
+
+    def __init__(self, location: Path) -> None:
+        self.location = location
+        self._zip_members: dict[str, str] | None = None
+        if location.is_file():
+            if not zipfile.is_zipfile(location):
+                raise LibraryDataMissing(f"{location} is neither a folder nor a zip archive.")
+            with zipfile.ZipFile(location) as archive:
+                self._zip_members = {
+                    PurePosixPath(member).name: member
+                    for member in archive.namelist()
+                    if not member.endswith("/") and "__MACOSX" not in member
+                }
+        elif not location.is_dir():
+            raise LibraryDataMissing(f"{location} does not exist.")
+
+    def __str__(self) -> str:
+        return str(self.location)
+
+    def _plain_or_compressed(self, name: str) -> Path | None:
+        for candidate in (self.location / name, self.location / f"{name}.gz"):
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def has(self, name: str) -> bool:
+        if self._zip_members is not None:
+            return name in self._zip_members or f"{name}.gz" in self._zip_members
+        return self._plain_or_compressed(name) is not None
+
+    @contextmanager
+    def open(self, name: str) -> Iterator[TextIO]:
+        """``utf-8-sig`` because ESCO downloads and spreadsheet re-exports may start with a BOM;
+        the O*NET text files are plain UTF-8 (ASCII in fact)."""
+        if not self.has(name):
+            raise LibraryDataMissing(f"{name}: file not found in {self}.")
+        with ExitStack() as stack:
+            raw: IO[bytes]
+            if self._zip_members is not None:
+                archive = stack.enter_context(zipfile.ZipFile(self.location))
+                member = self._zip_members.get(name) or self._zip_members[f"{name}.gz"]
+                raw = stack.enter_context(archive.open(member))
+            else:
+                path = self._plain_or_compressed(name)
+                assert path is not None  # has() said so
+                member = path.name
+                raw = stack.enter_context(path.open("rb"))
+            if member.endswith(".gz"):
+                raw = stack.enter_context(gzip.GzipFile(fileobj=raw))
+            yield stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
+
+    def header_problems(self, specs: Iterable[FileSpec]) -> list[str]:
+        """What keeps these files from being read: each missing file and renamed column."""
+        problems = []
+        for spec in specs:
+            if not self.has(spec.name):
+                problems.append(f"{spec.name}: file not found in {self}.")
+                continue
+            with self.open(spec.name) as handle:
+                headers = _headers(csv.reader(handle, delimiter=spec.delimiter))
+            if problem := _column_problem(spec, headers):
+                problems.append(problem)
+        return problems
+
+
+def _headers(reader: Iterator[list[str]]) -> list[str]:
+    return [h.strip() for h in next(reader, [])]
+
+
+def _column_problem(spec: FileSpec, headers: Sequence[str]) -> str | None:
+    missing = [column for column in spec.columns if column not in headers]
+    if not missing:
+        return None
+    return (
+        f"{spec.name}: missing required column(s) {', '.join(map(repr, missing))}; "
+        f"found {', '.join(map(repr, headers))}."
+    )
+
+
+def _read_rows(files: ReleaseFiles, spec: FileSpec) -> list[dict[str, str]]:
+    """Rows of a delimited file as dicts keyed by header, after checking the required headers."""
+    with files.open(spec.name) as handle:
+        reader = csv.DictReader(handle, delimiter=spec.delimiter, restval="")
         headers = [h.strip() for h in reader.fieldnames or []]
         reader.fieldnames = headers
-        missing = [h for h in required if h not in headers]
-        if missing:
-            raise LibraryFormatError(
-                f"{path.name}: missing required column(s) {', '.join(map(repr, missing))}; "
-                f"found {', '.join(map(repr, headers))}."
-            )
+        if problem := _column_problem(spec, headers):
+            raise LibraryFormatError(problem)
         return [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
 
 
-def _float_or_none(value: str, *, path: Path, line: int) -> float | None:
+def _float_or_none(value: str, *, name: str, line: int) -> float | None:
     if not value:
         return None
     try:
         return float(value)
     except ValueError:
-        raise LibraryFormatError(f"{path.name}, line {line}: {value!r} is not a number.") from None
+        raise LibraryFormatError(f"{name}, line {line}: {value!r} is not a number.") from None
 
 
 def _yes(value: str) -> bool:
@@ -205,29 +353,18 @@ class EscoRow:
     broader: tuple[tuple[str, str], ...]  # (URI, preferred term), in file order
 
 
-def read_content_model(path: Path) -> dict[str, ContentElement]:
-    rows = _read_rows(path, delimiter="\t", required=("Element ID", "Element Name", "Description"))
+def read_content_model(files: ReleaseFiles) -> dict[str, ContentElement]:
     return {
         r["Element ID"]: ContentElement(r["Element ID"], r["Element Name"], r["Description"])
-        for r in rows
+        for r in _read_rows(files, CONTENT_MODEL)
     }
 
 
-def read_ratings(path: Path, *, with_not_relevant: bool) -> list[Rating]:
+def read_ratings(files: ReleaseFiles, spec: FileSpec) -> list[Rating]:
     """Skills.txt-shaped files. Work Styles.txt has no "Not Relevant" column."""
-    required = [
-        "O*NET-SOC Code",
-        "Element ID",
-        "Element Name",
-        "Scale ID",
-        "Data Value",
-        "Recommend Suppress",
-    ]
-    if with_not_relevant:
-        required.append("Not Relevant")
     ratings = []
-    for line, r in enumerate(_read_rows(path, delimiter="\t", required=required), start=2):
-        value = _float_or_none(r["Data Value"], path=path, line=line)
+    for line, r in enumerate(_read_rows(files, spec), start=2):
+        value = _float_or_none(r["Data Value"], name=spec.name, line=line)
         ratings.append(
             Rating(
                 occupation_code=r["O*NET-SOC Code"],
@@ -241,15 +378,7 @@ def read_ratings(path: Path, *, with_not_relevant: bool) -> list[Rating]:
     return ratings
 
 
-def read_technology_skills(path: Path) -> list[TechnologyRow]:
-    required = (
-        "O*NET-SOC Code",
-        "Example",
-        "Commodity Code",
-        "Commodity Title",
-        "Hot Technology",
-        "In Demand",
-    )
+def read_technology_skills(files: ReleaseFiles) -> list[TechnologyRow]:
     return [
         TechnologyRow(
             occupation_code=r["O*NET-SOC Code"],
@@ -259,25 +388,22 @@ def read_technology_skills(path: Path) -> list[TechnologyRow]:
             hot_technology=_yes(r["Hot Technology"]),
             in_demand=_yes(r["In Demand"]),
         )
-        for r in _read_rows(path, delimiter="\t", required=required)
+        for r in _read_rows(files, TECHNOLOGY_SKILLS)
         if r["Example"]
     ]
 
 
-def read_unspsc(path: Path) -> dict[str, UnspscRow]:
-    levels = ("Commodity", "Class", "Family", "Segment")
-    required = [f"{level} {part}" for level in levels for part in ("Code", "Title")]
+def read_unspsc(files: ReleaseFiles) -> dict[str, UnspscRow]:
     return {
-        r["Commodity Code"]: UnspscRow(*(r[h] for h in required))
-        for r in _read_rows(path, delimiter="\t", required=required)
+        r["Commodity Code"]: UnspscRow(*(r[h] for h in UNSPSC.columns))
+        for r in _read_rows(files, UNSPSC)
     }
 
 
-def read_level_anchors(path: Path) -> list[AnchorRow]:
-    required = ("Element ID", "Scale ID", "Anchor Value", "Anchor Description")
+def read_level_anchors(files: ReleaseFiles) -> list[AnchorRow]:
     anchors = []
-    for line, r in enumerate(_read_rows(path, delimiter="\t", required=required), start=2):
-        value = _float_or_none(r["Anchor Value"], path=path, line=line)
+    for line, r in enumerate(_read_rows(files, LEVEL_ANCHORS), start=2):
+        value = _float_or_none(r["Anchor Value"], name=LEVEL_ANCHORS.name, line=line)
         if value is None:
             continue
         anchors.append(
@@ -286,31 +412,25 @@ def read_level_anchors(path: Path) -> list[AnchorRow]:
     return anchors
 
 
-def read_occupations(path: Path) -> list[OccupationRecord]:
-    rows = _read_rows(path, delimiter="\t", required=("O*NET-SOC Code", "Title", "Description"))
-    return [OccupationRecord(r["O*NET-SOC Code"], r["Title"], r["Description"]) for r in rows]
+def read_occupations(files: ReleaseFiles) -> list[OccupationRecord]:
+    return [
+        OccupationRecord(r["O*NET-SOC Code"], r["Title"], r["Description"])
+        for r in _read_rows(files, OCCUPATIONS)
+    ]
 
 
 def _split_labels(value: str) -> list[str]:
     return [part.strip() for part in value.split(ESCO_SEPARATOR) if part.strip()]
 
 
-def read_esco_collection(path: Path) -> list[EscoRow]:
-    required = (
-        "conceptUri",
-        "preferredLabel",
-        "altLabels",
-        "description",
-        "broaderConceptUri",
-        "broaderConceptPT",
-    )
+def read_esco_collection(files: ReleaseFiles, spec: FileSpec) -> list[EscoRow]:
     rows = []
-    for line, r in enumerate(_read_rows(path, delimiter=",", required=required), start=2):
+    for line, r in enumerate(_read_rows(files, spec), start=2):
         uris = _split_labels(r["broaderConceptUri"])
         labels = _split_labels(r["broaderConceptPT"])
         if len(uris) != len(labels):
             raise LibraryFormatError(
-                f"{path.name}, line {line}: {len(uris)} broaderConceptUri values but "
+                f"{spec.name}, line {line}: {len(uris)} broaderConceptUri values but "
                 f"{len(labels)} broaderConceptPT values."
             )
         rows.append(
@@ -408,27 +528,94 @@ def _links_occupation(code: str) -> bool:
     return code.startswith(LINKED_OCCUPATION_PREFIXES) or code in LINKED_OCCUPATION_CODES
 
 
-def find_onet_dir(data_dir: Path) -> tuple[Path, str]:
-    """The ``onet-<release>`` directory and its release; the newest if there are several."""
+# O*NET names its releases "db_29_3_text" (folder or zip); the bundled copy is "onet-29.3".
+_ONET_RELEASE_NAME = re.compile(
+    r"^(?:onet-(?P<dotted>\d+(?:\.\d+)*)|db_(?P<underscored>\d+(?:_\d+)*)_text)(?:\.zip)?$"
+)
 
-    def version(path: Path) -> tuple[int, ...]:
-        return tuple(int(p) for p in re.findall(r"\d+", path.name.removeprefix("onet-")))
 
-    candidates = [p for p in data_dir.glob("onet-*") if p.is_dir() and version(p)]
+def onet_release_of(path: Path) -> str | None:
+    """The release a folder or zip holds, from its name ("db_30_1_text.zip" -> "30.1")."""
+    match = _ONET_RELEASE_NAME.match(path.name)
+    if not match:
+        return None
+    return match["dotted"] or match["underscored"].replace("_", ".")
+
+
+def _version(release: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in release.split("."))
+
+
+def find_onet_release(data_dir: Path) -> Path:
+    """The newest O*NET release folder or zip in ``data_dir``."""
+    candidates = [
+        p
+        for p in data_dir.iterdir()
+        if onet_release_of(p) and (p.is_dir() or zipfile.is_zipfile(p))
+    ]
     if not candidates:
-        raise LibraryDataMissing(f"No O*NET release directory (onet-<release>) in {data_dir}.")
-    newest = max(candidates, key=version)
-    return newest, newest.name.removeprefix("onet-")
+        raise LibraryDataMissing(
+            f"No O*NET release (onet-<release>/, db_<release>_text/ or db_<release>_text.zip) "
+            f"in {data_dir}."
+        )
+    return max(candidates, key=lambda p: _version(onet_release_of(p) or "0"))
 
 
-def parse_onet(onet_dir: Path, release: str) -> LibraryData:
-    content = read_content_model(onet_dir / "Content Model Reference.txt")
-    skill_ratings = read_ratings(onet_dir / "Skills.txt", with_not_relevant=True)
-    style_ratings = read_ratings(onet_dir / "Work Styles.txt", with_not_relevant=False)
-    technologies = read_technology_skills(onet_dir / "Technology Skills.txt")
-    unspsc = read_unspsc(onet_dir / "UNSPSC Reference.txt")
-    anchor_rows = read_level_anchors(onet_dir / "Level Scale Anchors.txt")
-    occupations = read_occupations(onet_dir / "Occupation Data.txt")
+def find_esco_dir(data_dir: Path) -> Path:
+    """``esco/``, else the folder that holds ESCO's transversal collection (ESCO's own download
+    is a folder named after its version)."""
+    if (data_dir / "esco").is_dir():
+        return data_dir / "esco"
+    for candidate in sorted(p for p in data_dir.iterdir() if p.is_dir()):
+        if ReleaseFiles(candidate).has(ESCO_TRANSVERSAL.name):
+            return candidate
+    raise LibraryDataMissing(
+        f"No ESCO folder (esco/, or a folder holding {ESCO_TRANSVERSAL.name}) in {data_dir}."
+    )
+
+
+@dataclass(frozen=True)
+class LibraryLocation:
+    """Where one import reads from: an O*NET release and an ESCO CSV folder."""
+
+    onet: ReleaseFiles
+    onet_release: str
+    esco: ReleaseFiles
+
+    def __str__(self) -> str:
+        return f"O*NET {self.onet_release} from {self.onet}, ESCO from {self.esco}"
+
+
+def locate_library(
+    data_dir: Path | None = None, *, onet: Path | None = None, esco: Path | None = None
+) -> LibraryLocation:
+    """The files to import: ``onet`` and ``esco`` if given, else found in ``data_dir`` (by
+    default ``default_data_dir()``), which holds an O*NET release and an ESCO folder."""
+    base = data_dir or default_data_dir()
+    if (onet is None or esco is None) and not base.is_dir():
+        raise LibraryDataMissing(f"Skill library directory {base} does not exist.")
+    onet_path = onet or find_onet_release(base)
+    release = onet_release_of(onet_path)
+    if release is None:
+        raise LibraryDataMissing(
+            f"Cannot tell the O*NET release from the name {onet_path.name!r}: keep O*NET's name "
+            "(db_<release>_text, folder or zip) or name it onet-<release>."
+        )
+    return LibraryLocation(
+        onet=ReleaseFiles(onet_path),
+        onet_release=release,
+        esco=ReleaseFiles(esco or find_esco_dir(base)),
+    )
+
+
+def parse_onet(files: ReleaseFiles, release: str) -> LibraryData:
+    content = read_content_model(files)
+    skill_ratings = read_ratings(files, SKILLS)
+    style_ratings = read_ratings(files, WORK_STYLES)
+    technologies = read_technology_skills(files)
+    unspsc = read_unspsc(files)
+    anchor_rows = read_level_anchors(files)
+    occupations = read_occupations(files)
 
     data = LibraryData(source=LibrarySource.ONET.value, occupations=occupations)
     attribution = ONET_ATTRIBUTION.format(release=release)
@@ -571,11 +758,11 @@ def _onet_links(
     return [OccupationSkillRecord(code, skill, **values) for (code, skill), values in links.items()]
 
 
-def parse_esco(esco_dir: Path) -> LibraryData:
+def parse_esco(files: ReleaseFiles) -> LibraryData:
     rows: dict[str, EscoRow] = {}
     kinds: dict[str, SkillKind] = {}
-    for filename, kind in ESCO_COLLECTIONS:
-        for row in read_esco_collection(esco_dir / filename):
+    for spec, kind in ESCO_COLLECTIONS:
+        for row in read_esco_collection(files, spec):
             rows.setdefault(row.concept_uri, row)
             kinds[row.concept_uri] = kind
 
@@ -627,21 +814,54 @@ def parse_esco(esco_dir: Path) -> LibraryData:
     return data
 
 
-def parse_library(data_dir: Path) -> list[LibraryData]:
-    """Read and check every file before anything is written."""
-    if not data_dir.is_dir():
-        raise LibraryDataMissing(f"Skill library directory {data_dir} does not exist.")
-    onet_dir, release = find_onet_dir(data_dir)
-    esco_dir = data_dir / ESCO_DIR
-    if not esco_dir.is_dir():
-        raise LibraryDataMissing(f"No ESCO directory ({ESCO_DIR}/) in {data_dir}.")
-    return [parse_onet(onet_dir, release), parse_esco(esco_dir)]
+def parse_library(location: LibraryLocation) -> list[LibraryData]:
+    """Read and check every file before anything is written. Every missing file and renamed
+    column is named at once, so an operator trying a newer release fixes them in one go."""
+    problems = [
+        *location.onet.header_problems(ONET_FILES),
+        *location.esco.header_problems(ESCO_FILES),
+    ]
+    if problems:
+        raise LibraryFormatError(
+            f"The skill library at {location} cannot be read:\n"
+            + "\n".join(f"- {problem}" for problem in problems)
+        )
+    return [parse_onet(location.onet, location.onet_release), parse_esco(location.esco)]
+
+
+# The library ships with the product (O*NET and ESCO, trimmed to the columns read here and
+# compressed; library_data/README.md has the licences and the attribution).
+BUNDLED_DATA_DIR = Path(__file__).resolve().parent / "library_data"
 
 
 def default_data_dir() -> Path:
-    """``SKILL_LIBRARY_DIR`` if set, else ``shared/data`` beside the repository (as in CI)."""
+    """``SKILL_LIBRARY_DIR`` if set (a newer official release), else the bundled copy."""
     configured = getattr(settings, "SKILL_LIBRARY_DIR", None)
-    return Path(configured) if configured else Path(settings.BASE_DIR).parent / "shared" / "data"
+    return Path(configured) if configured else BUNDLED_DATA_DIR
+
+
+def pack_release(files: ReleaseFiles, specs: Iterable[FileSpec], out_dir: Path) -> list[Path]:
+    """Write ``specs``' files from ``files`` into ``out_dir`` as the bundled copy holds them:
+    only the columns the importer reads, in the release's order, gzip-compressed with no
+    timestamp, so the same release always packs to the same bytes."""
+    specs = list(specs)
+    if problems := files.header_problems(specs):
+        raise LibraryFormatError("\n".join(problems))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for spec in specs:
+        rows = _read_rows(files, spec)
+        target = out_dir / f"{spec.name}.gz"
+        with (
+            target.open("wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
+            io.TextIOWrapper(gz, encoding="utf-8", newline="") as text,
+        ):
+            writer = csv.writer(text, delimiter=spec.delimiter, lineterminator="\n")
+            writer.writerow(spec.columns)
+            writer.writerows([row[column] for column in spec.columns] for row in rows)
+        written.append(target)
+    return written
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -837,14 +1057,18 @@ def _sync_occupation_skills(
     return _sync(LibraryOccupationSkill, existing, desired, delete_missing=True)
 
 
-def import_library(data_dir: Path, *, progress: ProgressCallback | None = None) -> ImportSummary:
-    """Upsert the O*NET and ESCO files under ``data_dir`` into the library, idempotently.
+def import_library(
+    source: Path | LibraryLocation, *, progress: ProgressCallback | None = None
+) -> ImportSummary:
+    """Upsert the O*NET and ESCO files (a folder holding both, or a located pair) into the
+    library, idempotently.
 
     Every file is parsed and checked first, then everything is written in one transaction: a
     broken file leaves the library as it was. ``progress(step, done, total)`` is called after
     each step.
     """
-    sources = parse_library(Path(data_dir))
+    location = source if isinstance(source, LibraryLocation) else locate_library(Path(source))
+    sources = parse_library(location)
     total = sum(5 if data.occupations else 2 for data in sources)
     summary = ImportSummary()
     done = 0

@@ -76,7 +76,7 @@ LIBRARY_SKILLS = [
     "solve technical problems",
 ]
 
-# Skills the product's "Backend Engineer" profile names that the library lacks (shared/data/README).
+# Skills the product's "Backend Engineer" profile names that the library lacks (the seed profile).
 OWN_SKILLS: list[tuple[str, str, str, str]] = [
     ("API Design and Development", "technical", "Backend engineering", "Designing, documenting and evolving HTTP and event APIs."),
     ("Distributed Systems", "technical", "Backend engineering", "Consistency, partitioning, retries and failure in systems of many parts."),

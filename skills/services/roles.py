@@ -45,8 +45,8 @@ class TemplateRequirement:
     aliases: tuple[str, ...] = ()
 
 
-# The product's starting point for a backend engineer (../shared/data/README.md): human skills and
-# priority technical skills are essential; specialist skills are optional and weigh less.
+# The product's starting point for a backend engineer (the seed profile in the README): human
+# skills and priority technical skills are essential; specialist skills are optional and weigh less.
 BACKEND_ENGINEER: tuple[TemplateRequirement, ...] = (
     TemplateRequirement("Problem Solving", SkillKind.HUMAN, "Ways of working", 3, Importance.ESSENTIAL, Decimal(2)),
     TemplateRequirement("Attention to Detail", SkillKind.HUMAN, "Ways of working", 3, Importance.ESSENTIAL, Decimal(2)),

@@ -183,6 +183,9 @@ EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or None
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "skillsmap <noreply@skillsmap.localhost>")
 
 # Redis is optional: without REDIS_URL the cache is in memory and Celery tasks run in-process.
+# A newer official O*NET/ESCO release for import_skill_library; unset, the bundled copy is read.
+SKILL_LIBRARY_DIR = env_str("SKILL_LIBRARY_DIR") or None
+
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {

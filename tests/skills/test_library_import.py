@@ -4,7 +4,10 @@ updates, and failing loudly (and without writing) on a missing directory, file o
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import shutil
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -14,10 +17,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from skills.library import (
+    BUNDLED_DATA_DIR,
     ESCO_ATTRIBUTION,
     ImportSummary,
     LibraryFormatError,
-    default_data_dir,
     import_library,
     normalise_skill_name,
 )
@@ -30,7 +33,7 @@ from skills.models import (
     SkillKind,
 )
 
-# Headers copied from the O*NET 29.3 and ESCO files in shared/data.
+# Headers copied from the official O*NET 29.3 and ESCO files.
 RATING_HEADER = [
     "O*NET-SOC Code", "Title", "Element ID", "Element Name", "Scale ID", "Scale Name",
     "Data Value", "N", "Standard Error", "Lower CI Bound", "Upper CI Bound",
@@ -61,8 +64,6 @@ DIGITAL_PROBLEM_SOLVING = ESCO + "7e5147d1-60b1-4a68-804b-1f5cb0396b91"
 GIVE_ADVICE = ESCO + "045f71e6-0699-4169-8a54-9c6b96f3174d"
 SOLVE_TECHNICAL_PROBLEMS = ESCO + "14832d87-2f2f-4895-b290-e4760ebae42a"
 IDENTIFY_DIGITAL_GAPS = ESCO + "00000000-0000-4000-8000-000000000001"
-
-REAL_DATA_DIR = default_data_dir()
 
 
 def write_table(
@@ -548,12 +549,12 @@ def test_command_prints_the_summary_per_source(library_dir: Path) -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(
-    not REAL_DATA_DIR.is_dir(),
-    reason=f"the reference data is not checked out beside the repository ({REAL_DATA_DIR})",
-)
-def test_real_reference_data_imports_with_known_facts() -> None:
-    call_command("import_skill_library", stdout=io.StringIO())  # the settings' default path
+def test_the_library_that_ships_with_the_product_imports_with_known_facts(settings) -> None:
+    settings.SKILL_LIBRARY_DIR = None
+    out = io.StringIO()
+    call_command("import_skill_library", stdout=out)  # nothing given: the bundled copy
+
+    assert str(BUNDLED_DATA_DIR / "onet-29.3") in out.getvalue()
 
     programming = LibrarySkill.objects.get(source="onet", external_id="2.B.3.e")
     assert (programming.name, programming.kind) == ("Programming", SkillKind.TECHNICAL)
@@ -582,3 +583,135 @@ def test_real_reference_data_imports_with_known_facts() -> None:
     assert LibraryOccupationSkill.objects.filter(
         occupation__code="15-1251.00", skill=programming, importance__gte=4
     ).exists()
+
+
+def test_the_bundled_copy_lives_inside_the_repository_with_its_licences() -> None:
+    repository = Path(__file__).resolve().parents[2]
+    assert BUNDLED_DATA_DIR.is_relative_to(repository)
+    notes = (BUNDLED_DATA_DIR / "README.md").read_text()
+    assert "O*NET 29.3 Database" in notes and "CC BY 4.0" in notes and "modified" in notes
+    assert "ESCO, European Commission" in notes
+    shipped = sorted(p.name for p in BUNDLED_DATA_DIR.rglob("*.gz"))
+    assert "Skills.txt.gz" in shipped and "transversalSkillsCollection_en.csv.gz" in shipped
+
+
+def zip_release(folder: Path, archive: Path) -> None:
+    """Pack ``folder`` the way O*NET publishes a text release: one folder inside the zip."""
+    with zipfile.ZipFile(archive, "w") as handle:
+        for path in folder.iterdir():
+            handle.write(path, f"{archive.stem}/{path.name}")
+
+
+def contents() -> dict[str, list[dict[str, object]]]:
+    """The library's rows without their ids, which differ between two databases."""
+    ids = {"id", "skill_id", "category_id", "parent_id", "occupation_id"}
+    return {
+        table: sorted(
+            ({k: v for k, v in row.items() if k not in ids} for row in rows),
+            key=repr,
+        )
+        for table, rows in snapshot().items()
+    }
+
+
+def empty_library() -> None:
+    for model in (LibrarySkill, LibraryCategory, LibraryOccupation):
+        model.objects.all().delete()
+
+
+@pytest.mark.django_db
+def test_an_official_onet_zip_and_esco_folder_import_like_the_bundled_layout(
+    library_dir: Path, tmp_path: Path
+) -> None:
+    import_library(library_dir)
+    expected = contents()
+    empty_library()
+    release = tmp_path / "release"
+    release.mkdir()
+    zip_release(library_dir / "onet-29.3", release / "db_29_3_text.zip")
+    shutil.copytree(
+        library_dir / "esco", release / "ESCO dataset - v1.2.0 - classification - en - csv"
+    )
+
+    out = io.StringIO()
+    call_command("import_skill_library", data_dir=release, stdout=out)
+
+    assert "O*NET 29.3 from" in out.getvalue() and "db_29_3_text.zip" in out.getvalue()
+    assert contents() == expected
+
+
+@pytest.mark.django_db
+def test_onet_and_esco_can_be_named_one_by_one(library_dir: Path, tmp_path: Path) -> None:
+    zip_release(library_dir / "onet-29.3", tmp_path / "db_30_1_text.zip")
+
+    call_command(
+        "import_skill_library",
+        onet=tmp_path / "db_30_1_text.zip",
+        esco=library_dir / "esco",
+        stdout=io.StringIO(),
+    )
+
+    programming = LibrarySkill.objects.get(source="onet", external_id="2.B.3.e")
+    assert programming.release == "30.1"
+    assert programming.attribution == "O*NET 30.1 Database by USDOL/ETA, CC BY 4.0"
+
+
+@pytest.mark.django_db
+def test_packing_keeps_only_the_read_columns_compressed_and_imports_the_same(
+    library_dir: Path, tmp_path: Path
+) -> None:
+    packed = tmp_path / "packed"
+    call_command(
+        "pack_skill_library",
+        onet=library_dir / "onet-29.3",
+        esco=library_dir / "esco",
+        out=packed,
+        stdout=io.StringIO(),
+    )
+    with gzip.open(packed / "onet-29.3" / "Skills.txt.gz", "rt") as handle:
+        header = handle.readline().rstrip("\n").split("\t")
+    assert "Standard Error" not in header and "Data Value" in header
+    assert not list(packed.rglob("*.txt"))  # only compressed files
+
+    import_library(library_dir)
+    from_originals = contents()
+    empty_library()
+    import_library(packed)
+
+    assert contents() == from_originals
+
+
+@pytest.mark.django_db
+def test_a_release_with_missing_files_and_renamed_headers_names_them_all_and_writes_nothing(
+    library_dir: Path,
+) -> None:
+    onet = library_dir / "onet-29.3"
+    (onet / "UNSPSC Reference.txt").unlink()
+    text = (onet / "Occupation Data.txt").read_text()
+    (onet / "Occupation Data.txt").write_text(text.replace("Title", "Occupation Title", 1))
+    (library_dir / "esco" / "ictSkillsCollection_en.csv").unlink()
+
+    with pytest.raises(CommandError) as error:
+        call_command("import_skill_library", data_dir=library_dir, stdout=io.StringIO())
+
+    message = str(error.value)
+    assert "UNSPSC Reference.txt: file not found" in message
+    assert "Occupation Data.txt: missing required column(s) 'Title'" in message
+    assert "ictSkillsCollection_en.csv: file not found" in message
+    assert snapshot() == {name: [] for name in snapshot()}
+
+
+@pytest.mark.django_db
+def test_an_onet_release_whose_name_gives_no_version_is_refused(
+    library_dir: Path, tmp_path: Path
+) -> None:
+    zip_release(library_dir / "onet-29.3", tmp_path / "latest.zip")
+
+    with pytest.raises(CommandError, match="Cannot tell the O\\*NET release from the name"):
+        call_command(
+            "import_skill_library",
+            onet=tmp_path / "latest.zip",
+            esco=library_dir / "esco",
+            stdout=io.StringIO(),
+        )
+    assert not LibrarySkill.objects.exists()

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from accounts.models import Membership, Organisation, User
@@ -40,8 +40,16 @@ def _demo_user(email: str, name: str) -> User:
 class Command(BaseCommand):
     help = "Create or refresh the demo organisation and its logins."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--url",
+            default="http://127.0.0.1:8000/",
+            help="Where the demo is served, for the closing message (make demo passes its own).",
+        )
+
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        base_url = options["url"].rstrip("/")
         users = {email: _demo_user(email, name) for email, name, _ in DEMO_LOGINS}
         organisation = Organisation.objects.filter(slug="acme").first()
         if organisation is None:
@@ -64,12 +72,14 @@ class Command(BaseCommand):
         # Fresh figures and today's trend point, so every page has something to show at once.
         recompute_organisation(organisation_id=organisation.pk)
         snapshot_take(organisation_id=organisation.pk)
+        # Printed on every run, the idempotent ones included: it is how a visitor gets in.
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo organisation Acme at http://127.0.0.1:8000/o/acme/: {summary.people} people, "
-                f"{summary.teams} teams, {summary.skills} skills, {summary.ratings} ratings"
+                f"Demo organisation Acme: {summary.people} people, {summary.teams} teams, "
+                f"{summary.skills} skills, {summary.ratings} ratings"
             )
         )
+        self.stdout.write(f"Sign in at {base_url}/accounts/login/ (Acme is at {base_url}/o/acme/)")
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for email, name, role in DEMO_LOGINS:
             self.stdout.write(f"  {email:<24} {role.label:<8} {name}")

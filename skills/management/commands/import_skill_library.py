@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from skills.library import LibraryImportError, default_data_dir, import_library
+from skills.library import LibraryImportError, import_library, locate_library
 
 
 class Command(BaseCommand):
@@ -22,17 +22,25 @@ class Command(BaseCommand):
             "--data-dir",
             type=Path,
             default=None,
-            help="Directory holding onet-<release>/ and esco/ (default: SKILL_LIBRARY_DIR, "
-            "else shared/data beside the repository).",
+            help="Folder holding an O*NET text release (db_<release>_text/, its zip, or "
+            "onet-<release>/) and an ESCO CSV folder (default: SKILL_LIBRARY_DIR, else the copy "
+            "that ships in skills/library_data).",
         )
+        parser.add_argument(
+            "--onet", type=Path, default=None, help="An O*NET text release folder or zip."
+        )
+        parser.add_argument("--esco", type=Path, default=None, help="An ESCO CSV folder.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        data_dir: Path = options["data_dir"] or default_data_dir()
-        if not data_dir.is_dir():
-            raise CommandError(
-                f"Skill library directory {data_dir} does not exist. Pass --data-dir or set "
-                "SKILL_LIBRARY_DIR to the directory holding onet-<release>/ and esco/."
+        try:
+            location = locate_library(
+                options["data_dir"], onet=options["onet"], esco=options["esco"]
             )
+        except LibraryImportError as error:
+            raise CommandError(
+                f"{error} Pass --data-dir (or --onet and --esco), or set SKILL_LIBRARY_DIR to the "
+                "folder holding an O*NET release and an ESCO folder."
+            ) from error
         started = time.monotonic()
         # The bar goes to the real stderr (tqdm redraws with \r, which OutputWrapper would break)
         # and only on a terminal, so logs and CI output stay clean.
@@ -50,7 +58,7 @@ class Command(BaseCommand):
                 bar.update(done - bar.n)
 
             try:
-                summary = import_library(data_dir, progress=progress)
+                summary = import_library(location, progress=progress)
             except LibraryImportError as error:
                 raise CommandError(str(error)) from error
 
@@ -60,6 +68,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {table}: {counts}")
         self.stdout.write(
             self.style.SUCCESS(
-                f"Skill library imported from {data_dir} in {time.monotonic() - started:.1f} s."
+                f"Skill library imported ({location}) in {time.monotonic() - started:.1f} s."
             )
         )

@@ -13,6 +13,8 @@ WORKDIR /app
 COPY requirements/base.txt requirements/base.txt
 RUN pip install --no-cache-dir -r requirements/base.txt
 COPY . .
+# The skill library ships in the repository; the migrate service imports it from here.
+RUN test -s "skills/library_data/onet-29.3/Skills.txt.gz"
 COPY --from=frontend /app/node_modules node_modules
 # collectstatic needs a key to import settings; the real one comes from the environment at run time.
 RUN SECRET_KEY=build-only python manage.py collectstatic --noinput

@@ -13,9 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors
-from accounts.api_base import OrgAPIView, StrictInput, paginated
+from accounts.api_base import OrgAPIView
 from accounts.models import ApiToken, AuditEvent, Organisation, User
 from accounts.permissions import ROLE_PERMISSIONS, Perm, Role
+from skillsmap.core.api import StrictInput, paginated
 
 
 class TokenOut(serializers.Serializer):

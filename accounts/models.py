@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.permissions import ROLE_PERMISSIONS, Perm, Role
-from accounts.tenancy import TenantModel
+from skillsmap.core.tenancy import TenantModel
 
 
 class UserManager(BaseUserManager["User"]):
@@ -65,7 +65,7 @@ class Organisation(models.Model):
     # A rating older than this is shown as stale, and a manager validation this much older than
     # the latest self rating no longer counts (see skills.ratings.effective_level).
     review_period_days = models.PositiveIntegerField(default=182)
-    # Recomputation bookkeeping (reports.services). It lives on the tenant row, which has no RLS,
+    # Recomputation bookkeeping (reports.freshness). It lives on the tenant row, which has no RLS,
     # so the periodic dispatcher can find organisations whose results lag without entering each.
     # Every change of ratings, requirements, assignments or teams bumps inputs_version in the
     # same transaction; a recompute records the version it computed from.

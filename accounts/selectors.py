@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import ApiToken, AuditEvent, Invitation, Membership, Organisation, User
-from accounts.tenancy import user_memberships_context
+from skillsmap.core.tenancy import user_memberships_context
 
 
 def membership_get_active(*, organisation: Organisation, user: User) -> Membership:

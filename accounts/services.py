@@ -17,18 +17,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts import hooks
 from accounts.audit import audit_record
 from accounts.models import ApiToken, Invitation, Membership, Organisation, User, hash_token
 from accounts.permissions import Role
-from accounts.tenancy import organisation_context
-from skills.services.scale import scale_install_default
-from teams.services import person_link_user
+from skillsmap.core.errors import ServiceError
+from skillsmap.core.tenancy import organisation_context
 
 RESERVED_SLUGS = frozenset({"new", "admin", "api", "static", "accounts", "invitations"})
-
-
-class ServiceError(Exception):
-    """A request that is well-formed but not allowed by the domain's rules; the message is for users."""
 
 
 class InvitationError(ServiceError):
@@ -67,8 +63,7 @@ def organisation_create(*, name: str, creator: User) -> Organisation:
             target=membership,
             after={"user": creator.email, "role": membership.role},
         )
-        person_link_user(organisation=organisation, user=creator)
-        scale_install_default(organisation=organisation)
+        hooks.organisation_created(organisation=organisation, user=creator)
     return organisation
 
 
@@ -245,7 +240,7 @@ def invitation_accept(*, organisation: Organisation, token: str, user: User) -> 
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
-    person_link_user(organisation=organisation, user=user)
+    hooks.member_joined(organisation=organisation, user=user)
     audit_record(
         organisation=organisation,
         actor=user,

@@ -9,8 +9,8 @@ from django.views.decorators.http import require_POST
 from accounts import selectors, services
 from accounts.forms import ApiTokenForm, InvitationForm, OrganisationForm, RoleForm
 from accounts.permissions import Perm, Role
-from accounts.tenancy import organisation_context
 from accounts.views_base import Tenant, org_view, organisation_by_slug
+from skillsmap.core.tenancy import organisation_context
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from accounts.models import Membership, Organisation
 from accounts.permissions import Perm
 from accounts.selectors import membership_get_active
-from accounts.tenancy import organisation_context
+from skillsmap.core.tenancy import organisation_context
 
 
 @dataclass(frozen=True)

@@ -102,16 +102,10 @@ def build_organisation(
     from django.db import connection, transaction
 
     from accounts.models import Organisation
-    from accounts.tenancy import organisation_context
-    from skills.models import (
-        Importance,
-        RoleAssignment,
-        RoleProfile,
-        RoleRequirement,
-        Skill,
-        SkillCategory,
-    )
+    from roles.models import Importance, RoleAssignment, RoleProfile, RoleRequirement
+    from skills.models import Skill, SkillCategory
     from skills.services.scale import scale_install_default
+    from skillsmap.core.tenancy import organisation_context
     from teams.models import Person, Team, TeamManager, TeamMembership
 
     with transaction.atomic():

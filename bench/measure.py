@@ -4,7 +4,7 @@
 
 - P1  full recompute of the large organisation (gap scores + team coverage) against the reference
       ``INSERT … SELECT`` (``bench.reference``); the ratio, and whether the numbers are identical.
-- P2  one rating change → the affected rows fresh (``reports.services.ratings_changed``); its
+- P2  one rating change → the affected rows fresh (``reports.incremental.ratings_changed``); its
       time and its ratio to P1, and whether the rows equal those of a full recompute.
 - P3/P4  the team matrix page for teams of 200, 50 and 10 people: queries, and server time
       against a bare view rendering a table of the same size (``bench.views``).
@@ -124,7 +124,7 @@ def vacuum() -> None:
 
 def measure_p1(*, runs: int) -> dict[str, Any]:
     from bench import reference
-    from reports.services import recompute_organisation
+    from reports.recompute import recompute_organisation
 
     organisation = large_organisation()
     reference.reference_prepare()
@@ -153,9 +153,10 @@ def measure_p1(*, runs: int) -> dict[str, Any]:
 def _member_and_skill() -> tuple[Organisation, User, Person, Skill]:
     """The measured member, their person and a skill their current role requires."""
     from accounts.models import User
-    from accounts.tenancy import organisation_context
     from bench.generate import MEMBER_EMAIL
-    from skills.models import RoleAssignment, RoleRequirement, Skill
+    from roles.models import RoleAssignment, RoleRequirement
+    from skills.models import Skill
+    from skillsmap.core.tenancy import organisation_context
     from teams.models import Person
 
     organisation = large_organisation()
@@ -176,8 +177,8 @@ def _member_and_skill() -> tuple[Organisation, User, Person, Skill]:
 
 
 def _last_rating_id(organisation: Organisation) -> int:
-    from accounts.tenancy import organisation_context
     from skills.models import Rating
+    from skillsmap.core.tenancy import organisation_context
 
     with organisation_context(organisation):
         return (
@@ -191,9 +192,9 @@ def _last_rating_id(organisation: Organisation) -> int:
 
 def _forget_ratings_after(organisation: Organisation, last_id: int) -> None:
     """Remove the ratings the measures added (the data stays the generator's) and rebuild."""
-    from accounts.tenancy import organisation_context
-    from reports.services import recompute_organisation
+    from reports.recompute import recompute_organisation
     from skills.models import Rating
+    from skillsmap.core.tenancy import organisation_context
 
     with organisation_context(organisation):
         Rating.objects.filter(organisation=organisation, pk__gt=last_id).delete()
@@ -201,8 +202,8 @@ def _forget_ratings_after(organisation: Organisation, last_id: int) -> None:
 
 
 def _affected_rows(organisation: Organisation, person: Person, skill: Skill) -> tuple[list, list]:
-    from accounts.tenancy import organisation_context
     from reports.models import GapScore, TeamSkillCoverage
+    from skillsmap.core.tenancy import organisation_context
 
     with organisation_context(organisation):
         scores = sorted(
@@ -219,10 +220,10 @@ def _affected_rows(organisation: Organisation, person: Person, skill: Skill) -> 
 
 
 def measure_p2(*, runs: int, p1_engine_median: float | None) -> dict[str, Any]:
-    from accounts.tenancy import organisation_context
-    from reports.services import recompute_organisation
+    from reports.recompute import recompute_organisation
     from skills.models import RatingSource
     from skills.services.ratings import rating_set
+    from skillsmap.core.tenancy import organisation_context
 
     organisation, user, person, skill = _member_and_skill()
     last_id = _last_rating_id(organisation)
@@ -282,7 +283,7 @@ def _matrix_teams(organisation: Organisation) -> list[tuple[str, int, int]]:
     """(name, team id, people) of the teams the matrix measure reads."""
     from django.db.models import Count
 
-    from accounts.tenancy import organisation_context
+    from skillsmap.core.tenancy import organisation_context
     from teams.models import Team
 
     with organisation_context(organisation):
@@ -299,9 +300,9 @@ def measure_p3_p4(*, runs: int) -> dict[str, Any]:
     from django.test.utils import override_settings
     from django.urls import reverse
 
-    from accounts.tenancy import organisation_context
     from bench.generate import HR_EMAIL
     from reports.selectors import team_matrix
+    from skillsmap.core.tenancy import organisation_context
     from teams.models import Team
 
     organisation = large_organisation()
@@ -310,7 +311,7 @@ def measure_p3_p4(*, runs: int) -> dict[str, Any]:
     with override_settings(ROOT_URLCONF="bench.views"):
         for name, team_id, people in _matrix_teams(organisation):
             url = reverse(
-                "dashboards:team_matrix", kwargs={"org_slug": organisation.slug, "team_id": team_id}
+                "reports:team_matrix", kwargs={"org_slug": organisation.slug, "team_id": team_id}
             )
             with organisation_context(organisation):
                 matrix = team_matrix(organisation=organisation, team=Team.objects.get(pk=team_id))
@@ -375,8 +376,8 @@ def _rss_mb(field: str = "VmRSS") -> float:
 
 def export_once(fmt: str) -> dict[str, Any]:
     """One gap report of the large organisation, whole organisation, in this process."""
-    from accounts.tenancy import organisation_context
     from reports.exports import XLSX, CsvWriter, Scope, gap_report_write
+    from skillsmap.core.tenancy import organisation_context
     from teams.models import Team
 
     class CsvWithSheets(CsvWriter):
@@ -660,7 +661,7 @@ def run_all(
     profile_misses: bool = True,
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Run the measures, printing one JSON line each; profile those that miss their goal."""
-    from reports.services import recompute_organisation
+    from reports.recompute import recompute_organisation
 
     results: list[dict[str, Any]] = []
     profiles: dict[str, str] = {}
@@ -693,7 +694,7 @@ def run_all(
             client = _client(HR_EMAIL)
             team = _matrix_teams(organisation)[0]
             url = reverse(
-                "dashboards:team_matrix", kwargs={"org_slug": organisation.slug, "team_id": team[1]}
+                "reports:team_matrix", kwargs={"org_slug": organisation.slug, "team_id": team[1]}
             )
             with override_settings(ROOT_URLCONF="bench.views"):
                 profiles[f"P3/P4 team matrix page, {team[2]} people"] = profile(

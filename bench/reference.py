@@ -25,9 +25,9 @@ from decimal import Decimal
 from django.db import connection
 
 from accounts.models import Organisation
-from accounts.tenancy import organisation_context
 from reports.models import GapScore
 from skills.selectors.ratings import review_period
+from skillsmap.core.tenancy import organisation_context
 
 TABLE = "bench_reference_gap"
 

@@ -14,14 +14,15 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api_base import OrgAPIView, StrictInput, TenantPrimaryKeyField, paginated
+from accounts.api_base import OrgAPIView
 from accounts.permissions import Perm
 from reports import exports, selectors
-from reports.jobs import job_progress
-from reports.models import Job
 from reports.views import export_file_response
-from skills.models import RoleAssignment, RoleProfile
+from roles.models import RoleAssignment, RoleProfile
 from skills.selectors.ratings import people_visible_to
+from skillsmap.core.api import StrictInput, TenantPrimaryKeyField, paginated
+from skillsmap.core.jobs import job_progress
+from skillsmap.core.models import Job
 from teams.models import Person, Team
 
 # --- Gap scores ----------------------------------------------------------------------------------

@@ -3,3 +3,16 @@ from django.apps import AppConfig
 
 class ReportsConfig(AppConfig):
     name = "reports"
+
+    def ready(self) -> None:
+        # Explicit registrations with the layers below (docs/architecture.md): what a change of
+        # inputs or ratings means for the derived figures, and the gap export's background job.
+        from reports.exports import gap_export_handler
+        from reports.freshness import inputs_changed
+        from reports.incremental import ratings_changed
+        from skillsmap.core import changes
+        from skillsmap.core.jobs import register_job_handler
+        from skillsmap.core.models import Job
+
+        changes.listen(inputs=inputs_changed, ratings=ratings_changed)
+        register_job_handler(Job.Kind.GAP_EXPORT, gap_export_handler)

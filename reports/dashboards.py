@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import path
 
 from accounts.permissions import Perm
 from accounts.views_base import Tenant, org_view
@@ -67,11 +66,3 @@ def person_gap(request: HttpRequest, tenant: Tenant, person_id: int) -> HttpResp
 def organisation_dashboard(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     data = selectors.organisation_dashboard(organisation=tenant.organisation)
     return render(request, "reports/dashboard.html", {"tenant": tenant, **data})
-
-
-app_name = "dashboards"
-urlpatterns = [
-    path("teams/<int:team_id>/matrix/", team_matrix, name="team_matrix"),
-    path("people/<int:person_id>/gap/", person_gap, name="person_gap"),
-    path("dashboard/", organisation_dashboard, name="organisation_dashboard"),
-]

@@ -1,4 +1,4 @@
-"""HR exports: the gap report as CSV or XLSX, written by a background job (``reports.jobs``).
+"""HR exports: the gap report as CSV or XLSX, written by a background job (``skillsmap.core.jobs``).
 
 Everything is read from the materialised tables (``GapScore``, ``TeamSkillCoverage``) so that the
 file says exactly what the pages say; nothing is recomputed here. Rows are streamed from the
@@ -38,10 +38,12 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, User
 from accounts.permissions import Perm
-from reports.jobs import JobRowErrors, Progress, RowError, job_start
-from reports.models import GapScore, Job, TeamSkillCoverage
+from reports.models import GapScore, TeamSkillCoverage
 from reports.selectors import team_matrix, teams_managed_by
 from skills.models import ProficiencyLevel, Skill
+from skillsmap.core.jobqueue import job_start
+from skillsmap.core.jobs import JobRowErrors, Progress, RowError
+from skillsmap.core.models import Job
 from teams.models import Person, Team, TeamMembership
 
 ATTRIBUTION = (
@@ -561,7 +563,7 @@ def gap_report_write(
 def gap_export_handler(*, job: Job, progress: Progress) -> dict[str, int]:
     """Write the gap report of a ``GAP_EXPORT`` job into the job's row, and audit it.
 
-    Runs inside the job's organisation context and transaction (``reports.jobs.job_run``); a
+    Runs inside the job's organisation context and transaction (``skillsmap.core.jobs.job_run``); a
     refusal raises ``JobRowErrors`` so the job fails with a message and nothing is kept.
     """
     organisation = Organisation.objects.get(pk=job.organisation_id)

@@ -11,9 +11,11 @@ from django.http import Http404
 from accounts.models import Organisation, User
 from accounts.permissions import Perm
 from accounts.views_base import Tenant
-from reports.models import GapScore, Job, TeamSkillCoverage
+from reports.models import GapScore, TeamSkillCoverage
+from roles.models import RoleProfile
 from skills.levels import Effective
-from skills.models import RoleProfile, Skill
+from skills.models import Skill
+from skillsmap.core.models import Job
 from teams.models import Person, Team
 
 
@@ -211,7 +213,7 @@ def team_matrix(
     own role target. Totals come from the materialised tables (GapScore, TeamSkillCoverage), so the
     page shows the same numbers as the exports, and says how fresh they are.
     """
-    from skills.models import RoleAssignment, RoleRequirement
+    from roles.models import RoleAssignment, RoleRequirement
     from skills.selectors.ratings import effective_levels
     from teams.models import TeamMembership
 
@@ -393,7 +395,7 @@ class WhatIfLine:
 def team_what_if(*, organisation: Organisation, team: Team, person_id: int) -> list[WhatIfLine]:
     """The team's coverage recomputed live without one of its people, worst change first."""
     from reports import gaps
-    from reports.services import load_inputs, team_members
+    from reports.inputs import load_inputs, team_members
 
     team_ids = set(team_subtree_ids(organisation=organisation, team_id=team.pk))
     inputs = load_inputs(organisation, team_ids=team_ids)  # the team's people only
@@ -529,7 +531,7 @@ def organisation_dashboard(*, organisation: Organisation) -> dict[str, object]:
     # carry history the team snapshots lack); averaging team averages would count teams without
     # members as 0 % and pull the line down.
     from reports.models import GapSnapshot
-    from skills.models import RoleAssignment
+    from roles.models import RoleAssignment
 
     gap_by_day = dict(
         GapSnapshot.objects.filter(organisation=organisation, kind=RoleAssignment.Kind.CURRENT)

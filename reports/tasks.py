@@ -5,28 +5,23 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from reports import services
-from reports.jobs import job_run
+from accounts.models import Organisation
+from reports import recompute, snapshots
 
 # Spread the dispatcher's organisations over this many seconds so they do not all start at once.
 DISPATCH_SPREAD_SECONDS = 60
 
 
-@shared_task(acks_late=True)
-def run_job(*, organisation_id: int, job_id: int) -> None:
-    job_run(organisation_id=organisation_id, job_id=job_id)
-
-
 @shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
 def recompute_organisation_task(*, organisation_id: int) -> bool:
-    return services.recompute_organisation(organisation_id=organisation_id)
+    return recompute.recompute_organisation(organisation_id=organisation_id)
 
 
 @shared_task(acks_late=True)
 def dispatch_recomputes() -> int:
     """Periodic: recompute every organisation whose results lag its inputs (including changes whose
     own task was lost, e.g. while Redis was down)."""
-    behind = services.organisations_behind()
+    behind = recompute.organisations_behind()
     for index, organisation_id in enumerate(behind):
         recompute_organisation_task.apply_async(
             kwargs={"organisation_id": organisation_id},
@@ -37,15 +32,13 @@ def dispatch_recomputes() -> int:
 
 @shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
 def snapshot_organisation_task(*, organisation_id: int) -> int:
-    services.recompute_organisation(organisation_id=organisation_id)
-    return services.snapshot_take(organisation_id=organisation_id)
+    recompute.recompute_organisation(organisation_id=organisation_id)
+    return snapshots.snapshot_take(organisation_id=organisation_id)
 
 
 @shared_task(acks_late=True)
 def dispatch_snapshots() -> int:
     """Nightly: the trend snapshot of every organisation, spread over an hour."""
-    from accounts.models import Organisation
-
     ids = list(Organisation.objects.values_list("pk", flat=True))
     for index, organisation_id in enumerate(ids):
         snapshot_organisation_task.apply_async(

@@ -11,9 +11,9 @@ from django.utils.http import content_disposition_header
 from accounts.permissions import Perm
 from accounts.views_base import Tenant, org_view
 from reports import exports
-from reports.jobs import job_progress
-from reports.models import Job
 from reports.selectors import export_file_get, export_list_recent, job_get_for
+from skillsmap.core.jobs import job_progress
+from skillsmap.core.models import Job
 from teams.models import Team
 
 RECENT_EXPORTS = 10

@@ -1,5 +1,5 @@
 """API of the skills domain: the framework and the library, the scale, ratings and their history,
-people search by skill, role profiles, requirements and assignments.
+and people search by skill.
 
 Each view validates with an input serializer, calls one selector or service, and answers with an
 output serializer. Who may rate, read or validate whom is decided by the same selectors and
@@ -8,7 +8,6 @@ services as the pages (``skills.selectors.ratings``, ``skills.services.ratings``
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.urls import path
@@ -17,25 +16,15 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api_base import OrgAPIView, StrictInput, TenantPrimaryKeyField, paginated
+from accounts.api_base import OrgAPIView
 from accounts.permissions import Perm
 from skills.levels import Effective
-from skills.models import (
-    Importance,
-    LibrarySkill,
-    RatingSource,
-    RoleAssignment,
-    RoleProfile,
-    Skill,
-    SkillCategory,
-    SkillKind,
-)
+from skills.models import LibrarySkill, RatingSource, Skill, SkillCategory, SkillKind
 from skills.selectors import framework as framework_selectors
 from skills.selectors import ratings as rating_selectors
-from skills.selectors import roles as role_selectors
 from skills.services import framework as framework_services
 from skills.services import ratings as rating_services
-from skills.services import roles as role_services
+from skillsmap.core.api import StrictInput, TenantPrimaryKeyField, paginated
 from teams.models import Person
 
 # --- Framework -----------------------------------------------------------------------------------
@@ -437,169 +426,6 @@ class PeopleSearchApi(OrgAPIView):
         return self.output(PeopleSearchOut, {"count": count, "results": results})
 
 
-# --- Role profiles -------------------------------------------------------------------------------
-
-
-class RoleOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    description = serializers.CharField()
-    source_occupation = serializers.CharField(
-        source="source_occupation.code", allow_null=True, default=None
-    )
-
-
-class RoleSummaryOut(RoleOut):
-    requirement_count = serializers.IntegerField()
-    current_count = serializers.IntegerField(help_text="People who hold this role now.")
-    target_count = serializers.IntegerField(help_text="People for whom it is the next role.")
-
-
-class RequirementOut(serializers.Serializer):
-    skill = serializers.IntegerField(source="skill_id")
-    skill_name = serializers.CharField(source="skill.name")
-    target_level = serializers.IntegerField()
-    importance = serializers.ChoiceField(choices=Importance.choices)
-    weight = serializers.DecimalField(max_digits=5, decimal_places=2)
-
-
-class RoleDetailOut(RoleOut):
-    requirements = RequirementOut(many=True)
-
-
-class RoleIn(StrictInput):
-    name = serializers.CharField(max_length=150)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class RoleListApi(OrgAPIView):
-    permissions = {"GET": Perm.FRAMEWORK_VIEW, "POST": Perm.FRAMEWORK_MANAGE}
-
-    @extend_schema(operation_id="roles_list", responses=RoleSummaryOut(many=True), tags=["roles"])
-    def get(self, request: Request) -> Response:
-        roles = role_selectors.role_list(organisation=self.tenant.organisation)
-        return self.output(RoleSummaryOut, roles, many=True)
-
-    @extend_schema(
-        operation_id="roles_create", request=RoleIn, responses={201: RoleOut}, tags=["roles"]
-    )
-    def post(self, request: Request) -> Response:
-        data = self.input(RoleIn, request.data)
-        role = role_services.role_profile_create(
-            organisation=self.tenant.organisation, by=request.user, **data
-        )
-        return self.output(RoleOut, role, status_code=status.HTTP_201_CREATED)
-
-
-class RoleDetailApi(OrgAPIView):
-    permissions = {"GET": Perm.FRAMEWORK_VIEW}
-
-    @extend_schema(operation_id="roles_detail", responses=RoleDetailOut, tags=["roles"])
-    def get(self, request: Request, role_id: int) -> Response:
-        organisation = self.tenant.organisation
-        role = role_selectors.role_get(organisation=organisation, role_id=role_id)
-        return self.output(RoleDetailOut, _with_requirements(role, organisation))
-
-
-def _with_requirements(role: RoleProfile, organisation: Any) -> dict[str, Any]:
-    return {
-        "id": role.pk,
-        "name": role.name,
-        "description": role.description,
-        "source_occupation": role.source_occupation,
-        "requirements": role_selectors.role_requirements(organisation=organisation, role=role),
-    }
-
-
-class RequirementIn(StrictInput):
-    target_level = serializers.IntegerField(min_value=0, max_value=5)
-    importance = serializers.ChoiceField(choices=Importance.choices, default=Importance.ESSENTIAL)
-    weight = serializers.DecimalField(
-        max_digits=5, decimal_places=2, min_value=Decimal("0.01"), default=Decimal(1)
-    )
-
-
-class RequirementApi(OrgAPIView):
-    """One requirement of a role, addressed by its skill: PUT sets it (adds or changes), DELETE
-    removes it. Either way the gap scores are recomputed."""
-
-    permissions = {"PUT": Perm.FRAMEWORK_MANAGE, "DELETE": Perm.FRAMEWORK_MANAGE}
-
-    @extend_schema(
-        operation_id="role_requirement_set",
-        request=RequirementIn,
-        responses=RequirementOut,
-        tags=["roles"],
-    )
-    def put(self, request: Request, role_id: int, skill_id: int) -> Response:
-        organisation = self.tenant.organisation
-        role = role_selectors.role_get(organisation=organisation, role_id=role_id)
-        skill = framework_selectors.skill_get(organisation=organisation, skill_id=skill_id)
-        data = self.input(RequirementIn, request.data)
-        requirement = role_services.role_requirement_set(
-            role=role, skill=skill, by=request.user, **data
-        )
-        return self.output(RequirementOut, requirement)
-
-    @extend_schema(operation_id="role_requirement_remove", responses={204: None}, tags=["roles"])
-    def delete(self, request: Request, role_id: int, skill_id: int) -> Response:
-        organisation = self.tenant.organisation
-        role = role_selectors.role_get(organisation=organisation, role_id=role_id)
-        requirement = role_selectors.role_requirement_get(
-            organisation=organisation, role=role, skill_id=skill_id
-        )
-        role_services.role_requirement_remove(requirement=requirement, by=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class AssignmentOut(serializers.Serializer):
-    person = serializers.IntegerField(source="person_id")
-    person_name = serializers.CharField(source="person.name")
-    role = serializers.IntegerField(source="role_id")
-    kind = serializers.ChoiceField(choices=RoleAssignment.Kind.choices)
-    assigned_at = serializers.DateTimeField()
-
-
-class AssignmentIn(StrictInput):
-    person = TenantPrimaryKeyField(model=Person, noun="person")
-    kind = serializers.ChoiceField(
-        choices=RoleAssignment.Kind.choices, default=RoleAssignment.Kind.CURRENT
-    )
-
-
-class RoleAssignmentsApi(OrgAPIView):
-    """Who holds a role now (``current``) or is heading for it (``target``). A person has at most
-    one role of each kind: assigning replaces the previous one."""
-
-    permissions = {"GET": Perm.FRAMEWORK_VIEW, "POST": Perm.PEOPLE_MANAGE}
-
-    @extend_schema(
-        operation_id="role_assignments_list",
-        responses=AssignmentOut(many=True),
-        tags=["roles"],
-    )
-    def get(self, request: Request, role_id: int) -> Response:
-        organisation = self.tenant.organisation
-        role = role_selectors.role_get(organisation=organisation, role_id=role_id)
-        holders = role_selectors.role_holders(organisation=organisation, role=role)
-        return self.output(AssignmentOut, holders, many=True)
-
-    @extend_schema(
-        operation_id="role_assignments_create",
-        request=AssignmentIn,
-        responses={201: AssignmentOut},
-        tags=["roles"],
-    )
-    def post(self, request: Request, role_id: int) -> Response:
-        organisation = self.tenant.organisation
-        role = role_selectors.role_get(organisation=organisation, role_id=role_id)
-        data = self.input(AssignmentIn, request.data)
-        assignment = role_services.role_assign(
-            organisation=organisation, role=role, by=request.user, **data
-        )
-        return self.output(AssignmentOut, assignment, status_code=status.HTTP_201_CREATED)
-
-
 urlpatterns = [
     path("skills/", SkillListApi.as_view(), name="skills"),
     path("skills/library/", LibrarySearchApi.as_view(), name="library"),
@@ -614,12 +440,4 @@ urlpatterns = [
         RatingHistoryApi.as_view(),
         name="rating-history",
     ),
-    path("roles/", RoleListApi.as_view(), name="roles"),
-    path("roles/<int:role_id>/", RoleDetailApi.as_view(), name="role"),
-    path(
-        "roles/<int:role_id>/requirements/<int:skill_id>/",
-        RequirementApi.as_view(),
-        name="role-requirement",
-    ),
-    path("roles/<int:role_id>/assignments/", RoleAssignmentsApi.as_view(), name="role-assignments"),
 ]

@@ -1,5 +1,5 @@
 """The ratings import: a CSV or XLSX of ``email, skill, level, date`` (optional ``note``,
-``interest``) from HR, run as a background job (``reports.jobs``).
+``interest``) from HR, run as a background job (``skillsmap.core.jobs``).
 
 All or nothing: every row is checked first and every problem reported with its line; if any row
 is bad, nothing is written. A good file becomes ``import`` rating events dated at noon UTC of the
@@ -19,12 +19,12 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Organisation
-from reports.jobs import JobRowErrors, Progress, RowError
-from reports.models import Job
-from reports.tabular import Row, TableError, looks_like_formula, read_table
 from skills.library import normalise_skill_name
 from skills.models import ProficiencyLevel, ProfileSkill, Rating, RatingSource, Skill
 from skills.services.ratings import NOTE_MAX_LENGTH, _ratings_changed
+from skillsmap.core.jobs import JobRowErrors, Progress, RowError
+from skillsmap.core.models import Job
+from skillsmap.core.tabular import Row, TableError, looks_like_formula, read_table
 from teams.models import Person
 
 REQUIRED_COLUMNS = {"email", "skill", "level", "date"}
@@ -177,7 +177,7 @@ def _duplicate_key(row: Row) -> tuple[str, str, str]:
 
 def ratings_import_handler(*, job: Job, progress: Progress) -> dict[str, Any]:
     """Check every row, then write all of them or none (``JobRowErrors``). Runs inside the job's
-    organisation context and transaction (``reports.jobs.job_run``)."""
+    organisation context and transaction (``skillsmap.core.jobs.job_run``)."""
     organisation = Organisation.objects.get(pk=job.organisation_id)
     try:
         rows = read_ratings_table(bytes(job.payload), filename=job.filename)

@@ -6,12 +6,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import apis as account_apis
 from reports import apis as report_apis
+from roles import apis as role_apis
 from skills import apis as skill_apis
 from teams import apis as team_apis
 
 organisation_patterns = [
     *account_apis.urlpatterns,
     *skill_apis.urlpatterns,
+    *role_apis.urlpatterns,
     *team_apis.urlpatterns,
     *report_apis.urlpatterns,
 ]

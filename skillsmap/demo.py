@@ -271,8 +271,8 @@ def _roles(
 ) -> None:
     """Backend Engineer for the backend-heavy teams, team leads as team managers, and the demo
     engineer working towards a senior profile."""
-    from skills.models import RoleAssignment, RoleProfile
-    from skills.services.roles import role_assign, role_profile_install_backend_engineer
+    from roles.models import RoleAssignment, RoleProfile
+    from roles.services import role_assign, role_profile_install_backend_engineer
     from teams.models import TeamManager
 
     backend = role_profile_install_backend_engineer(organisation=organisation, by=admin)
@@ -281,7 +281,7 @@ def _roles(
         name="Senior Backend Engineer",
         defaults={"description": "Backend Engineer, with the priority skills at expert level."},
     )
-    from skills.models import RoleRequirement
+    from roles.models import RoleRequirement
 
     if not RoleRequirement.objects.filter(organisation=organisation, role=senior).exists():
         for r in RoleRequirement.objects.filter(organisation=organisation, role=backend):
@@ -324,8 +324,8 @@ def _history(organisation: Organisation) -> None:
 
     from reports import gaps
     from reports.models import GapSnapshot
+    from roles.models import RoleAssignment, RoleRequirement
     from skills.levels import effective_level
-    from skills.models import RoleAssignment, RoleRequirement
     from skills.selectors.ratings import _EVENT_FIELDS, _event
 
     if GapSnapshot.objects.filter(organisation=organisation).exists():

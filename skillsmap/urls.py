@@ -42,7 +42,7 @@ urlpatterns = [
     # Every page of an organisation lives under /o/<slug>/ and is resolved by accounts.views_base.
     path("o/<slug:org_slug>/", include("accounts.urls")),
     path("o/<slug:org_slug>/", include("skills.urls")),
+    path("o/<slug:org_slug>/", include("roles.urls")),
     path("o/<slug:org_slug>/", include("teams.urls")),
     path("o/<slug:org_slug>/", include("reports.urls")),
-    path("o/<slug:org_slug>/", include("reports.dashboards")),
 ]

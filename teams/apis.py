@@ -10,8 +10,9 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api_base import OrgAPIView, StrictInput, TenantPrimaryKeyField, paginated
+from accounts.api_base import OrgAPIView
 from accounts.permissions import Perm
+from skillsmap.core.api import StrictInput, TenantPrimaryKeyField, paginated
 from teams import selectors, services
 from teams.models import Person, Team
 

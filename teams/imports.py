@@ -17,10 +17,10 @@ from django.db import transaction
 
 from accounts.audit import audit_record
 from accounts.models import Organisation
-from reports.jobs import JobRowErrors, Progress, RowError
-from reports.models import Job
-from reports.services import inputs_changed
-from reports.tabular import Table, TableError, looks_like_formula, read_table
+from skillsmap.core.changes import inputs_changed
+from skillsmap.core.jobs import JobRowErrors, Progress, RowError
+from skillsmap.core.models import Job
+from skillsmap.core.tabular import Table, TableError, looks_like_formula, read_table
 from teams.models import Person, Team, TeamMembership
 from teams.selectors import reporting_loops
 
@@ -289,7 +289,7 @@ def _write(
 
 @transaction.atomic
 def people_import_handler(*, job: Job, progress: Progress) -> dict[str, int]:
-    """Registered in ``reports.jobs.HANDLERS``; runs inside the job's organisation context."""
+    """Registered by ``TeamsConfig.ready``; runs inside the job's organisation context."""
     organisation = job.organisation
     try:
         table = people_table(bytes(job.payload), filename=job.filename)

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from accounts.tenancy import TenantModel
+from skillsmap.core.tenancy import TenantModel
 
 
 class Person(TenantModel):

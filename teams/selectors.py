@@ -10,7 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Organisation
-from reports.models import Job
+from skillsmap.core.models import Job
 from teams.models import Person, Team, TeamManager, TeamMembership
 
 K = TypeVar("K", bound=Hashable)
@@ -76,9 +76,13 @@ def person_get(*, organisation: Organisation, person_id: int) -> Person:
     return person
 
 
-def person_choices(*, organisation: Organisation) -> QuerySet[Person]:
-    """Everyone who may be picked as a manager."""
-    return Person.objects.filter(organisation=organisation).order_by("name", "pk")
+def person_choices(*, organisation: Organisation, active_only: bool = False) -> QuerySet[Person]:
+    """People to pick from (a manager, a role holder), by name; ``active_only`` leaves out those
+    who have left."""
+    people = Person.objects.filter(organisation=organisation)
+    if active_only:
+        people = people.filter(is_active=True)
+    return people.order_by("name", "pk")
 
 
 def person_manager_list(*, organisation: Organisation) -> QuerySet[Person]:

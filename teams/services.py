@@ -12,9 +12,9 @@ from django.db import transaction
 
 from accounts.audit import audit_record
 from accounts.models import Organisation, User
-from reports.jobs import job_start
-from reports.models import Job
-from reports.services import inputs_changed
+from skillsmap.core.changes import inputs_changed
+from skillsmap.core.jobqueue import job_start
+from skillsmap.core.models import Job
 from teams.imports import people_table
 from teams.models import Person, Team, TeamManager, TeamMembership
 from teams.selectors import person_find_by_email, person_manager_map, reporting_loops
@@ -285,7 +285,7 @@ def team_member_remove(*, team: Team, person: Person, by: User) -> Person:
 @transaction.atomic
 def people_import_start(*, organisation: Organisation, by: User, filename: str, data: bytes) -> Job:
     """Check that the upload is a readable table with the right columns, then hand it to a
-    background job, which checks every row. Raises ``reports.tabular.TableError`` (and starts
+    background job, which checks every row. Raises ``skillsmap.core.tabular.TableError`` (and starts
     nothing) when the file as a whole is unusable. The job's handler writes the audit row."""
     people_table(data, filename=filename)
     return job_start(

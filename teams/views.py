@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 
 from accounts.permissions import Perm
 from accounts.views_base import Tenant, org_view
-from reports.tabular import MAX_BYTES, TableError
+from skillsmap.core.tabular import MAX_BYTES, TableError
 from teams import selectors, services
 from teams.forms import (
     PeopleImportForm,

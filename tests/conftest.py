@@ -13,8 +13,8 @@ from django.test import Client
 
 from accounts.models import Membership, Organisation, User
 from accounts.permissions import Role
-from accounts.tenancy import organisation_context
 from skills.services.scale import scale_install_default
+from skillsmap.core.tenancy import organisation_context
 from teams.models import Person
 from teams.services import person_link_user
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory

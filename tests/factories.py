@@ -12,8 +12,8 @@ from factory.django import DjangoModelFactory
 
 from accounts.models import Invitation, Membership, Organisation, User, hash_token
 from accounts.permissions import Role
-from accounts.tenancy import organisation_context
-from reports.models import Job
+from skillsmap.core.models import Job
+from skillsmap.core.tenancy import organisation_context
 from teams.models import Person, Team, TeamMembership
 
 TEST_PASSWORD = "correct horse battery staple"

@@ -5,8 +5,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Membership, Organisation
-from accounts.tenancy import organisation_context
 from skills.models import ProfileSkill, Rating, Skill
+from skillsmap.core.tenancy import organisation_context
 from teams.models import Person, Team
 
 pytestmark = pytest.mark.django_db

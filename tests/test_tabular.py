@@ -6,7 +6,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from reports.tabular import TableError, looks_like_formula, read_table
+from skillsmap.core.tabular import TableError, looks_like_formula, read_table
 
 REQUIRED = {"name", "email"}
 

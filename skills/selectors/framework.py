@@ -21,13 +21,7 @@ from django.http import Http404
 
 from accounts.models import Organisation
 from skills.library import normalise_skill_name
-from skills.models import (
-    LibrarySkill,
-    ProficiencyLevel,
-    Skill,
-    SkillCategory,
-    SkillLevelDescriptor,
-)
+from skills.models import LibrarySkill, ProficiencyLevel, Skill, SkillCategory, SkillLevelDescriptor
 
 LIBRARY_PAGE_SIZE = 50
 
@@ -170,9 +164,14 @@ def category_list(*, organisation: Organisation) -> QuerySet[SkillCategory]:
     return SkillCategory.objects.filter(organisation=organisation).order_by("name")
 
 
-def merge_targets(*, organisation: Organisation) -> QuerySet[Skill]:
-    """Skills another skill may be merged into: the organisation's live (not archived) skills."""
+def skills_active(*, organisation: Organisation) -> QuerySet[Skill]:
+    """The organisation's live (not archived) skills, by name: what may be required or rated."""
     return Skill.objects.filter(organisation=organisation, is_archived=False).order_by("name")
+
+
+def merge_targets(*, organisation: Organisation) -> QuerySet[Skill]:
+    """Skills another skill may be merged into: the organisation's live skills."""
+    return skills_active(organisation=organisation)
 
 
 # --- The scale and level descriptors ------------------------------------------------------------

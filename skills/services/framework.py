@@ -20,21 +20,21 @@ from django.db import IntegrityError, transaction
 
 from accounts.audit import audit_record
 from accounts.models import Organisation, User
-from accounts.services import ServiceError
-from reports.services import inputs_changed
+from skills import hooks
 from skills.library import normalise_skill_name
 from skills.models import (
     LibraryLevelAnchor,
     LibrarySkill,
     ProfileSkill,
     Rating,
-    RoleRequirement,
     Skill,
     SkillCategory,
     SkillKind,
     SkillLevelDescriptor,
 )
 from skills.selectors.framework import library_synonym_groups, scale_levels
+from skillsmap.core.changes import inputs_changed
+from skillsmap.core.errors import ServiceError
 
 # O*NET's level scale (LV) runs 0–7; its anchors are mapped onto the organisation's scale.
 ONET_LEVEL_MAX = 7
@@ -484,10 +484,11 @@ class MergeCounts:
     ratings: int
     profile_skills: int
     descriptors: int
-    requirements: int
+    # Rows of other apps that followed the merge (skills.hooks), e.g. {"requirements": 2}.
+    followers: dict[str, int]
 
 
-def _move(model: Any, organisation: Organisation, source: Skill, into: Skill, key: str) -> int:
+def rows_move(model: Any, organisation: Organisation, source: Skill, into: Skill, key: str) -> int:
     """Point ``model`` rows of ``source`` at ``into``. Where ``into`` already has a row with the
     same ``key`` (person, level, role), its own row wins and the source's is dropped."""
     rows = model.objects.filter(organisation=organisation)
@@ -525,9 +526,9 @@ def skill_merge(*, source: Skill, into: Skill, by: User | None) -> MergeCounts:
     # Ratings are otherwise never updated: a merge is the one change that keeps their history.
     counts = MergeCounts(
         ratings=Rating.objects.filter(organisation=organisation, skill=source).update(skill=into),
-        profile_skills=_move(ProfileSkill, organisation, source, into, "person_id"),
-        descriptors=_move(SkillLevelDescriptor, organisation, source, into, "value"),
-        requirements=_move(RoleRequirement, organisation, source, into, "role_id"),
+        profile_skills=rows_move(ProfileSkill, organisation, source, into, "person_id"),
+        descriptors=rows_move(SkillLevelDescriptor, organisation, source, into, "value"),
+        followers=hooks.skill_merged(organisation=organisation, source=source, into=into),
     )
     aliases_before = list(into.aliases)
     into.aliases = _clean_aliases(into.name, [*into.aliases, source.name, *source.aliases])
@@ -547,7 +548,7 @@ def skill_merge(*, source: Skill, into: Skill, by: User | None) -> MergeCounts:
             "ratings": counts.ratings,
             "profile_skills": counts.profile_skills,
             "descriptors": counts.descriptors,
-            "requirements": counts.requirements,
+            **counts.followers,
         },
     )
     inputs_changed(organisation=organisation)

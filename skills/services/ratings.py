@@ -19,10 +19,10 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, User
 from accounts.permissions import Perm
-from accounts.services import ServiceError
-from reports.services import ratings_changed
 from skills.models import ProficiencyLevel, ProfileSkill, Rating, RatingSource, Skill
 from skills.selectors.ratings import effective_levels, people_validatable_by
+from skillsmap.core.changes import ratings_changed
+from skillsmap.core.errors import ServiceError
 from teams.models import Person
 
 NOTE_MAX_LENGTH = 2000
@@ -40,7 +40,7 @@ def _ratings_changed(
 ) -> None:
     """The one place every rating write reports to.
 
-    Ratings feed the materialised gap scores and team coverage (reports.services): a change of a
+    Ratings feed the materialised gap scores and team coverage (reports, through skillsmap.core.changes): a change of a
     few people's ratings rebuilds just their rows and those skills' coverage in their teams, in
     this transaction; a bigger one (an import) bumps the inputs version and leaves it to the
     debounced full recompute. The periodic dispatcher remains the safety net either way.
@@ -271,29 +271,18 @@ def profile_skill_remove(
 
 
 @transaction.atomic
-def profile_skills_add_for_roles(
-    *, organisation: Organisation, person: Person, by: User
+def profile_skills_add_many(
+    *, organisation: Organisation, person: Person, skills: Iterable[Skill], by: User, verb: str
 ) -> list[Skill]:
-    """ "Rate the skills of my role": put every skill that the person's current and target roles
-    require on their profile. Returns the skills that were added."""
-    from skills.models import RoleRequirement
-
+    """Put these skills on the person's profile, those not there yet, in one audited step
+    (``verb`` says why, e.g. "profile_skill.added_for_roles"). Returns the skills added."""
     _check_profile_owner(organisation, person, by)
-    required = list(
-        Skill.objects.filter(
-            organisation=organisation,
-            is_archived=False,
-            pk__in=RoleRequirement.objects.filter(
-                organisation=organisation, role__assignments__person=person
-            ).values("skill_id"),
-        ).order_by("name")
-    )
     present = set(
         ProfileSkill.objects.filter(organisation=organisation, person=person).values_list(
             "skill_id", flat=True
         )
     )
-    added = [s for s in required if s.pk not in present]
+    added = [s for s in skills if s.pk not in present]
     ProfileSkill.objects.bulk_create(
         [ProfileSkill(organisation=organisation, person=person, skill=s) for s in added]
     )
@@ -301,7 +290,7 @@ def profile_skills_add_for_roles(
         audit_record(
             organisation=organisation,
             actor=by,
-            verb="profile_skill.added_for_roles",
+            verb=verb,
             target=person,
             after={"skills": [s.name for s in added]},
         )

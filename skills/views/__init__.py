@@ -1,1 +1,1 @@
-"""Pages of the skills domain; each module exposes its own ``urlpatterns`` (see skills/urls.py)."""
+"""Pages of the skills domain, one module per area; their routes are in skills/urls.py."""

@@ -15,13 +15,12 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import Perm
-from accounts.services import ServiceError
 from accounts.views_base import Tenant, org_view
 from skills.forms.framework import (
     AdoptForm,
@@ -37,6 +36,7 @@ from skills.models import Skill
 from skills.selectors import framework as selectors
 from skills.services import framework as services
 from skills.services.scale import scale_update
+from skillsmap.core.errors import ServiceError
 
 TEMPLATES = "skills/framework"
 
@@ -401,18 +401,3 @@ def scale(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         },
         status=400 if form.errors else 200,
     )
-
-
-urlpatterns = [
-    path("skills/", framework, name="framework"),
-    path("skills/about/", library_about, name="library_about"),
-    path("skills/library/", library, name="library"),
-    path("skills/library/adopt/", library_adopt, name="library_adopt"),
-    path("skills/new/", skill_create, name="skill_create"),
-    path("skills/scale/", scale, name="scale"),
-    path("skills/<int:skill_id>/", skill_detail, name="skill_detail"),
-    path("skills/<int:skill_id>/edit/", skill_update, name="skill_update"),
-    path("skills/<int:skill_id>/merge/", skill_merge, name="skill_merge"),
-    path("skills/<int:skill_id>/archive/", skill_archive, name="skill_archive"),
-    path("skills/<int:skill_id>/descriptors/", skill_descriptors, name="skill_descriptors"),
-]

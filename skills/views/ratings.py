@@ -13,14 +13,11 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import Perm
 from accounts.views_base import Tenant, org_view
-from reports.jobs import job_start
-from reports.models import Job
-from reports.tabular import MAX_BYTES, TableError
 from skills.forms.ratings import (
     CriterionForm,
     ProfileSkillForm,
@@ -33,6 +30,9 @@ from skills.models import RatingSource, Skill
 from skills.selectors import ratings as selectors
 from skills.selectors.framework import scale_levels, skill_get, skill_list
 from skills.services import ratings as services
+from skillsmap.core.jobqueue import job_start
+from skillsmap.core.models import Job
+from skillsmap.core.tabular import MAX_BYTES, TableError
 from teams.models import Person
 
 MAX_CRITERIA = 3
@@ -200,21 +200,6 @@ def self_rating_remove(request: HttpRequest, tenant: Tenant, skill_id: int) -> H
 
 
 # --- Manager validation --------------------------------------------------------------------------
-
-
-@org_view(Perm.RATINGS_RATE_SELF)
-@require_POST
-def self_rating_add_role_skills(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    """The "rate the skills of my role" shortcut."""
-    person = selectors.person_for_user(organisation=tenant.organisation, user=request.user)
-    added = services.profile_skills_add_for_roles(
-        organisation=tenant.organisation, person=person, by=request.user
-    )
-    if added:
-        messages.success(request, f"Added {len(added)} skills of your role: rate them below.")
-    else:
-        messages.info(request, "Every skill your role requires is already on your profile.")
-    return redirect("skills:self_rating", org_slug=tenant.organisation.slug)
 
 
 @org_view(Perm.RATINGS_VALIDATE_REPORTS)
@@ -418,30 +403,3 @@ def rating_history(
             "is_self": person.user_id == request.user.pk,
         },
     )
-
-
-urlpatterns = [
-    path("me/skills/", self_rating, name="self_rating"),
-    path("me/skills/add/", self_rating_add, name="self_rating_add"),
-    path(
-        "me/skills/add-role-skills/",
-        self_rating_add_role_skills,
-        name="self_rating_add_role_skills",
-    ),
-    path("me/skills/<int:skill_id>/", self_rating_save, name="self_rating_save"),
-    path("me/skills/<int:skill_id>/remove/", self_rating_remove, name="self_rating_remove"),
-    path("ratings/validate/", validation, name="validation"),
-    path("ratings/validate/<int:person_id>/", validation_person, name="validation_person"),
-    path(
-        "ratings/validate/<int:person_id>/<int:skill_id>/",
-        validation_save,
-        name="validation_save",
-    ),
-    path("ratings/import/", ratings_import, name="ratings_import"),
-    path("search/", people_search, name="people_search"),
-    path(
-        "people/<int:person_id>/skills/<int:skill_id>/history/",
-        rating_history,
-        name="rating_history",
-    ),
-]

@@ -38,10 +38,14 @@ THIRD_PARTY_APPS = [
     "axes",
 ]
 LOCAL_APPS = [
+    "skillsmap.core",
     "accounts",
-    "skills",
     "teams",
+    "skills",
+    "roles",
     "reports",
+    # The composition root, above every app: the demo seed (``seed_demo``).
+    "skillsmap",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -192,7 +196,7 @@ if REDIS_URL:
         "default": {
             # Misses instead of raising while Redis is down: the cache holds nothing that is not
             # also in the database (see skillsmap/cache.py and docs/reliability.md).
-            "BACKEND": "skillsmap.cache.DegradingRedisCache",
+            "BACKEND": "skillsmap.core.cache.DegradingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "skillsmap",
             # A hung Redis must not hang a request: give up after a second and degrade.
@@ -240,8 +244,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"api": env_str("API_RATE_LIMIT", "600/minute")},
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "accounts.api_base.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "accounts.api_base.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "skillsmap.core.api.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "skillsmap.core.api.ApiAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Decimals (gaps, weights) travel as JSON numbers, as clients expect.
     "COERCE_DECIMAL_TO_STRING": False,
@@ -263,8 +267,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "SkillKindEnum": "skills.models.SkillKind",
-        "AssignmentKindEnum": "skills.models.RoleAssignment.Kind",
-        "JobKindEnum": "reports.models.Job.Kind",
+        "AssignmentKindEnum": "roles.models.RoleAssignment.Kind",
+        "JobKindEnum": "skillsmap.core.models.Job.Kind",
     },
     # Swagger UI from our own static files (drf-spectacular-sidecar): no CDN, CSP-friendly.
     "SWAGGER_UI_DIST": "SIDECAR",

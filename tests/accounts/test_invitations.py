@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Invitation, Membership
-from accounts.tenancy import organisation_context
+from skillsmap.core.tenancy import organisation_context
 from tests.factories import InvitationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

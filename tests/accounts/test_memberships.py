@@ -2,7 +2,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import AuditEvent, Membership
-from accounts.tenancy import organisation_context
+from skillsmap.core.tenancy import organisation_context
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.models import AuditEvent, Membership, Organisation
-from accounts.tenancy import organisation_context
+from skillsmap.core.tenancy import organisation_context
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

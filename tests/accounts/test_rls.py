@@ -6,7 +6,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.utils import ProgrammingError
 
 from accounts.models import Membership
-from accounts.tenancy import current_database_organisation, organisation_context
+from skillsmap.core.tenancy import current_database_organisation, organisation_context
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -115,8 +115,8 @@ def test_a_request_does_not_leave_its_organisation_on_the_connection(pg, org_a, 
 def test_every_reference_between_tenant_tables_is_a_composite_foreign_key(pg, db):
     from django.db import models as m
 
-    from accounts.rls import tenant_models
-    from accounts.tenancy import TenantModel
+    from skillsmap.core.rls import tenant_models
+    from skillsmap.core.tenancy import TenantModel
 
     expected = {
         (model._meta.db_table, field.column)

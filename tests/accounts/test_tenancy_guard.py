@@ -5,8 +5,8 @@ from django.core.cache import cache
 from django_scopes import ScopeError
 
 from accounts.models import AuditEvent, Invitation, Membership
-from accounts.rls import tenant_models
-from accounts.tenancy import NoOrganisationError, organisation_context, tenant_cache_key
+from skillsmap.core.rls import tenant_models
+from skillsmap.core.tenancy import NoOrganisationError, organisation_context, tenant_cache_key
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Invitation, Membership
-from accounts.rls import tenant_models
-from accounts.tenancy import organisation_context
-from skills.models import RoleProfile
+from roles.models import RoleProfile
+from skillsmap.core.rls import tenant_models
+from skillsmap.core.tenancy import organisation_context
 from tests.conftest import World
 from tests.factories import InvitationFactory, JobFactory, TeamFactory
 from tests.skills.factories import RatingFactory, SkillFactory

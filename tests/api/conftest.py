@@ -12,13 +12,13 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import api_token_create
-from accounts.tenancy import organisation_context
-from reports.jobs import job_start
-from reports.models import Job
-from reports.services import recompute_organisation
+from reports.recompute import recompute_organisation
+from roles.services import role_assign, role_profile_create, role_requirement_set
 from skills.models import RatingSource
 from skills.services.ratings import rating_set
-from skills.services.roles import role_assign, role_profile_create, role_requirement_set
+from skillsmap.core.jobqueue import job_start
+from skillsmap.core.models import Job
+from skillsmap.core.tenancy import organisation_context
 from teams.models import TeamManager
 from tests.conftest import World
 from tests.factories import TeamFactory, TeamMembershipFactory

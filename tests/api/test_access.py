@@ -13,7 +13,7 @@ from django.urls import get_resolver
 
 from accounts.models import AuditEvent, User
 from accounts.permissions import Role
-from accounts.tenancy import organisation_context
+from skillsmap.core.tenancy import organisation_context
 from tests.api.conftest import Furnished
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from accounts.tenancy import organisation_context
 from reports.models import GapScore
+from skillsmap.core.tenancy import organisation_context
 from tests.api.conftest import Furnished
 from tests.factories import PersonFactory
 from tests.skills.factories import LibrarySkillFactory
@@ -261,7 +261,7 @@ def test_an_export_started_while_the_broker_is_down_fails_with_a_message(
     def broker_down(**kwargs: Any) -> None:
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr("reports.tasks.run_job.apply_async", broker_down)
+    monkeypatch.setattr("skillsmap.core.tasks.run_job.apply_async", broker_down)
     client = api(alpha.world.hr)
     with django_capture_on_commit_callbacks(execute=True):
         started = client.post(f"{_base(alpha)}/exports/", {"format": "csv"}, format="json")
@@ -275,7 +275,8 @@ def test_the_role_list_costs_the_same_queries_for_any_number_of_roles(alpha: Fur
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from skills.models import LibraryOccupation, RoleProfile
+    from roles.models import RoleProfile
+    from skills.models import LibraryOccupation
 
     client = api(alpha.world.member)
     url = f"{_base(alpha)}/roles/"

@@ -5,12 +5,12 @@ in BENCHMARKS.md (``make bench``), never in tests."""
 import pytest
 
 from accounts.models import Organisation
-from accounts.tenancy import organisation_context
 from bench.generate import LARGE_SLUG, Spec, generate
 from bench.measure import run_all
 from bench.reference import compare, reference_compute, reference_prepare
-from reports.services import recompute_organisation
-from skills.models import RoleAssignment
+from reports.recompute import recompute_organisation
+from roles.models import RoleAssignment
+from skillsmap.core.tenancy import organisation_context
 
 SMALL = Spec(people=500, teams=10, skills=100, ratings_per_person=40, roles=6, neighbours=1)
 

@@ -31,7 +31,7 @@ HR = "hana@journey.example"
 ENGINEER_NAME = "Eli Engineer"
 MANAGER_NAME = "Mo Manager"
 
-# The five self-ratings, against the Backend Engineer profile (skills/services/roles.py): API Design,
+# The five self-ratings, against the Backend Engineer profile (roles/services.py): API Design,
 # Distributed Systems and Continuous Delivery are essential at target 4, weight 3; Database Design
 # is optional at 3, weight 1; Problem Solving is essential at 3, weight 2.
 RATINGS = {

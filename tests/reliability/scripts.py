@@ -50,7 +50,7 @@ def load_users(args: argparse.Namespace) -> dict[str, Any]:
 
     from accounts.models import Membership
     from accounts.permissions import Role
-    from accounts.tenancy import organisation_context
+    from skillsmap.core.tenancy import organisation_context
     from teams.models import Person, TeamManager
     from teams.services import person_link_user
 
@@ -88,8 +88,8 @@ def load_users(args: argparse.Namespace) -> dict[str, Any]:
 def acks_check(args: argparse.Namespace) -> dict[str, Any]:
     """Every rating the server acknowledged (one JSON line each, written by the locustfile) is in
     the database with the person, skill, level and source it was acknowledged with."""
-    from accounts.tenancy import organisation_context
     from skills.models import Rating
+    from skillsmap.core.tenancy import organisation_context
 
     acks = [json.loads(line) for line in Path(args.file).read_text().splitlines() if line]
     with organisation_context(_org()):
@@ -128,8 +128,8 @@ def integrity(args: argparse.Namespace) -> dict[str, Any]:
     """No half-written rating: each rating saved through the pages has its audit event and its
     profile entry (all three are written in one transaction with the version bump)."""
     from accounts.models import AuditEvent
-    from accounts.tenancy import organisation_context
     from skills.models import ProfileSkill, Rating
+    from skillsmap.core.tenancy import organisation_context
 
     organisation = _org()
     with organisation_context(organisation):
@@ -155,8 +155,8 @@ def integrity(args: argparse.Namespace) -> dict[str, Any]:
 
 def role_requirement(args: argparse.Namespace) -> dict[str, Any]:
     """A requirement of the Backend Engineer role, for a test to change through the role page."""
-    from accounts.tenancy import organisation_context
-    from skills.models import RoleRequirement
+    from roles.models import RoleRequirement
+    from skillsmap.core.tenancy import organisation_context
 
     with organisation_context(_org()):
         requirement = (
@@ -219,7 +219,7 @@ def _rows() -> dict[str, list[list[Any]]]:
 
 
 def results(args: argparse.Namespace) -> dict[str, Any]:
-    from accounts.tenancy import organisation_context
+    from skillsmap.core.tenancy import organisation_context
 
     with organisation_context(_org()):
         return {**_rows(), **org_state(args)}
@@ -234,8 +234,8 @@ def expected_results(args: argparse.Namespace) -> dict[str, Any]:
     process inside a transaction and roll it back, so the database is left as it was."""
     from django.db import transaction
 
-    from accounts.tenancy import organisation_context
-    from reports.services import recompute_organisation
+    from reports.recompute import recompute_organisation
+    from skillsmap.core.tenancy import organisation_context
 
     organisation = _org()
     captured: dict[str, Any] = {}
@@ -260,8 +260,9 @@ def big_org(args: argparse.Namespace) -> dict[str, Any]:
     from django.utils import timezone
 
     from accounts.models import Organisation
-    from accounts.tenancy import organisation_context
-    from skills.models import Rating, RatingSource, RoleAssignment, RoleProfile, RoleRequirement
+    from roles.models import RoleAssignment, RoleProfile, RoleRequirement
+    from skills.models import Rating, RatingSource
+    from skillsmap.core.tenancy import organisation_context
     from teams.models import Person, Team, TeamMembership
 
     organisation = _org()

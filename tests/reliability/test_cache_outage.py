@@ -8,8 +8,9 @@ import pytest
 from django.core.cache.backends.redis import RedisCache
 
 from accounts.models import Organisation
-from reports.services import inputs_changed, organisations_behind, recompute_enqueue
-from skillsmap.cache import DegradingRedisCache
+from reports.freshness import inputs_changed, recompute_enqueue
+from reports.recompute import organisations_behind
+from skillsmap.core.cache import DegradingRedisCache
 from tests.reliability.procs import free_port
 
 OPTIONS = {"OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
@@ -42,7 +43,7 @@ def test_an_invalid_token_is_refused_while_the_cache_is_down(org_a, settings) ->
 
     settings.CACHES = {
         "default": {
-            "BACKEND": "skillsmap.cache.DegradingRedisCache",
+            "BACKEND": "skillsmap.core.cache.DegradingRedisCache",
             "LOCATION": _nothing_listening(),
             **OPTIONS,
         }
@@ -70,7 +71,7 @@ def test_a_change_commits_and_stays_pending_while_the_cache_is_down(
     org_a, monkeypatch, broker, django_capture_on_commit_callbacks
 ) -> None:
     monkeypatch.setattr(
-        "reports.services.cache", DegradingRedisCache(_nothing_listening(), OPTIONS)
+        "reports.freshness.cache", DegradingRedisCache(_nothing_listening(), OPTIONS)
     )
     with django_capture_on_commit_callbacks(execute=True):
         inputs_changed(organisation=org_a.organisation)
@@ -84,6 +85,6 @@ def test_a_change_commits_and_stays_pending_while_the_cache_is_down(
 def test_enqueueing_never_raises_even_from_a_cache_that_does(org_a, monkeypatch, broker) -> None:
     """recompute_enqueue runs after the change has committed: whatever fails, the user must not
     see an error for a saved change."""
-    monkeypatch.setattr("reports.services.cache", RedisCache(_nothing_listening(), OPTIONS))
+    monkeypatch.setattr("reports.freshness.cache", RedisCache(_nothing_listening(), OPTIONS))
     assert recompute_enqueue(organisation_id=org_a.organisation.pk) is False
     assert broker == []

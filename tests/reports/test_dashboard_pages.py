@@ -5,8 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
-from accounts.tenancy import organisation_context
-from reports.services import recompute_organisation, snapshot_take
+from reports.recompute import recompute_organisation
+from reports.snapshots import snapshot_take
+from skillsmap.core.tenancy import organisation_context
 from teams.models import TeamManager
 from tests.factories import PersonFactory, TeamMembershipFactory
 from tests.reports.test_recompute import _backend_team
@@ -71,7 +72,7 @@ def test_the_matrix_has_a_fixed_number_of_queries(org_a, login):
     with CaptureQueriesContext(connection) as small:
         client.get(url)
     with organisation_context(org_a.organisation):
-        from skills.services.roles import role_assign
+        from roles.services import role_assign
 
         for _ in range(25):
             person = PersonFactory(organisation=org_a.organisation)

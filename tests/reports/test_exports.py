@@ -17,13 +17,14 @@ from openpyxl import load_workbook
 
 from accounts.models import AuditEvent, Membership
 from accounts.permissions import Role
-from accounts.tenancy import organisation_context
 from reports import exports
 from reports.exports import ATTRIBUTION, INVALID_TEAM, neutralise, sheet_title
-from reports.jobs import job_run
-from reports.models import Job
-from reports.services import recompute_organisation
-from skills.models import RoleAssignment, RoleProfile, RoleRequirement, Skill
+from reports.recompute import recompute_organisation
+from roles.models import RoleAssignment, RoleProfile, RoleRequirement
+from skills.models import Skill
+from skillsmap.core.jobs import job_run
+from skillsmap.core.models import Job
+from skillsmap.core.tenancy import organisation_context
 from teams.models import Person, Team, TeamManager
 from tests.conftest import World
 from tests.factories import (

@@ -7,12 +7,14 @@ import pytest
 from django.core.cache import cache
 
 from accounts.models import Organisation
-from accounts.tenancy import organisation_context
+from reports.incremental import recompute_person
 from reports.models import GapScore, TeamSkillCoverage
-from reports.services import recompute_organisation, recompute_person
-from skills.models import RatingSource, RoleProfile
+from reports.recompute import recompute_organisation
+from roles.models import RoleProfile
+from roles.services import role_assign, role_requirement_set
+from skills.models import RatingSource
 from skills.services.ratings import rating_set
-from skills.services.roles import role_assign, role_requirement_set
+from skillsmap.core.tenancy import organisation_context
 from teams.models import Team
 from tests.factories import PersonFactory, TeamFactory, TeamMembershipFactory
 from tests.reports.test_recompute import _backend_team
@@ -125,7 +127,7 @@ def test_a_change_while_results_lag_still_enqueues_the_full_recompute(
     organisation = org_a.organisation
     sent = []
     monkeypatch.setattr(
-        "reports.services.recompute_enqueue", lambda **kwargs: sent.append(kwargs) or True
+        "reports.freshness.recompute_enqueue", lambda **kwargs: sent.append(kwargs) or True
     )
     # Never recomputed: the role assignments above left the results behind.
     assert not Organisation.objects.get(pk=organisation.pk).results_are_fresh

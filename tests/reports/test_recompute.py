@@ -10,17 +10,14 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import Organisation
-from accounts.tenancy import organisation_context
+from reports.freshness import inputs_changed, recompute_enqueue
 from reports.models import GapScore, TeamSkillCoverage
-from reports.services import (
-    inputs_changed,
-    organisations_behind,
-    recompute_enqueue,
-    recompute_organisation,
-    snapshot_take,
-)
-from skills.models import RatingSource, RoleProfile
-from skills.services.roles import role_assign, role_requirement_set
+from reports.recompute import organisations_behind, recompute_organisation
+from reports.snapshots import snapshot_take
+from roles.models import RoleProfile
+from roles.services import role_assign, role_requirement_set
+from skills.models import RatingSource
+from skillsmap.core.tenancy import organisation_context
 from tests.factories import TeamFactory, TeamMembershipFactory
 from tests.skills.factories import RatingFactory, SkillFactory
 
@@ -162,8 +159,8 @@ def test_overlapping_runs_are_refused_by_the_lock(org_a):
 
     from django.db import connection
 
-    from accounts.tenancy import tenant_cache_key
-    from reports.services import _lock_acquire, _lock_release
+    from reports.recompute import _lock_acquire, _lock_release
+    from skillsmap.core.tenancy import tenant_cache_key
 
     key = tenant_cache_key(org_a.organisation.pk, "recompute", "lock")
     held, done = threading.Event(), threading.Event()

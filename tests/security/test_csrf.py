@@ -13,9 +13,9 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Organisation
-from accounts.tenancy import organisation_context
-from reports.models import Job
 from skills.models import Rating
+from skillsmap.core.models import Job
+from skillsmap.core.tenancy import organisation_context
 from tests.conftest import World
 from tests.skills.factories import SkillFactory
 

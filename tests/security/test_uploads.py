@@ -22,10 +22,10 @@ from django.urls import reverse
 from django.utils.html import escape
 from openpyxl import Workbook
 
-from accounts.rls import tenant_models
-from accounts.tenancy import organisation_context
-from reports.models import Job
-from reports.tabular import MAX_BYTES, MAX_ROWS
+from skillsmap.core.models import Job
+from skillsmap.core.rls import tenant_models
+from skillsmap.core.tabular import MAX_BYTES, MAX_ROWS
+from skillsmap.core.tenancy import organisation_context
 from tests.conftest import World
 from tests.skills.factories import SkillFactory
 

@@ -27,19 +27,12 @@ from openpyxl import load_workbook
 from accounts.audit import audit_record
 from accounts.models import Organisation
 from accounts.services import api_token_create
-from accounts.tenancy import organisation_context
-from reports.jobs import job_run
-from reports.models import Job
-from reports.services import recompute_organisation
-from skills.models import (
-    ProficiencyLevel,
-    ProfileSkill,
-    RatingSource,
-    RoleAssignment,
-    RoleProfile,
-    RoleRequirement,
-    SkillLevelDescriptor,
-)
+from reports.recompute import recompute_organisation
+from roles.models import RoleAssignment, RoleProfile, RoleRequirement
+from skills.models import ProficiencyLevel, ProfileSkill, RatingSource, SkillLevelDescriptor
+from skillsmap.core.jobs import job_run
+from skillsmap.core.models import Job
+from skillsmap.core.tenancy import organisation_context
 from teams.models import Person, TeamManager
 from tests.accounts.test_url_isolation import OrgRoute, org_routes
 from tests.conftest import World
@@ -344,14 +337,14 @@ WHERE: dict[str, list[str]] = {
     "organisation name": ["accounts:organisation_home"],
     "user name": ["accounts:member_list"],
     "member user name": ["accounts:member_list"],
-    "person name": ["teams:person_detail", "teams:person_list", "dashboards:team_matrix"],
+    "person name": ["teams:person_detail", "teams:person_list", "reports:team_matrix"],
     "person title": ["teams:person_detail"],
     "person location": ["teams:person_detail"],
     "other person name": ["teams:person_list"],
-    "team name": ["teams:team_list", "dashboards:team_matrix"],
+    "team name": ["teams:team_list", "reports:team_matrix"],
     "child team name": ["teams:team_list"],
     "skill name": ["skills:framework", "skills:skill_detail", "skills:self_rating"],
-    "other skill name": ["skills:framework", "skills:role_detail"],
+    "other skill name": ["skills:framework", "roles:role_detail"],
     "skill description": ["skills:skill_detail"],
     "skill alias": ["skills:skill_detail"],
     "category name": ["skills:framework"],
@@ -360,9 +353,9 @@ WHERE: dict[str, list[str]] = {
     "level descriptor": ["skills:skill_detail"],
     "self-rating note": ["skills:rating_history"],
     "validation note": ["skills:rating_history"],
-    "role name": ["skills:role_list", "skills:role_detail"],
-    "role description": ["skills:role_detail"],
-    "target role name": ["skills:role_list"],
+    "role name": ["roles:role_list", "roles:role_detail"],
+    "role description": ["roles:role_detail"],
+    "target role name": ["roles:role_list"],
     "upload filename": ["reports:job_detail", "teams:people_import"],
     "import cell": ["reports:job_detail"],
     "API token name": ["api_tokens"],

@@ -5,9 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditEvent
-from accounts.tenancy import organisation_context
 from skills.models import LibrarySkill, Skill, SkillCategory, SkillLevelDescriptor
 from skills.services.framework import anchor_value, skill_adopt
+from skillsmap.core.tenancy import organisation_context
 from tests.skills.factories import (
     LibraryCategoryFactory,
     LibraryLevelAnchorFactory,

@@ -6,16 +6,10 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Organisation
-from accounts.tenancy import organisation_context
-from skills.models import (
-    ProfileSkill,
-    Rating,
-    RoleProfile,
-    RoleRequirement,
-    Skill,
-    SkillLevelDescriptor,
-)
+from roles.models import RoleProfile, RoleRequirement
+from skills.models import ProfileSkill, Rating, Skill, SkillLevelDescriptor
 from skills.services.framework import FrameworkError, skill_merge
+from skillsmap.core.tenancy import organisation_context
 from tests.skills.factories import (
     ProfileSkillFactory,
     RatingFactory,

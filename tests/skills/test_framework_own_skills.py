@@ -3,7 +3,6 @@
 import pytest
 
 from accounts.models import AuditEvent
-from accounts.tenancy import organisation_context
 from skills.models import Skill, SkillCategory
 from skills.services.framework import (
     FrameworkError,
@@ -11,6 +10,7 @@ from skills.services.framework import (
     skill_merge,
     skill_set_archived,
 )
+from skillsmap.core.tenancy import organisation_context
 from tests.skills.factories import LibrarySkillFactory, SkillCategoryFactory, SkillFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditEvent
-from accounts.tenancy import organisation_context
 from skills.models import Skill, SkillLevelDescriptor
+from skillsmap.core.tenancy import organisation_context
 from tests.factories import PersonFactory
 from tests.skills.factories import (
     LibrarySkillFactory,

@@ -5,7 +5,6 @@ from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
-from accounts.tenancy import organisation_context
 from skills.selectors.framework import (
     framework_groups,
     level_descriptors,
@@ -14,6 +13,7 @@ from skills.selectors.framework import (
     skill_get,
     skill_list,
 )
+from skillsmap.core.tenancy import organisation_context
 from tests.skills.factories import (
     LibrarySkillFactory,
     RatingFactory,

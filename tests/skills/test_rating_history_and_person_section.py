@@ -14,9 +14,9 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.tenancy import organisation_context
 from accounts.views_base import Tenant
 from skills.models import RatingSource
+from skillsmap.core.tenancy import organisation_context
 from tests.factories import PersonFactory
 from tests.skills.factories import RatingFactory, SkillCategoryFactory, SkillFactory
 

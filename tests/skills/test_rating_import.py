@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from accounts.tenancy import organisation_context
-from reports.models import Job
 from skills.models import ProfileSkill, Rating, RatingSource
+from skillsmap.core.models import Job
+from skillsmap.core.tenancy import organisation_context
 from tests.factories import PersonFactory
 from tests.skills.factories import RatingFactory, SkillFactory
 

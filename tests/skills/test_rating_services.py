@@ -9,7 +9,6 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Organisation
-from accounts.tenancy import organisation_context
 from skills.models import ProfileSkill, Rating, RatingSource
 from skills.selectors.ratings import (
     effective_levels,
@@ -19,6 +18,7 @@ from skills.selectors.ratings import (
 )
 from skills.services import ratings as services
 from skills.services.ratings import RatingError, rating_set, rating_validate
+from skillsmap.core.tenancy import organisation_context
 from tests.factories import PersonFactory
 from tests.skills.factories import ProfileSkillFactory, RatingFactory, SkillFactory
 

@@ -3,10 +3,10 @@
 import pytest
 
 from accounts.models import AuditEvent
-from accounts.tenancy import organisation_context
 from skills.models import ProficiencyLevel
 from skills.services.framework import FrameworkError
 from skills.services.scale import DEFAULT_SCALE, scale_update
+from skillsmap.core.tenancy import organisation_context
 
 pytestmark = pytest.mark.django_db
 

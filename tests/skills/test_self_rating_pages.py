@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from accounts.tenancy import organisation_context
 from skills.models import ProfileSkill, Rating, RatingSource, SkillLevelDescriptor
+from skillsmap.core.tenancy import organisation_context
 from tests.skills.factories import (
     ProfileSkillFactory,
     RatingFactory,
@@ -305,8 +305,9 @@ def test_the_page_makes_the_same_number_of_queries_for_5_and_40_skills(org_a, or
 
 
 def test_rate_the_skills_of_my_role_puts_the_roles_skills_on_the_profile(org_a, login):
-    from skills.models import ProfileSkill, RoleProfile
-    from skills.services.roles import role_assign, role_requirement_set
+    from roles.models import RoleProfile
+    from roles.services import role_assign, role_requirement_set
+    from skills.models import ProfileSkill
 
     organisation = org_a.organisation
     with organisation_context(organisation):

@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from accounts.models import AuditEvent
-from accounts.tenancy import organisation_context
 from skills.models import Rating, RatingSource
 from skills.selectors.ratings import effective_levels
+from skillsmap.core.tenancy import organisation_context
 from tests.factories import PersonFactory
 from tests.skills.factories import RatingFactory, SkillFactory
 

@@ -10,9 +10,9 @@ import pytest
 from openpyxl import Workbook
 
 from accounts.models import User
-from accounts.tenancy import organisation_context
-from reports.jobs import job_run
-from reports.models import Job
+from skillsmap.core.jobs import job_run
+from skillsmap.core.models import Job
+from skillsmap.core.tenancy import organisation_context
 from teams.models import Person, Team, TeamMembership
 from tests.conftest import World
 from tests.factories import JobFactory

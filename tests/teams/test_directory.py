@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.tenancy import organisation_context
+from skillsmap.core.tenancy import organisation_context
 from teams.models import Person
 from tests.conftest import World
 from tests.factories import PersonFactory, TeamFactory, TeamMembershipFactory

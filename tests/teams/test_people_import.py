@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AuditEvent
-from accounts.tenancy import organisation_context
-from reports.jobs import job_run
-from reports.models import Job
+from skillsmap.core.jobs import job_run
+from skillsmap.core.models import Job
+from skillsmap.core.tenancy import organisation_context
 from teams.imports import people_table
 from teams.models import Person, Team, TeamMembership
 from tests.conftest import World

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import AuditEvent, User
-from accounts.tenancy import organisation_context
+from skillsmap.core.tenancy import organisation_context
 from teams import services
 from teams.models import Person, TeamMembership
 from tests.conftest import World

@@ -1,7 +1,7 @@
 import pytest
 from django.utils.html import escape
 
-from accounts.tenancy import organisation_context
+from skillsmap.core.tenancy import organisation_context
 from teams.models import Team, TeamManager
 from tests.factories import TeamFactory
 

@@ -1,7 +1,7 @@
 import pytest
 
-from accounts.tenancy import organisation_context
-from skills.models import RoleAssignment, RoleProfile, RoleRequirement
+from roles.models import RoleAssignment, RoleProfile, RoleRequirement
+from skillsmap.core.tenancy import organisation_context
 from tests.skills.factories import SkillFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,10 @@ from django.db import transaction
 from accounts.models import Membership, Organisation, User
 from accounts.permissions import Role
 from accounts.services import organisation_create
-from accounts.tenancy import organisation_context
-from reports.services import recompute_organisation, snapshot_take
+from reports.recompute import recompute_organisation
+from reports.snapshots import snapshot_take
 from skills.services.scale import scale_install_default
+from skillsmap.core.tenancy import organisation_context
 from skillsmap.demo import demo_populate
 from teams.services import person_link_user
 

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import forms
 
-from skills.models import Importance, RoleAssignment
+from roles.models import Importance, RoleAssignment
 
 
 class RoleProfileForm(forms.Form):

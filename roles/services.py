@@ -10,20 +10,14 @@ from django.db import transaction
 
 from accounts.audit import audit_record
 from accounts.models import Organisation, User
-from accounts.services import ServiceError
-from reports.services import inputs_changed
+from roles import selectors
+from roles.models import Importance, RoleAssignment, RoleProfile, RoleRequirement
 from skills.library import normalise_skill_name
-from skills.models import (
-    Importance,
-    LibraryOccupation,
-    LibraryOccupationSkill,
-    RoleAssignment,
-    RoleProfile,
-    RoleRequirement,
-    Skill,
-    SkillCategory,
-    SkillKind,
-)
+from skills.models import LibraryOccupation, LibraryOccupationSkill, Skill, SkillCategory, SkillKind
+from skills.services.framework import rows_move
+from skills.services.ratings import profile_skills_add_many
+from skillsmap.core.changes import inputs_changed
+from skillsmap.core.errors import ServiceError
 from teams.models import Person
 
 ONET_MAPPING_NOTE = (
@@ -294,3 +288,23 @@ def role_profile_from_occupation(
             by=by,
         )
     return role
+
+
+def role_requirements_move(*, organisation: Organisation, source: Skill, into: Skill) -> int:
+    """A merged skill's requirements follow it (registered with ``skills.hooks``); where a role
+    already requires ``into``, that requirement wins."""
+    return rows_move(RoleRequirement, organisation, source, into, "role_id")
+
+
+def profile_skills_add_for_roles(
+    *, organisation: Organisation, person: Person, by: User
+) -> list[Skill]:
+    """ "Rate the skills of my role": put every skill that the person's current and target roles
+    require on their profile. Returns the skills that were added."""
+    return profile_skills_add_many(
+        organisation=organisation,
+        person=person,
+        skills=selectors.role_required_skills(organisation=organisation, person=person),
+        by=by,
+        verb="profile_skill.added_for_roles",
+    )

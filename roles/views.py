@@ -6,35 +6,34 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import Perm
-from accounts.services import ServiceError
 from accounts.views_base import Tenant, org_view
-from skills.forms.roles import AssignmentForm, OccupationForm, RequirementForm, RoleProfileForm
-from skills.models import LibraryOccupation, Skill
-from skills.selectors import roles as selectors
-from skills.services import roles as services
-from skills.services.roles import ONET_MAPPING_NOTE
+from roles import selectors, services
+from roles.forms import AssignmentForm, OccupationForm, RequirementForm, RoleProfileForm
+from roles.services import ONET_MAPPING_NOTE
+from skills.models import Skill
+from skills.selectors.framework import skills_active
+from skills.selectors.ratings import person_for_user
+from skillsmap.core.errors import ServiceError
 from teams.models import Person
+from teams.selectors import person_choices
 
 
 def _skills(tenant: Tenant) -> QuerySet[Skill]:
-    return Skill.objects.filter(organisation=tenant.organisation, is_archived=False).order_by(
-        "name"
-    )
+    return skills_active(organisation=tenant.organisation)
 
 
 def _people(tenant: Tenant) -> QuerySet[Person]:
-    return Person.objects.filter(organisation=tenant.organisation, is_active=True).order_by("name")
+    return person_choices(organisation=tenant.organisation, active_only=True)
 
 
 @org_view(Perm.FRAMEWORK_VIEW)
 def role_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     return render(
         request,
-        "skills/roles/role_list.html",
+        "roles/role_list.html",
         {
             "tenant": tenant,
             "roles": selectors.role_list(organisation=tenant.organisation),
@@ -52,14 +51,12 @@ def role_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             role = services.role_profile_create(
                 organisation=tenant.organisation, by=request.user, **form.cleaned_data
             )
-            return redirect(
-                "skills:role_detail", org_slug=tenant.organisation.slug, role_id=role.pk
-            )
+            return redirect("roles:role_detail", org_slug=tenant.organisation.slug, role_id=role.pk)
         except ServiceError as error:
             form.add_error("name", str(error))
     return render(
         request,
-        "skills/roles/role_list.html",
+        "roles/role_list.html",
         {
             "tenant": tenant,
             "roles": selectors.role_list(organisation=tenant.organisation),
@@ -76,14 +73,14 @@ def role_install_backend_engineer(request: HttpRequest, tenant: Tenant) -> HttpR
         organisation=tenant.organisation, by=request.user
     )
     messages.success(request, f"“{role.name}” is ready; adjust its targets to your organisation.")
-    return redirect("skills:role_detail", org_slug=tenant.organisation.slug, role_id=role.pk)
+    return redirect("roles:role_detail", org_slug=tenant.organisation.slug, role_id=role.pk)
 
 
 @org_view(Perm.FRAMEWORK_MANAGE)
 def role_from_onet(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     form = OccupationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        occupation = LibraryOccupation.objects.filter(code=form.cleaned_data["code"]).first()
+        occupation = selectors.occupation_get(code=form.cleaned_data["code"])
         if occupation is None:
             form.add_error("code", "Select an occupation from the list.")
         else:
@@ -96,14 +93,14 @@ def role_from_onet(request: HttpRequest, tenant: Tenant) -> HttpResponse:
                 )
                 messages.success(request, f"“{role.name}” was built from O*NET {occupation.code}.")
                 return redirect(
-                    "skills:role_detail", org_slug=tenant.organisation.slug, role_id=role.pk
+                    "roles:role_detail", org_slug=tenant.organisation.slug, role_id=role.pk
                 )
             except ServiceError as error:
                 form.add_error(None, str(error))
     q = request.GET.get("q", "").strip()
     return render(
         request,
-        "skills/roles/role_from_onet.html",
+        "roles/role_from_onet.html",
         {
             "tenant": tenant,
             "form": form,
@@ -127,7 +124,7 @@ def _detail(
     role = selectors.role_get(organisation=organisation, role_id=role_id)
     return render(
         request,
-        "skills/roles/role_detail.html",
+        "roles/role_detail.html",
         {
             "tenant": tenant,
             "role": role,
@@ -158,7 +155,7 @@ def role_requirement_set(request: HttpRequest, tenant: Tenant, role_id: int) -> 
     messages.success(
         request, f"{form.cleaned_data['skill'].name}: target {form.cleaned_data['target_level']}."
     )
-    return redirect("skills:role_detail", org_slug=tenant.organisation.slug, role_id=role.pk)
+    return redirect("roles:role_detail", org_slug=tenant.organisation.slug, role_id=role.pk)
 
 
 @org_view(Perm.FRAMEWORK_MANAGE)
@@ -172,7 +169,7 @@ def role_requirement_remove(
     )
     services.role_requirement_remove(requirement=requirement, by=request.user)
     messages.success(request, f"{requirement.skill.name} is no longer required.")
-    return redirect("skills:role_detail", org_slug=tenant.organisation.slug, role_id=role.pk)
+    return redirect("roles:role_detail", org_slug=tenant.organisation.slug, role_id=role.pk)
 
 
 @org_view(Perm.PEOPLE_MANAGE)
@@ -187,24 +184,19 @@ def role_assign(request: HttpRequest, tenant: Tenant, role_id: int) -> HttpRespo
         organisation=tenant.organisation, person=person, role=role, kind=kind, by=request.user
     )
     messages.success(request, f"{person.name} now has {role.name} as their {kind} role.")
-    return redirect("skills:role_detail", org_slug=tenant.organisation.slug, role_id=role.pk)
+    return redirect("roles:role_detail", org_slug=tenant.organisation.slug, role_id=role.pk)
 
 
-urlpatterns = [
-    path("roles/", role_list, name="role_list"),
-    path("roles/new/", role_create, name="role_create"),
-    path(
-        "roles/backend-engineer/",
-        role_install_backend_engineer,
-        name="role_install_backend_engineer",
-    ),
-    path("roles/from-onet/", role_from_onet, name="role_from_onet"),
-    path("roles/<int:role_id>/", role_detail, name="role_detail"),
-    path("roles/<int:role_id>/requirements/", role_requirement_set, name="role_requirement_set"),
-    path(
-        "roles/<int:role_id>/requirements/<int:skill_id>/remove/",
-        role_requirement_remove,
-        name="role_requirement_remove",
-    ),
-    path("roles/<int:role_id>/assign/", role_assign, name="role_assign"),
-]
+@org_view(Perm.RATINGS_RATE_SELF)
+@require_POST
+def self_rating_add_role_skills(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    """The "rate the skills of my role" shortcut."""
+    person = person_for_user(organisation=tenant.organisation, user=request.user)
+    added = services.profile_skills_add_for_roles(
+        organisation=tenant.organisation, person=person, by=request.user
+    )
+    if added:
+        messages.success(request, f"Added {len(added)} skills of your role: rate them below.")
+    else:
+        messages.info(request, "Every skill your role requires is already on your profile.")
+    return redirect("skills:self_rating", org_slug=tenant.organisation.slug)

@@ -8,7 +8,7 @@ from django.db import models
 
 @checks.register(checks.Tags.models)
 def check_tenant_models(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    from accounts.rls import tenant_models
+    from skillsmap.core.rls import tenant_models
 
     errors: list[checks.CheckMessage] = []
     for model in tenant_models():
@@ -23,7 +23,7 @@ def check_tenant_models(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                     f"{label} lacks UniqueConstraint(organisation, id).",
                     hint="Extend TenantModel.Meta and keep *TenantModel.Meta.constraints.",
                     obj=model,
-                    id="accounts.E001",
+                    id="core.E001",
                 )
             )
         for constraint in model._meta.constraints:
@@ -38,7 +38,7 @@ def check_tenant_models(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                         f"{label}: unique constraint {constraint.name} does not include the "
                         "organisation first; uniqueness is per organisation.",
                         obj=model,
-                        id="accounts.E002",
+                        id="core.E002",
                     )
                 )
         for index in model._meta.indexes:
@@ -47,7 +47,7 @@ def check_tenant_models(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                     checks.Error(
                         f"{label}: index {index.name} does not lead with organisation.",
                         obj=model,
-                        id="accounts.E003",
+                        id="core.E003",
                     )
                 )
         for field in model._meta.local_many_to_many:
@@ -57,7 +57,7 @@ def check_tenant_models(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                         f"{label}.{field.name}: an automatic many-to-many table has no "
                         "organisation_id and escapes row-level security; use a TenantModel through.",
                         obj=model,
-                        id="accounts.E004",
+                        id="core.E004",
                     )
                 )
     return errors

@@ -13,7 +13,7 @@ from django.apps import apps
 from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from accounts.tenancy import ORGANISATION_SETTING, USER_SETTING, TenantModel
+from skillsmap.core.tenancy import ORGANISATION_SETTING, USER_SETTING, TenantModel
 
 POLICY = "tenant_isolation"
 # nullif: with no organisation set the setting reads '' and the comparison matches no row at all.

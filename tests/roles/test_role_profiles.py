@@ -3,10 +3,8 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import AuditEvent, Organisation
-from accounts.services import ServiceError
-from accounts.tenancy import organisation_context
-from skills.models import LibraryOccupation, LibraryOccupationSkill, LibrarySkill, RoleRequirement
-from skills.services.roles import (
+from roles.models import RoleRequirement
+from roles.services import (
     BACKEND_ENGINEER,
     onet_target,
     role_assign,
@@ -15,6 +13,9 @@ from skills.services.roles import (
     role_profile_install_backend_engineer,
     role_requirement_set,
 )
+from skills.models import LibraryOccupation, LibraryOccupationSkill, LibrarySkill
+from skillsmap.core.errors import ServiceError
+from skillsmap.core.tenancy import organisation_context
 from tests.skills.factories import SkillFactory
 
 pytestmark = pytest.mark.django_db

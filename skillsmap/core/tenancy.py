@@ -17,13 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 from django.db import connection, models, transaction
 from django_scopes import ScopedManager, scope, scopes_disabled
-
-if TYPE_CHECKING:
-    from accounts.models import Organisation
 
 ORGANISATION_SETTING = "app.current_organisation"
 USER_SETTING = "app.current_user"
@@ -37,7 +33,7 @@ class TenantModel(models.Model):
     """A row that belongs to exactly one organisation.
 
     Subclasses keep ``UniqueConstraint(organisation, id)`` (the target of composite foreign keys on
-    PostgreSQL) by extending ``TenantModel.Meta``; the system check ``accounts.E001`` enforces it.
+    PostgreSQL) by extending ``TenantModel.Meta``; the system check ``core.E001`` enforces it.
     """
 
     organisation = models.ForeignKey(
@@ -55,7 +51,7 @@ class TenantModel(models.Model):
         ]
 
 
-def _organisation_id(organisation: Organisation | int | None) -> int:
+def _organisation_id(organisation: models.Model | int | None) -> int:
     if organisation is None or organisation == "":
         raise NoOrganisationError("An organisation must be given; None would disable the filter.")
     org_id = organisation if isinstance(organisation, int) else organisation.pk
@@ -82,7 +78,7 @@ def _db_setting_swap(name: str, value: str) -> str | None:
 
 
 @contextmanager
-def organisation_context(organisation: Organisation | int | None) -> Iterator[int]:
+def organisation_context(organisation: models.Model | int | None) -> Iterator[int]:
     """Act inside one organisation: scoped managers filter on it and PostgreSQL RLS admits only it.
 
     Runs in a transaction (a savepoint when nested) because the database setting is transaction-local.

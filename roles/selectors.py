@@ -6,7 +6,9 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Organisation
-from skills.models import LibraryOccupation, RoleAssignment, RoleProfile, RoleRequirement
+from roles.models import RoleAssignment, RoleProfile, RoleRequirement
+from skills.models import LibraryOccupation, Skill
+from teams.models import Person
 
 
 def role_list(*, organisation: Organisation) -> QuerySet[RoleProfile]:
@@ -72,3 +74,21 @@ def occupation_search(*, q: str, limit: int = 25) -> list[LibraryOccupation]:
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(code__startswith=q))
     return list(qs.order_by("title")[:limit])
+
+
+def occupation_get(*, code: str) -> LibraryOccupation | None:
+    """An O*NET occupation of the (global) library by its code."""
+    return LibraryOccupation.objects.filter(code=code).first()
+
+
+def role_required_skills(*, organisation: Organisation, person: Person) -> list[Skill]:
+    """The live skills that the person's current and target roles require, by name."""
+    return list(
+        Skill.objects.filter(
+            organisation=organisation,
+            is_archived=False,
+            pk__in=RoleRequirement.objects.filter(
+                organisation=organisation, role__assignments__person=person
+            ).values("skill_id"),
+        ).order_by("name")
+    )

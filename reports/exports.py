@@ -9,7 +9,7 @@ Who may export what:
 
 - ``Perm.RATINGS_VIEW_ALL`` (hr, admin): the whole organisation, or any of its teams;
 - ``Perm.RATINGS_VALIDATE_REPORTS`` without it (managers): the teams they lead and those below
-  (``reports.selectors.teams_managed_by``);
+  (``teams.hierarchy.teams_visible_to``);
 - anyone else: nothing.
 
 The page checks this when the job is started and the handler checks it again against the job's
@@ -37,13 +37,13 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, User
-from accounts.permissions import Perm
 from reports.models import GapScore, TeamSkillCoverage
-from reports.selectors import team_matrix, teams_managed_by
+from reports.selectors import team_matrix
 from skills.models import ProficiencyLevel, Skill
 from skillsmap.core.jobqueue import job_start
 from skillsmap.core.jobs import JobRowErrors, Progress, RowError
 from skillsmap.core.models import Job
+from teams.hierarchy import team_subtree_ids, teams_visible_to
 from teams.models import Person, Team, TeamMembership
 
 ATTRIBUTION = (
@@ -108,20 +108,8 @@ class ExportRights:
 
 
 def export_rights(*, organisation: Organisation, membership: Membership | None) -> ExportRights:
-    if membership is None or not membership.is_active:
-        return ExportRights(False, frozenset())
-    if membership.has_perm(Perm.RATINGS_VIEW_ALL):
-        ids = Team.objects.filter(organisation=organisation).values_list("pk", flat=True)
-        return ExportRights(True, frozenset(ids))
-    if membership.has_perm(Perm.RATINGS_VALIDATE_REPORTS):
-        person_id = (
-            Person.objects.filter(organisation=organisation, user_id=membership.user_id)
-            .values_list("pk", flat=True)
-            .first()
-        )
-        led = teams_managed_by(organisation=organisation, person_id=person_id)
-        return ExportRights(False, frozenset(led))
-    return ExportRights(False, frozenset())
+    scope = teams_visible_to(organisation=organisation, membership=membership)
+    return ExportRights(scope.whole_organisation, scope.team_ids)
 
 
 def export_team_choices(*, organisation: Organisation, rights: ExportRights) -> list[Team]:
@@ -191,20 +179,7 @@ class Scope:
 
 
 def _subtrees(*, organisation: Organisation, team_ids: Iterable[int]) -> frozenset[int]:
-    """The teams and every team below them, in one query (cycles ignored)."""
-    children: dict[int | None, list[int]] = defaultdict(list)
-    for pk, parent_id in Team.objects.filter(organisation=organisation).values_list(
-        "pk", "parent_id"
-    ):
-        children[parent_id].append(pk)
-    seen: set[int] = set()
-    stack = list(team_ids)
-    while stack:
-        current = stack.pop()
-        if current not in seen:
-            seen.add(current)
-            stack.extend(children.get(current, ()))
-    return frozenset(seen)
+    return frozenset(team_subtree_ids(organisation=organisation, team_ids=team_ids))
 
 
 def _scope_for_job(*, job: Job, organisation: Organisation) -> tuple[Scope, str]:

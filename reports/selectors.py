@@ -5,18 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Avg, Count, QuerySet, Sum
 from django.http import Http404
 
 from accounts.models import Organisation, User
 from accounts.permissions import Perm
 from accounts.views_base import Tenant
-from reports.models import GapScore, TeamSkillCoverage
-from roles.models import RoleProfile
+from reports import gaps
+from reports.inputs import load_inputs, team_members
+from reports.models import GapScore, GapSnapshot, TeamSkillCoverage, TeamSnapshot
+from roles.models import RoleAssignment, RoleProfile, RoleRequirement
 from skills.levels import Effective
-from skills.models import Skill
+from skills.models import Skill, SkillCategory
+from skills.selectors.ratings import effective_levels
 from skillsmap.core.models import Job
-from teams.models import Person, Team
+from teams.hierarchy import team_subtree_ids, teams_visible_to
+from teams.models import Person, Team, TeamMembership
 
 
 def job_get_for(*, organisation: Organisation, job_id: int, tenant: Tenant, user: User) -> Job:
@@ -70,11 +75,9 @@ def gap_score_query(
     if role is not None:
         scores = scores.filter(role=role)
     if team is not None:
-        from teams.models import TeamMembership
-
         members = TeamMembership.objects.filter(
             organisation=organisation,
-            team_id__in=team_subtree_ids(organisation=organisation, team_id=team.pk),
+            team_id__in=team_subtree_ids(organisation=organisation, team_ids=[team.pk]),
         ).values("person_id")
         scores = scores.filter(person_id__in=members)
     if kind:
@@ -87,65 +90,16 @@ def gap_score_query(
 # --- Teams and the team matrix -------------------------------------------------------------------
 
 
-def _children(organisation: Organisation) -> dict[int | None, list[int]]:
-    children: dict[int | None, list[int]] = {}
-    for pk, parent_id in Team.objects.filter(organisation=organisation).values_list(
-        "id", "parent_id"
-    ):
-        children.setdefault(parent_id, []).append(pk)
-    return children
-
-
-def _below(children: dict[int | None, list[int]], roots: list[int]) -> list[int]:
-    """The roots and every team below them (cycles ignored), in walk order."""
-    seen: list[int] = []
-    stack = list(roots)
-    while stack:
-        current = stack.pop()
-        if current in seen:
-            continue
-        seen.append(current)
-        stack.extend(children.get(current, []))
-    return seen
-
-
-def team_subtree_ids(*, organisation: Organisation, team_id: int) -> list[int]:
-    """A team and every team below it, in one query (walked in Python, cycles ignored)."""
-    return _below(_children(organisation), [team_id])
-
-
-def teams_managed_by(*, organisation: Organisation, person_id: int | None) -> set[int]:
-    """Teams a person leads and all teams below them, in two queries however many they lead."""
-    from teams.models import TeamManager
-
-    if person_id is None:
-        return set()
-    led = list(
-        TeamManager.objects.filter(organisation=organisation, person_id=person_id).values_list(
-            "team_id", flat=True
-        )
-    )
-    return set(_below(_children(organisation), led)) if led else set()
-
-
 def matrix_team_ids(*, organisation: Organisation, tenant: Tenant) -> set[int] | None:
-    """The teams whose matrix the caller may read: ``None`` means all of them (hr, admin); a
-    manager, the teams they lead and those below; anyone else, none."""
-    if tenant.can(Perm.RATINGS_VIEW_ALL):
-        return None
-    person_id = (
-        Person.objects.filter(organisation=organisation, user=tenant.membership.user_id)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    return teams_managed_by(organisation=organisation, person_id=person_id)
+    """The teams whose matrix the caller may read (``teams.hierarchy.teams_visible_to``):
+    ``None`` means all of them."""
+    scope = teams_visible_to(organisation=organisation, membership=tenant.membership)
+    return None if scope.whole_organisation else set(scope.team_ids)
 
 
 def team_get_for(*, organisation: Organisation, team_id: int, tenant: Tenant) -> Team:
     """A team whose matrix the caller may read. Unknown or another organisation's team: 404; a
     team that is not theirs: 403."""
-    from django.core.exceptions import PermissionDenied
-
     team = Team.objects.filter(organisation=organisation, pk=team_id).first()
     if team is None:
         raise Http404("No such team.")
@@ -213,11 +167,7 @@ def team_matrix(
     own role target. Totals come from the materialised tables (GapScore, TeamSkillCoverage), so the
     page shows the same numbers as the exports, and says how fresh they are.
     """
-    from roles.models import RoleAssignment, RoleRequirement
-    from skills.selectors.ratings import effective_levels
-    from teams.models import TeamMembership
-
-    team_ids = team_subtree_ids(organisation=organisation, team_id=team.pk)
+    team_ids = team_subtree_ids(organisation=organisation, team_ids=[team.pk])
     person_ids = set(
         TeamMembership.objects.filter(organisation=organisation, team_id__in=team_ids).values_list(
             "person_id", flat=True
@@ -314,8 +264,6 @@ def team_matrix(
 def matrix_filter_choices(*, organisation: Organisation) -> dict[str, list]:
     """The role profiles, categories and skills the team matrix can be narrowed to, by name (ids
     and names only: the skill list is the whole framework)."""
-    from skills.models import SkillCategory
-
     return {
         "roles": list(
             RoleProfile.objects.filter(organisation=organisation)
@@ -343,8 +291,6 @@ def _mentor_lines(
 ) -> list[MentorLine]:
     """Mentor pairs (``gaps.mentor_pairs``) in the skills the matrix shows, from the levels it
     has already read: the team page costs the same queries whatever the team's size."""
-    from reports import gaps
-
     members = []
     for person in people:
         levels, interests = {}, set()
@@ -394,10 +340,7 @@ class WhatIfLine:
 
 def team_what_if(*, organisation: Organisation, team: Team, person_id: int) -> list[WhatIfLine]:
     """The team's coverage recomputed live without one of its people, worst change first."""
-    from reports import gaps
-    from reports.inputs import load_inputs, team_members
-
-    team_ids = set(team_subtree_ids(organisation=organisation, team_id=team.pk))
+    team_ids = set(team_subtree_ids(organisation=organisation, team_ids=[team.pk]))
     inputs = load_inputs(organisation, team_ids=team_ids)  # the team's people only
     members = team_members(team_ids=team_ids, inputs=inputs)
     if person_id not in {m.person_id for m in members}:
@@ -432,8 +375,6 @@ class RoleGapView:
 def person_gap_view(*, organisation: Organisation, person: Person) -> dict[str, object]:
     """A person's readiness for their current and target roles, the missing skills heaviest first,
     and the trend of their gap over time (from the nightly snapshots)."""
-    from reports.models import GapSnapshot
-
     scores = list(
         GapScore.objects.filter(organisation=organisation, person=person).select_related("role")
     )
@@ -472,8 +413,6 @@ def person_gap_view(*, organisation: Organisation, person: Person) -> dict[str, 
             for kind, label in (("current", "Current role"), ("target", "Target role"))
         ],
     }
-    from teams.models import TeamMembership
-
     teams = [
         m.team
         for m in TeamMembership.objects.filter(
@@ -490,11 +429,6 @@ def person_gap_view(*, organisation: Organisation, person: Person) -> dict[str, 
 
 def organisation_dashboard(*, organisation: Organisation) -> dict[str, object]:
     """Gap by team and by role, bus-factor risks, the trend and freshness, for hr and admins."""
-    from django.db.models import Avg, Count, Sum
-
-    from reports.models import TeamSnapshot
-    from teams.models import TeamMembership
-
     current = {
         person_id: gap
         for person_id, gap in GapScore.objects.filter(
@@ -530,9 +464,6 @@ def organisation_dashboard(*, organisation: Organisation) -> dict[str, object]:
     # The gap line averages people in their current role (from the person snapshots, which also
     # carry history the team snapshots lack); averaging team averages would count teams without
     # members as 0 % and pull the line down.
-    from reports.models import GapSnapshot
-    from roles.models import RoleAssignment
-
     gap_by_day = dict(
         GapSnapshot.objects.filter(organisation=organisation, kind=RoleAssignment.Kind.CURRENT)
         .values("day")

@@ -1,5 +1,6 @@
 """The team tree, walked one way everywhere: a team's sub-teams, a manager's teams, the teams a
-recompute aggregates, and the check that a new parent does not sit below the team itself.
+recompute aggregates, the check that a new parent does not sit below the team itself, and the
+one rule for which teams' figures a member may read (``teams_visible_to``).
 
 Pure functions over ``(team id, parent id)`` pairs, plus the one query that reads them. A cycle
 in the data (which ``team_update`` refuses, but an import or a bug could leave) never loops.
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
-from accounts.models import Organisation
-from teams.models import Team
+from accounts.models import Membership, Organisation
+from accounts.permissions import Perm
+from teams.models import Person, Team, TeamManager
 
 Pairs = Iterable[tuple[int, int | None]]
 
@@ -67,3 +70,49 @@ def is_at_or_below(parents: Mapping[int, int | None], team_id: int, candidate: i
 def team_subtree_ids(*, organisation: Organisation, team_ids: Iterable[int]) -> list[int]:
     """These teams and every team below them."""
     return walk_down(children_of(team_pairs(organisation=organisation)), team_ids)
+
+
+def teams_led_by(*, organisation: Organisation, person_id: int | None) -> set[int]:
+    """The teams a person leads and every team below them, in two queries however many."""
+    if person_id is None:
+        return set()
+    led = list(
+        TeamManager.objects.filter(organisation=organisation, person_id=person_id).values_list(
+            "team_id", flat=True
+        )
+    )
+    return set(team_subtree_ids(organisation=organisation, team_ids=led)) if led else set()
+
+
+@dataclass(frozen=True)
+class TeamScope:
+    """The teams whose figures (matrix, coverage, exports) a member may read."""
+
+    whole_organisation: bool
+    team_ids: frozenset[int]
+
+    @property
+    def any(self) -> bool:
+        return self.whole_organisation or bool(self.team_ids)
+
+    def includes(self, team_id: int) -> bool:
+        return self.whole_organisation or team_id in self.team_ids
+
+
+def teams_visible_to(*, organisation: Organisation, membership: Membership | None) -> TeamScope:
+    """The one rule for whose team figures a member reads: HR and admins every team (``team_ids``
+    then lists them all); a manager the teams they lead and those below; anyone else none. A
+    member who happens to lead a team is not a manager and reads no team's matrix."""
+    if membership is None or not membership.is_active:
+        return TeamScope(False, frozenset())
+    if membership.has_perm(Perm.RATINGS_VIEW_ALL):
+        ids = Team.objects.filter(organisation=organisation).values_list("pk", flat=True)
+        return TeamScope(True, frozenset(ids))
+    if not membership.has_perm(Perm.RATINGS_VALIDATE_REPORTS):
+        return TeamScope(False, frozenset())
+    person_id = (
+        Person.objects.filter(organisation=organisation, user_id=membership.user_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return TeamScope(False, frozenset(teams_led_by(organisation=organisation, person_id=person_id)))

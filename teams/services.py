@@ -15,6 +15,7 @@ from accounts.models import Organisation, User
 from skillsmap.core.changes import inputs_changed
 from skillsmap.core.jobqueue import job_start
 from skillsmap.core.models import Job
+from teams.hierarchy import is_at_or_below, team_pairs
 from teams.imports import people_table
 from teams.models import Person, Team, TeamManager, TeamMembership
 from teams.selectors import person_find_by_email, person_manager_map, reporting_loops
@@ -305,14 +306,9 @@ def _check_parent(*, team: Team | None, parent: Team | None, organisation: Organ
         raise ValidationError({"parent": "Select a valid choice."})
     if team is None:
         return
-    parents = dict(Team.objects.filter(organisation=organisation).values_list("id", "parent_id"))
-    current: int | None = parent.pk
-    while current is not None:
-        if current == team.pk:
-            raise ValidationError(
-                {"parent": "A team cannot sit below itself or one of its sub-teams."}
-            )
-        current = parents.get(current)
+    parents = dict(team_pairs(organisation=organisation))
+    if is_at_or_below(parents, team.pk, parent.pk):
+        raise ValidationError({"parent": "A team cannot sit below itself or one of its sub-teams."})
 
 
 @transaction.atomic

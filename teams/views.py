@@ -26,6 +26,7 @@ from teams.forms import (
     TeamForm,
     person_form_initial,
 )
+from teams.hierarchy import teams_visible_to
 from teams.imports import COLUMNS, TEMPLATE_ROWS
 
 PEOPLE_PER_PAGE = 50
@@ -136,12 +137,10 @@ def people_import_template(request: HttpRequest, tenant: Tenant) -> HttpResponse
 
 @org_view(Perm.PEOPLE_VIEW)
 def team_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    from reports.selectors import matrix_team_ids
-
     organisation = tenant.organisation
     teams = list(selectors.team_overview(organisation=organisation))
-    allowed = matrix_team_ids(organisation=organisation, tenant=tenant)
-    matrix_ids = {t.pk for t in teams} if allowed is None else allowed
+    scope = teams_visible_to(organisation=organisation, membership=tenant.membership)
+    matrix_ids = {t.pk for t in teams if scope.includes(t.pk)}
     form = TeamForm(organisation=organisation) if tenant.can(Perm.PEOPLE_MANAGE) else None
     return render(
         request,

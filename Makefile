@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE ?= skillsmap.settings.local
 
-.PHONY: demo test install lint format lock bench clean
+.PHONY: demo test install lint typecheck format lock bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +36,13 @@ demo: install
 test: install
 	DJANGO_SETTINGS_MODULE=skillsmap.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy with Django's and DRF's stubs over the app code; files and options in pyproject.toml.
+typecheck: install
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from hmac import compare_digest
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -102,7 +103,10 @@ class ApiRateThrottle(SimpleRateThrottle):
     scope = "api"
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        # Rates are strings ("600/minute"); the stubs type this setting as numbers, unlike their
+        # own SimpleRateThrottle.THROTTLE_RATES (which is this very setting).
+        rates = cast("dict[str, str | None]", api_settings.DEFAULT_THROTTLE_RATES)
+        return rates.get(self.scope)
 
     def get_cache_key(self, request: Request, view: object) -> str | None:
         if isinstance(request.auth, ApiToken):

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.http.response import HttpResponseBase
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, serializers, status
@@ -23,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, User
 from accounts.permissions import Perm
 from accounts.selectors import membership_get_active
 from accounts.views_base import Tenant, organisation_by_slug
@@ -46,6 +47,13 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
 # --- Views ---------------------------------------------------------------------------------------
 
 
+class AuthenticatedRequest(Request):
+    """The request an API handler receives: ``IsAuthenticated`` (the default permission, which no
+    endpoint overrides) has let only signed-in users through. (An annotation only.)"""
+
+    user: User
+
+
 class OrgAPIView(APIView):
     """An endpoint under ``/api/v1/orgs/<org_slug>/``. Set ``permissions`` per HTTP method; the
     handler receives the URL's other arguments and finds the caller's context in ``self.tenant``."""
@@ -55,7 +63,7 @@ class OrgAPIView(APIView):
     tenant: Tenant
     org_slug: str
 
-    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.org_slug = kwargs.pop("org_slug")
         with ExitStack() as stack:
             self._context = stack
@@ -72,12 +80,15 @@ class OrgAPIView(APIView):
         if token is not None and token.only_organisation_id not in (None, organisation.pk):
             raise Http404
         self._context.enter_context(organisation_context(organisation))
+        # IsAuthenticated (the default permission class) ran in super().initial().
+        user = cast(User, request.user)
         self.tenant = Tenant(
-            organisation, membership_get_active(organisation=organisation, user=request.user)
+            organisation, membership_get_active(organisation=organisation, user=user)
         )
         if token is not None and token.read_only and request.method not in SAFE_METHODS:
             raise exceptions.PermissionDenied("This token is read-only.")
-        perm = self.permissions.get(request.method, self.default_permission)
+        # Django sets the method of every request it serves; only the stubs allow None.
+        perm = self.permissions.get(cast(str, request.method), self.default_permission)
         if not self.tenant.can(perm):
             raise exceptions.PermissionDenied("Your role does not allow this.")
 

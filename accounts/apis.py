@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors
-from accounts.api_base import OrgAPIView
+from accounts.api_base import AuthenticatedRequest, OrgAPIView
 from accounts.models import ApiToken, AuditEvent, Organisation, User
 from accounts.permissions import ROLE_PERMISSIONS, Perm, Role
 from skillsmap.core.api import StrictInput, paginated
@@ -27,7 +27,7 @@ class TokenOut(serializers.Serializer):
         default=None,
         help_text="The one organisation it is confined to, if any.",
     )
-    read_only = serializers.BooleanField()
+    read_only = serializers.BooleanField()  # type: ignore[assignment]  # a declared field; DRF's metaclass moves it off the class, so Field.read_only stays
     created_at = serializers.DateTimeField()
 
 
@@ -48,7 +48,7 @@ class OrganisationOut(serializers.Serializer):
 
 class MeApi(APIView):
     @extend_schema(operation_id="me", responses=MeOut, tags=["me"])
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         user: User = request.user
         token = request.auth if isinstance(request.auth, ApiToken) else None
         data = {"id": user.pk, "email": user.email, "name": user.name, "token": token}
@@ -57,7 +57,7 @@ class MeApi(APIView):
 
 class OrganisationListApi(APIView):
     @extend_schema(operation_id="orgs_list", responses=OrganisationOut(many=True), tags=["me"])
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         token = request.auth if isinstance(request.auth, ApiToken) else None
         memberships = selectors.membership_list_for_user(user=request.user)
         rows = [

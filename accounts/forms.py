@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django import forms
 
 from accounts.models import User
@@ -48,9 +50,11 @@ class ApiTokenForm(forms.Form):
         required=False, label="Read-only", help_text="The token can read but never change anything."
     )
 
-    def __init__(self, *args: object, organisations: list[tuple[str, str]], **kwargs: object):
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["organisation"].choices = [("", "All my organisations"), *organisations]
+    def __init__(self, *args: Any, organisations: list[tuple[str, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # Declared above as a ChoiceField; the form holds a copy of it.
+        organisation = cast(forms.ChoiceField, self.fields["organisation"])
+        organisation.choices = [("", "All my organisations"), *organisations]
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

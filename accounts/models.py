@@ -35,16 +35,17 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractUser):
     """A person who can sign in. Email is the login; there is no username."""
 
-    username = None  # type: ignore[assignment]
-    first_name = None  # type: ignore[assignment]
-    last_name = None  # type: ignore[assignment]
+    # None removes AbstractUser's field (Django's documented way); the stubs type them as fields.
+    username = None  # type: ignore[assignment]  # field removed, see above
+    first_name = None  # type: ignore[assignment]  # field removed, see above
+    last_name = None  # type: ignore[assignment]  # field removed, see above
     email = models.EmailField("email address", unique=True)
     name = models.CharField(max_length=150, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()  # type: ignore[misc]
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]  # email login: a BaseUserManager, not contrib.auth's username-based UserManager
 
     def __str__(self) -> str:
         return self.name or self.email

@@ -60,7 +60,7 @@ class AccountAdapter(DefaultAccountAdapter):
         except forms.ValidationError:
             # allauth has refused to even check the password; the middleware makes this a 429.
             material = self._get_login_attempts_cache_key(request, **credentials)
-            request.login_retry_after = _seconds_until_allowed(request, material)  # type: ignore[attr-defined]
+            request.login_retry_after = _seconds_until_allowed(request, material)  # type: ignore[attr-defined]  # read by LoginThrottleMiddleware
             raise
 
 

@@ -9,7 +9,8 @@ from django.views.decorators.http import require_POST
 from accounts import selectors, services
 from accounts.forms import ApiTokenForm, InvitationForm, OrganisationForm, RoleForm
 from accounts.permissions import Perm, Role
-from accounts.views_base import Tenant, org_view, organisation_by_slug
+from accounts.views_base import AuthenticatedHttpRequest, Tenant, org_view, organisation_by_slug
+from skillsmap.core.errors import ServiceError
 from skillsmap.core.tenancy import organisation_context
 
 
@@ -23,13 +24,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def organisation_list(request: HttpRequest) -> HttpResponse:
+def organisation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     organisations = selectors.organisation_list_for_user(user=request.user)
     return render(request, "accounts/organisation_list.html", {"organisations": organisations})
 
 
 @login_required
-def organisation_create(request: HttpRequest) -> HttpResponse:
+def organisation_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = OrganisationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         organisation = services.organisation_create(
@@ -72,7 +73,7 @@ def member_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 @org_view(Perm.MEMBERSHIP_MANAGE)
 @require_POST
-def invitation_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+def invitation_create(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpResponse:
     form = InvitationForm(request.POST)
     if not form.is_valid():
         return _members_page(request, tenant, invite_form=form, status=400)
@@ -93,7 +94,9 @@ def invitation_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 @org_view(Perm.MEMBERSHIP_MANAGE)
 @require_POST
-def invitation_revoke(request: HttpRequest, tenant: Tenant, invitation_id: int) -> HttpResponse:
+def invitation_revoke(
+    request: AuthenticatedHttpRequest, tenant: Tenant, invitation_id: int
+) -> HttpResponse:
     invitation = selectors.invitation_get(
         organisation=tenant.organisation, invitation_id=invitation_id
     )
@@ -107,7 +110,9 @@ def invitation_revoke(request: HttpRequest, tenant: Tenant, invitation_id: int) 
 
 @org_view(Perm.MEMBERSHIP_MANAGE)
 @require_POST
-def membership_role(request: HttpRequest, tenant: Tenant, membership_id: int) -> HttpResponse:
+def membership_role(
+    request: AuthenticatedHttpRequest, tenant: Tenant, membership_id: int
+) -> HttpResponse:
     membership = selectors.membership_get(
         organisation=tenant.organisation, membership_id=membership_id
     )
@@ -120,14 +125,16 @@ def membership_role(request: HttpRequest, tenant: Tenant, membership_id: int) ->
             membership=membership, role=Role(form.cleaned_data["role"]), by=request.user
         )
         messages.success(request, f"{membership.user} is now {membership.get_role_display()}.")
-    except services.ServiceError as error:
+    except ServiceError as error:
         messages.error(request, str(error))
     return redirect("accounts:member_list", org_slug=tenant.organisation.slug)
 
 
 @org_view(Perm.MEMBERSHIP_MANAGE)
 @require_POST
-def membership_active(request: HttpRequest, tenant: Tenant, membership_id: int) -> HttpResponse:
+def membership_active(
+    request: AuthenticatedHttpRequest, tenant: Tenant, membership_id: int
+) -> HttpResponse:
     membership = selectors.membership_get(
         organisation=tenant.organisation, membership_id=membership_id
     )
@@ -136,7 +143,7 @@ def membership_active(request: HttpRequest, tenant: Tenant, membership_id: int) 
         services.membership_set_active(membership=membership, is_active=is_active, by=request.user)
         verb = "reactivated" if is_active else "deactivated"
         messages.success(request, f"{membership.user} was {verb}.")
-    except services.ServiceError as error:
+    except ServiceError as error:
         messages.error(request, str(error))
     return redirect("accounts:member_list", org_slug=tenant.organisation.slug)
 
@@ -148,7 +155,7 @@ def audit_event_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @login_required
-def invitation_accept(request: HttpRequest, org_slug: str, token: str) -> HttpResponse:
+def invitation_accept(request: AuthenticatedHttpRequest, org_slug: str, token: str) -> HttpResponse:
     """The invitee is not a member yet, so this page resolves the organisation by slug without a
     membership, and every failure (unknown slug, wrong token) reads the same."""
     organisation = organisation_by_slug(org_slug)
@@ -181,7 +188,7 @@ def invitation_accept(request: HttpRequest, org_slug: str, token: str) -> HttpRe
 
 
 @login_required
-def api_token_list(request: HttpRequest) -> HttpResponse:
+def api_token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's API tokens; a POST creates one and shows its secret on this response only."""
     memberships = selectors.membership_list_for_user(user=request.user)
     choices = [(m.organisation.slug, m.organisation.name) for m in memberships]
@@ -200,7 +207,7 @@ def api_token_list(request: HttpRequest) -> HttpResponse:
                     organisation=organisation,
                     read_only=form.cleaned_data["read_only"],
                 )
-            except services.ServiceError as error:
+            except ServiceError as error:
                 form.add_error("name", str(error))
             else:
                 form = ApiTokenForm(organisations=choices)
@@ -219,7 +226,7 @@ def api_token_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def api_token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     token = selectors.api_token_get_for_user(user=request.user, token_id=token_id)
     services.api_token_revoke(token=token)
     messages.success(request, f"“{token.name}” is revoked; it stops working at once.")

@@ -15,11 +15,25 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django_htmx.middleware import HtmxDetails
 
-from accounts.models import Membership, Organisation
+from accounts.models import Membership, Organisation, User
 from accounts.permissions import Perm
 from accounts.selectors import membership_get_active
 from skillsmap.core.tenancy import organisation_context
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request as our pages receive it: django-htmx's middleware (installed for every request)
+    adds ``htmx``. These request classes are annotations only; Django passes its own class."""
+
+    htmx: HtmxDetails
+
+
+class AuthenticatedHttpRequest(HtmxHttpRequest):
+    """The request a ``login_required`` or ``org_view`` page receives: its user has signed in."""
+
+    user: User
 
 
 @dataclass(frozen=True)
@@ -53,7 +67,9 @@ def org_view(
     def decorator(view: TenantView) -> Callable[..., HttpResponse]:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, org_slug: str, **kwargs: Any) -> HttpResponse:
+        def wrapper(
+            request: AuthenticatedHttpRequest, org_slug: str, **kwargs: Any
+        ) -> HttpResponse:
             organisation = organisation_by_slug(org_slug)
             with organisation_context(organisation):
                 tenant = Tenant(
@@ -61,7 +77,7 @@ def org_view(
                     membership_get_active(organisation=organisation, user=request.user),
                 )
                 tenant.require(perm)
-                request.tenant = tenant  # type: ignore[attr-defined]  # for templates' navigation
+                request.tenant = tenant  # type: ignore[attr-defined]  # set by org_view for the templates' navigation
                 response = view(request, tenant, **kwargs)
                 # A lazy TemplateResponse would render after the context closes and its queries
                 # would meet the closed walls; render while the organisation is still active.

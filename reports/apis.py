@@ -14,7 +14,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api_base import OrgAPIView
+from accounts.api_base import AuthenticatedRequest, OrgAPIView
 from accounts.permissions import Perm
 from reports import exports, selectors
 from reports.views import export_file_response
@@ -68,7 +68,7 @@ class GapScoreFilter(StrictInput):
     )
 
 
-ORDERINGS = {
+ORDERINGS: dict[str, str | tuple[str, ...]] = {
     "-gap": ("-gap", "id"),
     "gap": ("gap", "id"),
     "person": ("person_id", "id"),
@@ -257,7 +257,7 @@ class JobOut(serializers.Serializer):
     filename = serializers.CharField()
     processed = serializers.IntegerField(read_only=True)
     total = serializers.IntegerField(read_only=True)
-    errors = serializers.ListField(child=serializers.DictField(), help_text="[{line, message}]")
+    errors = serializers.ListField(child=serializers.DictField(), help_text="[{line, message}]")  # type: ignore[assignment]  # a declared field; DRF's metaclass moves it off the class, so Serializer.errors stays
     summary = serializers.DictField()
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
@@ -286,7 +286,7 @@ class ExportApi(OrgAPIView):
         tags=["exports"],
         description="Start a gap-report export; follow the job, then download its file.",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.input(ExportIn, request.data)
         organisation = self.tenant.organisation
         job = exports.gap_export_start(
@@ -304,7 +304,7 @@ class ExportApi(OrgAPIView):
 
 class JobDetailApi(OrgAPIView):
     @extend_schema(operation_id="jobs_detail", responses=JobOut, tags=["exports"])
-    def get(self, request: Request, job_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, job_id: int) -> Response:
         job = selectors.job_get_for(
             organisation=self.tenant.organisation,
             job_id=job_id,
@@ -326,7 +326,7 @@ class JobDownloadApi(OrgAPIView):
         tags=["exports"],
         description="A finished export's file; anything else (running, failed, an import) is 404.",
     )
-    def get(self, request: Request, job_id: int) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, job_id: int) -> HttpResponse:
         job = selectors.export_file_get(
             organisation=self.tenant.organisation,
             job_id=job_id,

@@ -46,7 +46,6 @@ def team_matrix(request: HttpRequest, tenant: Tenant, team_id: int) -> HttpRespo
         "what_if_person": next(
             (r.person for r in matrix.rows if r.person.pk == what_if_person), None
         ),
-        "levels": range(6),
         "mentor_pairs": matrix.mentor_pairs,
     }
     return render(request, "reports/team_matrix.html", context)

@@ -15,8 +15,9 @@ Who may export what:
 The page checks this when the job is started and the handler checks it again against the job's
 creator when it runs, because a role or a team's managers may change in between.
 
-Every cell goes through ``neutralise``: a text a spreadsheet would run as a formula (``=``, ``+``,
-``-``, ``@``, tab, carriage return) is prefixed with ``'``; numbers stay numbers.
+Every cell goes through ``skillsmap.core.tabular.neutralise``: a text a spreadsheet would run as a
+formula (``FORMULA_TRIGGERS``: ``=``, ``+``, ``-``, ``@``, tab, carriage return; signed numbers
+too, unlike on import) is prefixed with ``'``; numbers stay numbers.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -40,9 +40,11 @@ from accounts.models import Membership, Organisation, User
 from reports.models import GapScore, TeamSkillCoverage
 from reports.selectors import team_matrix
 from skills.models import ProficiencyLevel, Skill
+from skillsmap.core.errors import ServiceError
 from skillsmap.core.jobqueue import job_start
 from skillsmap.core.jobs import JobRowErrors, Progress, RowError
 from skillsmap.core.models import Job
+from skillsmap.core.tabular import Cell, neutralise
 from teams.hierarchy import team_subtree_ids, teams_visible_to
 from teams.models import Person, Team, TeamMembership
 
@@ -77,19 +79,7 @@ GAP_COLUMNS = (
 )
 BUS_FACTOR_COLUMNS = ("Team", "Skill", "Target", "Coverage", "Covered by")
 
-Cell = str | int | float | Decimal | None
 T = TypeVar("T")
-
-# What a spreadsheet treats as the start of a formula (OWASP "CSV injection").
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Cell) -> Cell:
-    """The cell as a spreadsheet should see it: a text that would start a formula gets a leading
-    ``'`` so it is shown, never run. Numbers and empty cells are returned unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 # --- Who may export what -------------------------------------------------------------------------
@@ -138,9 +128,9 @@ def gap_export_start(
     team_ids = sorted(set(team_ids))
     rights = export_rights(organisation=organisation, membership=membership)
     if not team_ids and not rights.whole_organisation:
-        raise ValidationError({"teams": "Select at least one team you lead."})
+        raise ServiceError({"teams": "Select at least one team you lead."})
     if any(team_id not in rights.team_ids for team_id in team_ids):
-        raise ValidationError({"teams": "You may export only the teams you lead."})
+        raise ServiceError({"teams": "You may export only the teams you lead."})
     return job_start(
         organisation=organisation,
         kind=Job.Kind.GAP_EXPORT,

@@ -32,6 +32,9 @@ raising a target that the person does not already exceed never decreases it. (Ra
 person is *above* leaves the shortfall at 0 and enlarges the denominator, so the gap may fall: the
 role asks more of everyone, and this person already delivers it.)
 
+Team average gap (the trend snapshots, the organisation dashboard): the mean of the current-role
+gaps of the team's direct members who have one.
+
 What-if: the same team figures recomputed without one person. Mentor pairs: within a team and
 skill, members at 4 or above paired with members at 2 or below who marked interest.
 """
@@ -40,6 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 ESSENTIAL_ALERT_SHORTFALL = 2
 MENTOR_MIN_LEVEL = 4
@@ -114,6 +118,26 @@ def person_gap(requirements: Sequence[Requirement], levels: Mapping[int, int]) -
         ),
         results=results,
     )
+
+
+def team_current_gaps(
+    memberships: Iterable[tuple[int, int]], current_gap: Mapping[int, Decimal]
+) -> dict[int, list[Decimal]]:
+    """Team → the current-role gaps of its direct members (no sub-teams) who have one, from
+    (team, person) pairs and person → gap, in the order of the pairs."""
+    by_team: dict[int, list[Decimal]] = {}
+    for team_id, person_id in memberships:
+        if person_id in current_gap:
+            by_team.setdefault(team_id, []).append(current_gap[person_id])
+    return by_team
+
+
+def team_average_gap(member_gaps: Sequence[Decimal]) -> Decimal | None:
+    """A team's average gap: the mean of its members' current-role gaps (``team_current_gaps``);
+    ``None`` for a team with none (callers choose how to show it)."""
+    if not member_gaps:
+        return None
+    return sum(member_gaps, Decimal(0)) / len(member_gaps)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.db import transaction
@@ -13,11 +13,13 @@ from django.utils import timezone
 
 from accounts.models import Organisation
 from reports import freshness, gaps
-from reports.inputs import latest_effective_levels, requirements_load
+from reports.inputs import requirements_load
+from reports.members import levels_for_gap, members_build
 from reports.models import GapScore, TeamSkillCoverage
 from reports.rows import COVERAGE_FIELDS, GAP_FIELDS, gap_row, team_coverage_rows
 from reports.writer import write_rows
 from roles.models import RoleAssignment
+from skills.selectors.levels import effective_levels
 from skillsmap.core.tenancy import organisation_context
 from teams.hierarchy import team_descendants
 from teams.models import Team, TeamMembership
@@ -152,12 +154,10 @@ def _person_rows_rebuild(
 
     # Their gap scores: every role, all of its requirements.
     own_skills = {r.skill_id for role_id, _ in assignments for r in requirements.get(role_id, ())}
-    levels = {
-        skill_id: eff.level_for_gap
-        for (_, skill_id), eff in latest_effective_levels(
-            organisation=organisation, person_ids=[person_id], skill_ids=own_skills
-        ).items()
-    }
+    own_levels, _ = levels_for_gap(
+        effective_levels(organisation=organisation, person_ids=[person_id], skill_ids=own_skills)
+    )
+    levels = own_levels.get(person_id, {})
     scores = [
         gap_row(person_id, role_id, kind, requirements.get(role_id, []), levels, stamp)
         for role_id, kind in assignments
@@ -178,22 +178,17 @@ def _person_rows_rebuild(
         for role_id in set(current.values())
     }
     required = {r.skill_id for rs in team_requirements.values() for r in rs}
-    member_levels: dict[int, dict[int, int]] = defaultdict(dict)
-    for (member_id, skill_id), eff in latest_effective_levels(
-        organisation=organisation, person_ids=members_all, skill_ids=required
-    ).items():
-        member_levels[member_id][skill_id] = eff.level_for_gap
+    member_levels, _ = levels_for_gap(
+        effective_levels(organisation=organisation, person_ids=members_all, skill_ids=required)
+    )
+
+    def requirements_of(member_id: int) -> Sequence[gaps.Requirement]:
+        return team_requirements.get(current.get(member_id, -1), ())
+
     coverage_rows = []
     for team_id, subtree in affected.items():
         people = sorted(set().union(*(people_of.get(t, ()) for t in subtree)))
-        members = [
-            gaps.Member(
-                person_id=p,
-                requirements=tuple(team_requirements.get(current.get(p, -1), ())),
-                levels=member_levels.get(p, {}),
-            )
-            for p in people
-        ]
+        members = members_build(people, levels=member_levels, requirements_of=requirements_of)
         coverage_rows.extend(team_coverage_rows(team_id, members, stamp))
     write_rows(TeamSkillCoverage, COVERAGE_FIELDS, coverage_rows, organisation_id=organisation_id)
     if not prune:

@@ -1,25 +1,20 @@
-"""Loading the gap engine's inputs: effective levels, role requirements and current roles, for a
-whole organisation or a few people, and the engine's view of a team's members."""
+"""Loading the gap engine's inputs: effective levels (through ``skills.selectors.levels``, the one
+loader), role requirements and current roles, for a whole organisation or a few people, and the
+engine's view of a team's members (``reports.members``)."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from functools import cached_property
-
-from django.db import connection
-from django.db.models import Case, F, IntegerField, Value, When, Window
-from django.db.models.functions import RowNumber
-from django.utils import timezone
 
 from accounts.models import Organisation
 from reports import gaps
+from reports.members import levels_for_gap, members_build
 from roles.models import RoleAssignment, RoleRequirement
-from skills.levels import Effective, RatingEvent, Source, effective_level
-from skills.models import Rating, RatingSource
+from skills.selectors.levels import effective_levels
 from teams.models import Team, TeamMembership
 
 logger = logging.getLogger(__name__)
@@ -39,64 +34,6 @@ class Inputs:
     @cached_property
     def current_role(self) -> dict[int, int]:
         return {p: r for p, r, k in self.assignments if k == RoleAssignment.Kind.CURRENT}
-
-
-_SOURCES = {source.value: source for source in Source}
-
-
-def latest_effective_levels(
-    *,
-    organisation: Organisation,
-    person_ids: Iterable[int] | None = None,
-    skill_ids: Iterable[int] | None = None,
-    now: datetime | None = None,
-) -> dict[tuple[int, int], Effective]:
-    """(person id, skill id) → effective level, like ``skills.selectors.ratings.effective_levels``
-    but for a whole organisation at once: the database keeps only the latest self assessment and
-    the latest manager validation of each pair (by ``(rated_at, id)``), which is all the rule in
-    ``skills.levels.effective_level`` reads, so Python sees two events per pair instead of the
-    whole history. The rule itself is still applied by ``effective_level``, and only there.
-
-    ``person_ids``/``skill_ids`` of ``None`` mean all of the organisation's."""
-    events = Rating.objects.filter(organisation=organisation)
-    for field, ids in (("person_id__in", person_ids), ("skill_id__in", skill_ids)):
-        if ids is not None:
-            ids = set(ids)
-            if not ids:
-                return {}
-            events = events.filter(**{field: ids})
-    is_manager = Case(
-        When(source=RatingSource.MANAGER, then=Value(1)),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-    events = events.annotate(
-        latest=Window(
-            RowNumber(),
-            partition_by=[F("person_id"), F("skill_id"), is_manager],
-            order_by=[F("rated_at").desc(), F("pk").desc()],
-        )
-    ).filter(latest=1)
-    rows = events.order_by().values_list(
-        "person_id", "skill_id", "level", "not_applicable", "source", "rated_at", "interest", "pk"
-    )
-    if connection.vendor == "postgresql":
-        # psycopg already returns aware datetimes: skip the ORM's per-row converters, which cost
-        # more than the query on a large organisation (BENCHMARKS.md, P1).
-        sql, params = rows.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-    grouped: dict[tuple[int, int], list[RatingEvent]] = defaultdict(list)
-    for person_id, skill_id, level, na, source, rated_at, interest, pk in rows:
-        grouped[(person_id, skill_id)].append(
-            RatingEvent(level, na, _SOURCES[source], rated_at, interest, pk)
-        )
-    period = timedelta(days=organisation.review_period_days)
-    now = now or timezone.now()
-    return {
-        key: effective_level(group, review_period=period, now=now) for key, group in grouped.items()
-    }
 
 
 def requirements_load(
@@ -147,35 +84,36 @@ def load_inputs(
     assignments = list(assignments_qs.values_list("person_id", "role_id", "kind"))
     requirements = requirements_load(organisation)
     memberships = list(memberships_qs.values_list("team_id", "person_id"))
-    teams = list(Team.objects.filter(organisation=organisation).values_list("id", "parent_id"))
+    teams: list[tuple[int, int | None]] = list(
+        Team.objects.filter(organisation=organisation).values_list("id", "parent_id")
+    )
     required = {r.skill_id for rs in requirements.values() for r in rs}
-    effective = latest_effective_levels(
+    effective = effective_levels(
         organisation=organisation,
         skill_ids=required if required_only else None,
         person_ids=None if team_ids is None else {p for _, p in memberships},
     )
     active = {p for p, _, _ in assignments} | {p for _, p in memberships}
-    levels: dict[int, dict[int, int]] = defaultdict(dict)
-    interests: dict[int, set[int]] = defaultdict(set)
-    for (person_id, skill_id), eff in effective.items():
-        if person_id not in active:
-            continue
-        levels[person_id][skill_id] = eff.level_for_gap
-        if eff.interest:
-            interests[person_id].add(skill_id)
+    levels, interests = levels_for_gap(effective, people=active)
     return Inputs(assignments, requirements, memberships, teams, levels, interests)
 
 
+def current_requirements(inputs: Inputs) -> Callable[[int], Sequence[gaps.Requirement]]:
+    """Person → the requirements of their current role (none without one), for ``members_build``."""
+    current_role, requirements = inputs.current_role, inputs.requirements
+
+    def requirements_of(person_id: int) -> Sequence[gaps.Requirement]:
+        return requirements.get(current_role.get(person_id, -1), ())
+
+    return requirements_of
+
+
 def team_members(*, team_ids: set[int], inputs: Inputs) -> list[gaps.Member]:
-    """The engine's view of the people in these teams."""
-    current_role = inputs.current_role
+    """The engine's view of the people in these teams, with their interests (what-if)."""
     people = sorted({p for t, p in inputs.memberships if t in team_ids})
-    return [
-        gaps.Member(
-            person_id=p,
-            requirements=tuple(inputs.requirements.get(current_role.get(p, -1), ())),
-            levels=inputs.levels.get(p, {}),
-            interests=frozenset(inputs.interests.get(p, ())),
-        )
-        for p in people
-    ]
+    return members_build(
+        people,
+        levels=inputs.levels,
+        requirements_of=current_requirements(inputs),
+        interests=inputs.interests,
+    )

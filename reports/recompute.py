@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from accounts.models import Organisation
 from reports import gaps
-from reports.inputs import load_inputs
+from reports.inputs import current_requirements, load_inputs
+from reports.members import members_build
 from reports.models import GapScore, TeamSkillCoverage
 from reports.rows import COVERAGE_FIELDS, GAP_FIELDS, gap_row, team_coverage_rows
 from reports.writer import write_rows
@@ -82,7 +83,7 @@ def recompute_organisation(*, organisation_id: int) -> bool:
 
             # One Member per person, shared by every team they count in (their own and the ones
             # above it), and each team's people gathered once rather than by a scan per team.
-            current_role = inputs.current_role
+            requirements_of = current_requirements(inputs)
             people_of: dict[int, set[int]] = defaultdict(set)
             for team_id, person_id in inputs.memberships:
                 people_of[team_id].add(person_id)
@@ -90,17 +91,9 @@ def recompute_organisation(*, organisation_id: int) -> bool:
             coverage_rows = []
             for team_id, subtree in team_descendants(inputs.teams).items():
                 people = sorted(set().union(*(people_of.get(t, ()) for t in subtree)))
-                members = []
-                for p in people:
-                    if p not in member_of:
-                        member_of[p] = gaps.Member(
-                            person_id=p,
-                            requirements=tuple(
-                                inputs.requirements.get(current_role.get(p, -1), ())
-                            ),
-                            levels=inputs.levels.get(p, {}),
-                        )
-                    members.append(member_of[p])
+                members = members_build(
+                    people, levels=inputs.levels, requirements_of=requirements_of, cache=member_of
+                )
                 coverage_rows.extend(team_coverage_rows(team_id, members, stamp))
             write_rows(
                 TeamSkillCoverage, COVERAGE_FIELDS, coverage_rows, organisation_id=organisation_id

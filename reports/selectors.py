@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Avg, Count, QuerySet, Sum
@@ -14,11 +15,12 @@ from accounts.permissions import Perm
 from accounts.views_base import Tenant
 from reports import gaps
 from reports.inputs import load_inputs, team_members
+from reports.members import levels_for_gap, members_build
 from reports.models import GapScore, GapSnapshot, TeamSkillCoverage, TeamSnapshot
 from roles.models import RoleAssignment, RoleProfile, RoleRequirement
 from skills.levels import Effective
 from skills.models import Skill, SkillCategory
-from skills.selectors.ratings import effective_levels
+from skills.selectors.levels import effective_levels
 from skillsmap.core.models import Job
 from teams.hierarchy import team_subtree_ids, teams_visible_to
 from teams.models import Person, Team, TeamMembership
@@ -41,10 +43,12 @@ def export_file_get(*, organisation: Organisation, job_id: int, tenant: Tenant, 
     job = job_get_for(organisation=organisation, job_id=job_id, tenant=tenant, user=user)
     if job.kind != Job.Kind.GAP_EXPORT or job.status != Job.Status.SUCCEEDED:
         raise Http404("No such job.")
-    job = Job.objects.filter(organisation=organisation, pk=job.pk).exclude(output=None).first()
-    if job is None or not job.output:
+    with_file = (
+        Job.objects.filter(organisation=organisation, pk=job.pk).exclude(output=None).first()
+    )
+    if with_file is None or not with_file.output:
         raise Http404("No such job.")
-    return job
+    return with_file
 
 
 def export_list_recent(*, organisation: Organisation, user: User, limit: int) -> list[Job]:
@@ -120,9 +124,8 @@ class MatrixCell:
 
     @property
     def shortfall(self) -> int:
-        if self.target is None:
-            return 0
-        return max(0, self.target - (self.level or 0))
+        """Against the person's own role target; unrated and "not applicable" count as 0."""
+        return 0 if self.target is None else gaps.shortfall(self.target, self.level or 0)
 
 
 @dataclass(frozen=True)
@@ -184,10 +187,10 @@ def team_matrix(
     }
     role_ids = {role_id} if role_id else {a.role_id for a in assignments.values()}
     targets: dict[tuple[int, int], int] = {}  # (role, skill) → target
-    for r_id, s_id, target in RoleRequirement.objects.filter(
+    for r_id, s_id, target_level in RoleRequirement.objects.filter(
         organisation=organisation, role_id__in=role_ids
     ).values_list("role_id", "skill_id", "target_level"):
-        targets[(r_id, s_id)] = target
+        targets[(r_id, s_id)] = target_level
     wanted = set(skill_ids) if skill_ids else {s for _, s in targets}
     skills_qs = Skill.objects.filter(organisation=organisation, pk__in=wanted, is_archived=False)
     if category_id:
@@ -199,7 +202,7 @@ def team_matrix(
             organisation=organisation, team=team, skill__in=skills
         )
     }
-    gaps = {
+    scores = {
         g.person_id: g
         for g in GapScore.objects.filter(
             organisation=organisation, person_id__in=person_ids, kind=RoleAssignment.Kind.CURRENT
@@ -229,7 +232,7 @@ def team_matrix(
             MatrixRow(
                 person=person,
                 role=assignment.role if assignment else None,
-                gap=gaps.get(person.pk),
+                gap=scores.get(person.pk),
                 cells=cells,
             )
         )
@@ -242,9 +245,7 @@ def team_matrix(
         order = sorted(
             range(len(columns)),
             key=lambda i: (
-                (columns[i].coverage.coverage if columns[i].coverage else 0)
-                if sort == "coverage"
-                else 0,
+                (c.coverage if (c := columns[i].coverage) else 0) if sort == "coverage" else 0,
                 columns[i].skill.name.lower(),
             ),
         )
@@ -291,18 +292,12 @@ def _mentor_lines(
 ) -> list[MentorLine]:
     """Mentor pairs (``gaps.mentor_pairs``) in the skills the matrix shows, from the levels it
     has already read: the team page costs the same queries whatever the team's size."""
-    members = []
-    for person in people:
-        levels, interests = {}, set()
-        for skill in skills:
-            eff = effective.get((person.pk, skill.pk))
-            if eff is None:
-                continue
-            if not eff.not_applicable:
-                levels[skill.pk] = eff.level or 0
-            if eff.interest:
-                interests.add(skill.pk)
-        members.append(gaps.Member(person.pk, (), levels, frozenset(interests)))
+    shown = {skill.pk for skill in skills}
+    levels, interests = levels_for_gap(
+        {key: eff for key, eff in effective.items() if key[1] in shown},
+        people={person.pk for person in people},
+    )
+    members = members_build([person.pk for person in people], levels=levels, interests=interests)
     by_person = {p.pk: p for p in people}
     by_skill = {s.pk: s for s in skills}
     return [
@@ -435,21 +430,23 @@ def organisation_dashboard(*, organisation: Organisation) -> dict[str, object]:
             organisation=organisation, kind="current"
         ).values_list("person_id", "gap")
     }
-    by_team: dict[int, list] = {}
-    for team_id, person_id in TeamMembership.objects.filter(organisation=organisation).values_list(
-        "team_id", "person_id"
-    ):
-        if person_id in current:
-            by_team.setdefault(team_id, []).append(current[person_id])
-    teams = Team.objects.filter(organisation=organisation).in_bulk(list(by_team))
-    team_rows = sorted(
-        (
-            {"team": teams[t], "people": len(v), "avg_gap": round(sum(v) / len(v), 1)}
-            for t, v in by_team.items()
-            if t in teams
+    by_team = gaps.team_current_gaps(
+        TeamMembership.objects.filter(organisation=organisation).values_list(
+            "team_id", "person_id"
         ),
-        key=lambda r: -r["avg_gap"],
+        current,
     )
+    teams = Team.objects.filter(organisation=organisation).in_bulk(list(by_team))
+    # Teams without a member in a current role have no average and are not listed.
+    shown: list[tuple[int, Decimal]] = []
+    for team_id, member_gaps in by_team.items():
+        average = gaps.team_average_gap(member_gaps)
+        if team_id in teams and average is not None:
+            shown.append((team_id, round(average, 1)))
+    shown.sort(key=lambda pair: -pair[1])  # stable: equal averages keep the membership order
+    team_rows = [
+        {"team": teams[t], "people": len(by_team[t]), "avg_gap": average} for t, average in shown
+    ]
     role_rows = list(
         GapScore.objects.filter(organisation=organisation, kind="current")
         .values("role__id", "role__name")

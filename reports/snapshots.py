@@ -9,12 +9,18 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from reports import gaps
 from reports.models import GapScore, GapSnapshot, TeamSkillCoverage, TeamSnapshot
 from roles.models import RoleAssignment
 from skillsmap.core.tenancy import organisation_context
 from teams.models import Team, TeamMembership
 
 logger = logging.getLogger(__name__)
+
+
+def _or_zero(average: Decimal | None) -> Decimal:
+    """A team with no member in a current role is stored as 0."""
+    return Decimal(0) if average is None else average
 
 
 def snapshot_take(*, organisation_id: int, day: date | None = None) -> int:
@@ -37,16 +43,11 @@ def snapshot_take(*, organisation_id: int, day: date | None = None) -> int:
             unique_fields=["organisation", "day", "person", "role", "kind"],
             update_fields=["gap"],
         )
-        team_gaps: dict[int, list[Decimal]] = defaultdict(list)
-        members = list(
-            TeamMembership.objects.filter(organisation_id=organisation_id).values_list(
-                "team_id", "person_id"
-            )
+        members = TeamMembership.objects.filter(organisation_id=organisation_id).values_list(
+            "team_id", "person_id"
         )
         current = {p: g for p, _, k, g in scores if k == RoleAssignment.Kind.CURRENT}
-        for team_id, person_id in members:
-            if person_id in current:
-                team_gaps[team_id].append(current[person_id])
+        team_gaps = gaps.team_current_gaps(members, current)
         risks: dict[int, int] = defaultdict(int)
         for team_id in TeamSkillCoverage.objects.filter(
             organisation_id=organisation_id, bus_factor_risk=True
@@ -59,7 +60,7 @@ def snapshot_take(*, organisation_id: int, day: date | None = None) -> int:
                     organisation_id=organisation_id,
                     day=day,
                     team_id=t,
-                    avg_gap=(sum(team_gaps[t]) / len(team_gaps[t])) if team_gaps[t] else Decimal(0),
+                    avg_gap=_or_zero(gaps.team_average_gap(team_gaps.get(t, []))),
                     bus_factor_risks=risks[t],
                 )
                 for t in team_ids

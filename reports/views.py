@@ -1,17 +1,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 
 from accounts.permissions import Perm
-from accounts.views_base import Tenant, org_view
+from accounts.views_base import AuthenticatedHttpRequest, Tenant, org_view
 from reports import exports
 from reports.selectors import export_file_get, export_list_recent, job_get_for
+from skillsmap.core.errors import ServiceError, form_add_service_error
 from skillsmap.core.jobs import job_progress
 from skillsmap.core.models import Job
 from teams.models import Team
@@ -20,7 +21,7 @@ RECENT_EXPORTS = 10
 
 
 @org_view()
-def job_detail(request: HttpRequest, tenant: Tenant, job_id: int) -> HttpResponse:
+def job_detail(request: AuthenticatedHttpRequest, tenant: Tenant, job_id: int) -> HttpResponse:
     """An import's or export's progress; htmx polls the partial, and without JavaScript the page
     refreshes itself until the job ends."""
     job = job_get_for(
@@ -71,9 +72,12 @@ class ExportForm(forms.Form):
         scopes = [(TEAMS, "Selected teams (with the teams below them)")]
         if whole_organisation:
             scopes.insert(0, (ORGANISATION, "The whole organisation"))
-        self.fields["scope"].choices = scopes
-        self.fields["scope"].initial = scopes[0][0]
-        self.fields["teams"].choices = [(str(team.pk), team.name) for team in teams]
+        # self.fields holds copies of the fields declared above, of the same classes.
+        scope = cast(forms.ChoiceField, self.fields["scope"])
+        scope.choices = scopes
+        scope.initial = scopes[0][0]
+        team_field = cast(forms.TypedMultipleChoiceField, self.fields["teams"])
+        team_field.choices = [(str(team.pk), team.name) for team in teams]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -87,7 +91,7 @@ class ExportForm(forms.Form):
 
 
 @org_view(Perm.RATINGS_VALIDATE_REPORTS)
-def export(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+def export(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpResponse:
     """Choose a format and a scope; a POST starts the export job and shows its progress."""
     organisation = tenant.organisation
     rights = exports.export_rights(organisation=organisation, membership=tenant.membership)
@@ -98,14 +102,18 @@ def export(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         whole_organisation=rights.whole_organisation,
     )
     if request.method == "POST" and form.is_valid():
-        job = exports.gap_export_start(
-            organisation=organisation,
-            membership=tenant.membership,
-            by=request.user,
-            fmt=form.cleaned_data["format"],
-            team_ids=form.cleaned_data["teams"],
-        )
-        return redirect("reports:job_detail", org_slug=organisation.slug, job_id=job.pk)
+        try:
+            job = exports.gap_export_start(
+                organisation=organisation,
+                membership=tenant.membership,
+                by=request.user,
+                fmt=form.cleaned_data["format"],
+                team_ids=form.cleaned_data["teams"],
+            )
+        except ServiceError as error:
+            form_add_service_error(form, error)
+        else:
+            return redirect("reports:job_detail", org_slug=organisation.slug, job_id=job.pk)
     recent = export_list_recent(organisation=organisation, user=request.user, limit=RECENT_EXPORTS)
     return render(
         request,
@@ -116,7 +124,7 @@ def export(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @org_view(Perm.RATINGS_VALIDATE_REPORTS)
-def job_download(request: HttpRequest, tenant: Tenant, job_id: int) -> HttpResponse:
+def job_download(request: AuthenticatedHttpRequest, tenant: Tenant, job_id: int) -> HttpResponse:
     """A finished export's file. Another member's job (unless HR), another organisation's, an
     import, or an export that has not succeeded: the same 404."""
     job = export_file_get(
@@ -130,7 +138,9 @@ def job_download(request: HttpRequest, tenant: Tenant, job_id: int) -> HttpRespo
 
 def export_file_response(job: Job) -> HttpResponse:
     """The export's file as an attachment, never cached by a shared proxy (page and API)."""
-    response = HttpResponse(bytes(job.output), content_type=job.output_content_type)
+    # export_file_get returns only jobs with an output (the API's download too).
+    output = cast("bytes | memoryview", job.output)
+    response = HttpResponse(bytes(output), content_type=job.output_content_type)
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=job.output_name or job.filename
     )

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.db import connection
 
 from reports.models import GapScore, TeamSkillCoverage
+
+if TYPE_CHECKING:
+    from django.db.models import Field
+
+# One of the two materialised tables (a constrained TypeVar: each is checked on its own).
+ResultModel = TypeVar("ResultModel", GapScore, TeamSkillCoverage)
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +29,7 @@ WRITE_BATCH = 5000
 
 
 def write_rows(
-    model: type[GapScore] | type[TeamSkillCoverage],
+    model: type[ResultModel],
     fields: tuple[str, ...],
     rows: list[tuple[Any, ...]],
     *,
@@ -50,7 +56,9 @@ def write_rows(
         )
         return
     meta = model._meta
-    columns = [meta.get_field(f.removesuffix("_id")).column for f in fields]
+    # Each name is a concrete field of the model (never a reverse relation), so it has a column.
+    concrete = [cast("Field[Any, Any]", meta.get_field(f.removesuffix("_id"))) for f in fields]
+    columns = [cast(str, field.column) for field in concrete]
     sources, json_columns = [], set()
     for i, f in enumerate(fields):
         db_type = meta.get_field(f.removesuffix("_id")).db_type(connection)

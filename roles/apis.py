@@ -13,7 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api_base import OrgAPIView
+from accounts.api_base import AuthenticatedRequest, OrgAPIView
 from accounts.permissions import Perm
 from roles import selectors as role_selectors
 from roles import services as role_services
@@ -66,7 +66,7 @@ class RoleListApi(OrgAPIView):
     @extend_schema(
         operation_id="roles_create", request=RoleIn, responses={201: RoleOut}, tags=["roles"]
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.input(RoleIn, request.data)
         role = role_services.role_profile_create(
             organisation=self.tenant.organisation, by=request.user, **data
@@ -95,11 +95,24 @@ def _with_requirements(role: RoleProfile, organisation: Any) -> dict[str, Any]:
 
 
 class RequirementIn(StrictInput):
-    target_level = serializers.IntegerField(min_value=0, max_value=5)
+    # On the organisation's scale (``scale_bounds``), from the tenant in the context
+    # (``get_fields``); the schema, generated without one, documents the default scale's bounds.
+    target_level = serializers.IntegerField(
+        min_value=framework_selectors.DEFAULT_SCALE_BOUNDS[0],
+        max_value=framework_selectors.DEFAULT_SCALE_BOUNDS[1],
+    )
     importance = serializers.ChoiceField(choices=Importance.choices, default=Importance.ESSENTIAL)
     weight = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=Decimal("0.01"), default=Decimal(1)
     )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        tenant = self.context.get("tenant")
+        if tenant is not None:
+            low, high = framework_selectors.scale_bounds(organisation=tenant.organisation)
+            fields["target_level"] = serializers.IntegerField(min_value=low, max_value=high)
+        return fields
 
 
 class RequirementApi(OrgAPIView):
@@ -114,7 +127,7 @@ class RequirementApi(OrgAPIView):
         responses=RequirementOut,
         tags=["roles"],
     )
-    def put(self, request: Request, role_id: int, skill_id: int) -> Response:
+    def put(self, request: AuthenticatedRequest, role_id: int, skill_id: int) -> Response:
         organisation = self.tenant.organisation
         role = role_selectors.role_get(organisation=organisation, role_id=role_id)
         skill = framework_selectors.skill_get(organisation=organisation, skill_id=skill_id)
@@ -125,7 +138,7 @@ class RequirementApi(OrgAPIView):
         return self.output(RequirementOut, requirement)
 
     @extend_schema(operation_id="role_requirement_remove", responses={204: None}, tags=["roles"])
-    def delete(self, request: Request, role_id: int, skill_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, role_id: int, skill_id: int) -> Response:
         organisation = self.tenant.organisation
         role = role_selectors.role_get(organisation=organisation, role_id=role_id)
         requirement = role_selectors.role_requirement_get(
@@ -173,7 +186,7 @@ class RoleAssignmentsApi(OrgAPIView):
         responses={201: AssignmentOut},
         tags=["roles"],
     )
-    def post(self, request: Request, role_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, role_id: int) -> Response:
         organisation = self.tenant.organisation
         role = role_selectors.role_get(organisation=organisation, role_id=role_id)
         data = self.input(AssignmentIn, request.data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
 from django.db import transaction
 
@@ -14,6 +15,7 @@ from roles import selectors
 from roles.models import Importance, RoleAssignment, RoleProfile, RoleRequirement
 from skills.library import normalise_skill_name
 from skills.models import LibraryOccupation, LibraryOccupationSkill, Skill, SkillCategory, SkillKind
+from skills.selectors.framework import scale_bounds
 from skills.services.framework import rows_move
 from skills.services.ratings import profile_skills_add_many
 from skillsmap.core.changes import inputs_changed
@@ -112,8 +114,9 @@ def role_requirement_set(
     organisation = role.organisation
     if skill.organisation_id != organisation.pk or skill.is_archived:
         raise ServiceError("Select a valid skill.")
-    if not 0 <= target_level <= 5:
-        raise ServiceError("The target level must be on the scale (0–5).")
+    low, high = scale_bounds(organisation=organisation)
+    if not low <= target_level <= high:
+        raise ServiceError(f"The target level must be on the scale ({low}–{high}).")
     if weight <= 0:
         raise ServiceError("The weight must be more than 0.")
     existing = RoleRequirement.objects.filter(
@@ -279,12 +282,13 @@ def role_profile_from_occupation(
         skill = adopted.get(link.skill_id)
         if skill is None or skill.is_archived:
             continue
+        importance = cast(float, link.importance)  # importance__gte=3 above left out the nulls
         role_requirement_set(
             role=role,
             skill=skill,
             target_level=onet_target(None if link.not_relevant else link.level),
-            importance=Importance.ESSENTIAL if link.importance >= 4 else Importance.OPTIONAL,
-            weight=Decimal(str(round(link.importance, 2))),
+            importance=Importance.ESSENTIAL if importance >= 4 else Importance.OPTIONAL,
+            weight=Decimal(str(round(importance, 2))),
             by=by,
         )
     return role

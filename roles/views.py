@@ -9,20 +9,24 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import Perm
-from accounts.views_base import Tenant, org_view
+from accounts.views_base import AuthenticatedHttpRequest, Tenant, org_view
 from roles import selectors, services
 from roles.forms import AssignmentForm, OccupationForm, RequirementForm, RoleProfileForm
 from roles.services import ONET_MAPPING_NOTE
 from skills.models import Skill
-from skills.selectors.framework import skills_active
+from skills.selectors.framework import scale_bounds, skills_active
 from skills.selectors.ratings import person_for_user
-from skillsmap.core.errors import ServiceError
+from skillsmap.core.errors import ServiceError, form_add_service_error
 from teams.models import Person
 from teams.selectors import person_choices
 
 
 def _skills(tenant: Tenant) -> QuerySet[Skill]:
     return skills_active(organisation=tenant.organisation)
+
+
+def _scale(tenant: Tenant) -> tuple[int, int]:
+    return scale_bounds(organisation=tenant.organisation)
 
 
 def _people(tenant: Tenant) -> QuerySet[Person]:
@@ -44,7 +48,7 @@ def role_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 @org_view(Perm.FRAMEWORK_MANAGE)
 @require_POST
-def role_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+def role_create(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpResponse:
     form = RoleProfileForm(request.POST)
     if form.is_valid():
         try:
@@ -68,7 +72,9 @@ def role_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 @org_view(Perm.FRAMEWORK_MANAGE)
 @require_POST
-def role_install_backend_engineer(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+def role_install_backend_engineer(
+    request: AuthenticatedHttpRequest, tenant: Tenant
+) -> HttpResponse:
     role = services.role_profile_install_backend_engineer(
         organisation=tenant.organisation, by=request.user
     )
@@ -77,7 +83,7 @@ def role_install_backend_engineer(request: HttpRequest, tenant: Tenant) -> HttpR
 
 
 @org_view(Perm.FRAMEWORK_MANAGE)
-def role_from_onet(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+def role_from_onet(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpResponse:
     form = OccupationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         occupation = selectors.occupation_get(code=form.cleaned_data["code"])
@@ -130,7 +136,8 @@ def _detail(
             "role": role,
             "requirements": selectors.role_requirements(organisation=organisation, role=role),
             "holders": selectors.role_holders(organisation=organisation, role=role),
-            "requirement_form": requirement_form or RequirementForm(skills=_skills(tenant)),
+            "requirement_form": requirement_form
+            or RequirementForm(skills=_skills(tenant), scale=_scale(tenant)),
             "assignment_form": assignment_form or AssignmentForm(people=_people(tenant)),
             "can_manage": tenant.can(Perm.FRAMEWORK_MANAGE),
             "can_assign": tenant.can(Perm.PEOPLE_MANAGE),
@@ -146,12 +153,18 @@ def role_detail(request: HttpRequest, tenant: Tenant, role_id: int) -> HttpRespo
 
 @org_view(Perm.FRAMEWORK_MANAGE)
 @require_POST
-def role_requirement_set(request: HttpRequest, tenant: Tenant, role_id: int) -> HttpResponse:
+def role_requirement_set(
+    request: AuthenticatedHttpRequest, tenant: Tenant, role_id: int
+) -> HttpResponse:
     role = selectors.role_get(organisation=tenant.organisation, role_id=role_id)
-    form = RequirementForm(request.POST, skills=_skills(tenant))
+    form = RequirementForm(request.POST, skills=_skills(tenant), scale=_scale(tenant))
     if not form.is_valid():
         return _detail(request, tenant, role_id, requirement_form=form, status=400)
-    services.role_requirement_set(role=role, by=request.user, **form.cleaned_data)
+    try:
+        services.role_requirement_set(role=role, by=request.user, **form.cleaned_data)
+    except ServiceError as error:
+        form_add_service_error(form, error)
+        return _detail(request, tenant, role_id, requirement_form=form, status=400)
     messages.success(
         request, f"{form.cleaned_data['skill'].name}: target {form.cleaned_data['target_level']}."
     )
@@ -161,7 +174,7 @@ def role_requirement_set(request: HttpRequest, tenant: Tenant, role_id: int) -> 
 @org_view(Perm.FRAMEWORK_MANAGE)
 @require_POST
 def role_requirement_remove(
-    request: HttpRequest, tenant: Tenant, role_id: int, skill_id: int
+    request: AuthenticatedHttpRequest, tenant: Tenant, role_id: int, skill_id: int
 ) -> HttpResponse:
     role = selectors.role_get(organisation=tenant.organisation, role_id=role_id)
     requirement = selectors.role_requirement_get(
@@ -174,22 +187,26 @@ def role_requirement_remove(
 
 @org_view(Perm.PEOPLE_MANAGE)
 @require_POST
-def role_assign(request: HttpRequest, tenant: Tenant, role_id: int) -> HttpResponse:
+def role_assign(request: AuthenticatedHttpRequest, tenant: Tenant, role_id: int) -> HttpResponse:
     role = selectors.role_get(organisation=tenant.organisation, role_id=role_id)
     form = AssignmentForm(request.POST, people=_people(tenant))
     if not form.is_valid():
         return _detail(request, tenant, role_id, assignment_form=form, status=400)
     person, kind = form.cleaned_data["person"], form.cleaned_data["kind"]
-    services.role_assign(
-        organisation=tenant.organisation, person=person, role=role, kind=kind, by=request.user
-    )
+    try:
+        services.role_assign(
+            organisation=tenant.organisation, person=person, role=role, kind=kind, by=request.user
+        )
+    except ServiceError as error:
+        form_add_service_error(form, error)
+        return _detail(request, tenant, role_id, assignment_form=form, status=400)
     messages.success(request, f"{person.name} now has {role.name} as their {kind} role.")
     return redirect("roles:role_detail", org_slug=tenant.organisation.slug, role_id=role.pk)
 
 
 @org_view(Perm.RATINGS_RATE_SELF)
 @require_POST
-def self_rating_add_role_skills(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+def self_rating_add_role_skills(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpResponse:
     """The "rate the skills of my role" shortcut."""
     person = person_for_user(organisation=tenant.organisation, user=request.user)
     added = services.profile_skills_add_for_roles(

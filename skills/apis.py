@@ -16,10 +16,10 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api_base import OrgAPIView
+from accounts.api_base import AuthenticatedRequest, OrgAPIView
 from accounts.permissions import Perm
 from skills.levels import Effective
-from skills.models import LibrarySkill, RatingSource, Skill, SkillCategory, SkillKind
+from skills.models import RatingSource, Skill, SkillCategory, SkillKind
 from skills.selectors import framework as framework_selectors
 from skills.selectors import ratings as rating_selectors
 from skills.services import framework as framework_services
@@ -100,7 +100,7 @@ class SkillListApi(OrgAPIView):
     @extend_schema(
         operation_id="skills_create", request=SkillIn, responses={201: SkillOut}, tags=["skills"]
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.input(SkillIn, request.data)
         skill = framework_services.skill_create(
             organisation=self.tenant.organisation, by=request.user, **data
@@ -121,7 +121,7 @@ class SkillDetailApi(OrgAPIView):
     @extend_schema(
         operation_id="skills_update", request=SkillPatchIn, responses=SkillOut, tags=["skills"]
     )
-    def patch(self, request: Request, skill_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, skill_id: int) -> Response:
         skill = framework_selectors.skill_get(
             organisation=self.tenant.organisation, skill_id=skill_id
         )
@@ -139,7 +139,7 @@ class SkillDetailApi(OrgAPIView):
 
 class LibrarySkillOut(serializers.Serializer):
     id = serializers.IntegerField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a declared field; DRF's metaclass moves it off the class, so Field.source stays
     external_id = serializers.CharField()
     name = serializers.CharField()
     description = serializers.CharField()
@@ -161,7 +161,7 @@ class LibraryPageOut(serializers.Serializer):
 class LibraryFilter(StrictInput):
     q = serializers.CharField(required=False, default="")
     kind = serializers.ChoiceField(choices=SkillKind.choices, required=False, default="")
-    source = serializers.ChoiceField(choices=["onet", "esco"], required=False, default="")
+    source = serializers.ChoiceField(choices=["onet", "esco"], required=False, default="")  # type: ignore[assignment]  # a declared field; DRF's metaclass moves it off the class, so Field.source stays
     page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=100000)
 
 
@@ -190,7 +190,9 @@ class LibrarySearchApi(OrgAPIView):
 
 class AdoptIn(StrictInput):
     library_skills = serializers.ListField(
-        child=serializers.PrimaryKeyRelatedField(queryset=LibrarySkill.objects.all()),
+        child=serializers.PrimaryKeyRelatedField(
+            queryset=framework_selectors.library_skill_choices()
+        ),
         allow_empty=False,
         max_length=200,
     )
@@ -207,7 +209,7 @@ class LibraryAdoptApi(OrgAPIView):
     @extend_schema(
         operation_id="library_adopt", request=AdoptIn, responses=AdoptOut, tags=["skills"]
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.input(AdoptIn, request.data)
         result = framework_services.skill_adopt(
             organisation=self.tenant.organisation,
@@ -244,7 +246,7 @@ class RatingIn(StrictInput):
     interest = serializers.BooleanField(default=False, help_text="Wants to grow in this skill.")
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
     evidence_url = serializers.CharField(required=False, allow_blank=True, default="")
-    source = serializers.ChoiceField(
+    source = serializers.ChoiceField(  # type: ignore[assignment]  # a declared field; DRF's metaclass moves it off the class, so Field.source stays
         choices=[RatingSource.SELF, RatingSource.MANAGER],
         default=RatingSource.SELF,
         help_text="`self` rates yourself; `manager` validates someone below you in the reporting "
@@ -266,7 +268,7 @@ class RatingOut(serializers.Serializer):
     interest = serializers.BooleanField()
     note = serializers.CharField()
     evidence_url = serializers.CharField()
-    source = serializers.ChoiceField(choices=RatingSource.choices)
+    source = serializers.ChoiceField(choices=RatingSource.choices)  # type: ignore[assignment]  # a declared field; DRF's metaclass moves it off the class, so Field.source stays
     rated_by = serializers.EmailField(source="rated_by.email", allow_null=True, default=None)
     rated_at = serializers.DateTimeField()
 
@@ -362,7 +364,7 @@ def _effective_row(skill: Skill, effective: Effective) -> dict[str, Any]:
 
 class RatingHistoryApi(PersonRatingsApi):
     @extend_schema(operation_id="rating_history", responses=RatingOut(many=True), tags=["ratings"])
-    def get(self, request: Request, person_id: int, skill_id: int) -> Response:  # type: ignore[override]
+    def get(self, request: Request, person_id: int, skill_id: int) -> Response:  # type: ignore[override]  # one URL argument more than PersonRatingsApi.get
         person = self._person(person_id)
         skill = framework_selectors.skill_get(
             organisation=self.tenant.organisation, skill_id=skill_id

@@ -10,18 +10,17 @@ skill, level or n/a, source import, date) exists is counted as unchanged.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.audit import audit_record
-from accounts.models import Organisation
+from accounts.models import Organisation, User
 from skills.library import normalise_skill_name
-from skills.models import ProficiencyLevel, ProfileSkill, Rating, RatingSource, Skill
-from skills.services.ratings import NOTE_MAX_LENGTH, _ratings_changed
+from skills.models import ProficiencyLevel, Skill
+from skills.services.ratings import NOTE_MAX_LENGTH, ImportedRating, ratings_record_imported
+from skillsmap.core.jobqueue import job_start
 from skillsmap.core.jobs import JobRowErrors, Progress, RowError
 from skillsmap.core.models import Job
 from skillsmap.core.tabular import Row, TableError, looks_like_formula, read_table
@@ -45,16 +44,23 @@ def read_ratings_table(data: bytes, *, filename: str) -> list[Row]:
     ).rows
 
 
-@dataclass(frozen=True)
-class _Good:
-    line: int
-    person: Person
-    skill: Skill
-    level: int | None
-    not_applicable: bool
-    interest: bool
-    note: str
-    rated_at: datetime
+@transaction.atomic
+def ratings_import_start(
+    *, organisation: Organisation, by: User, filename: str, data: bytes
+) -> Job:
+    """Check that the upload is a readable table with the right columns and at least one row, then
+    hand it to a background job, which checks every row. Raises
+    ``skillsmap.core.tabular.TableError`` (and starts nothing) when the file as a whole is
+    unusable. The job's handler writes the audit row."""
+    if not read_ratings_table(data, filename=filename):
+        raise TableError("The file has a header row but no ratings.")
+    return job_start(
+        organisation=organisation,
+        kind=Job.Kind.RATINGS_IMPORT,
+        by=by,
+        filename=filename[-255:],
+        payload=data,
+    )
 
 
 def _parse_date(value: str) -> date | None:
@@ -93,7 +99,7 @@ class _Lookup:
 
 def _check_row(
     row: Row, lookup: _Lookup, organisation: Organisation, today: date
-) -> tuple[_Good | None, list[str]]:
+) -> tuple[ImportedRating | None, list[str]]:
     values = row.values
     problems = [
         f"The {column} cell looks like a formula; formulas are refused."
@@ -150,8 +156,7 @@ def _check_row(
     if problems or person is None or skill is None or day is None:
         return None, problems
     return (
-        _Good(
-            line=row.line,
+        ImportedRating(
             person=person,
             skill=skill,
             level=level,
@@ -188,7 +193,7 @@ def ratings_import_handler(*, job: Job, progress: Progress) -> dict[str, Any]:
     today = timezone.localdate()
     total = len(rows)
     errors: list[RowError] = []
-    good: list[_Good] = []
+    good: list[ImportedRating] = []
     first_line: dict[tuple[str, str, str], int] = {}
     for index, row in enumerate(rows, start=1):
         key = _duplicate_key(row)
@@ -217,72 +222,11 @@ def ratings_import_handler(*, job: Job, progress: Progress) -> dict[str, Any]:
     return summary
 
 
-def _write(organisation: Organisation, job: Job, rows: list[_Good]) -> dict[str, Any]:
-    person_ids = {r.person.pk for r in rows}
-    skill_ids = {r.skill.pk for r in rows}
-    # Idempotence: the import events these rows would create that already exist.
-    existing = set(
-        Rating.objects.filter(
-            organisation=organisation,
-            source=RatingSource.IMPORT,
-            person_id__in=person_ids,
-            skill_id__in=skill_ids,
-            rated_at__in={r.rated_at for r in rows},
-        ).values_list("person_id", "skill_id", "level", "not_applicable", "rated_at")
-    )
-    new = [
-        r
-        for r in rows
-        if (r.person.pk, r.skill.pk, r.level, r.not_applicable, r.rated_at) not in existing
-    ]
-    Rating.objects.bulk_create(
-        [
-            Rating(
-                organisation=organisation,
-                person=r.person,
-                skill=r.skill,
-                level=r.level,
-                not_applicable=r.not_applicable,
-                interest=r.interest,
-                note=r.note,
-                source=RatingSource.IMPORT,
-                rated_by_id=job.created_by_id,
-                rated_at=r.rated_at,
-            )
-            for r in new
-        ],
-        batch_size=500,
-    )
-    on_profile = set(
-        ProfileSkill.objects.filter(
-            organisation=organisation, person_id__in=person_ids, skill_id__in=skill_ids
-        ).values_list("person_id", "skill_id")
-    )
-    missing = {(r.person.pk, r.skill.pk) for r in new} - on_profile
-    ProfileSkill.objects.bulk_create(
-        [
-            ProfileSkill(organisation=organisation, person_id=p, skill_id=s)
-            for p, s in sorted(missing)
-        ],
-        batch_size=500,
-    )
-    summary = {
-        "ratings created": len(new),
-        "unchanged rows": len(rows) - len(new),
-        "people": len({r.person.pk for r in new}),
-        "skills": len({r.skill.pk for r in new}),
+def _write(organisation: Organisation, job: Job, rows: list[ImportedRating]) -> dict[str, Any]:
+    result = ratings_record_imported(organisation=organisation, rows=rows, job=job)
+    return {
+        "ratings created": result.created,
+        "unchanged rows": result.unchanged,
+        "people": result.people,
+        "skills": result.skills,
     }
-    audit_record(
-        organisation=organisation,
-        actor=job.created_by,
-        verb="ratings.imported",
-        target=job,
-        after={"filename": job.filename, "created": len(new), "unchanged": len(rows) - len(new)},
-    )
-    if new:
-        _ratings_changed(
-            organisation=organisation,
-            person_ids={r.person.pk for r in new},
-            skill_ids={r.skill.pk for r in new},
-        )
-    return summary

@@ -5,8 +5,9 @@ The rule
 --------
 Given the rating events of one person in one skill and the organisation's review period:
 
-1. Take the latest *self* assessment (source ``self`` or ``import``) and the latest *manager*
-   validation (source ``manager``).
+1. Take the latest *self* assessment (source ``self`` or ``import``: ``SELF_SOURCES``) and the
+   latest *manager* validation (source ``manager``: ``MANAGER_SOURCES``), each by
+   ``(rated_at, seq)``.
 2. If there is a manager validation and it is not older than the latest self assessment by more
    than the review period, the manager's level is effective ("validated").
 3. Otherwise the latest self assessment is effective ("self-assessed"); a manager validation that
@@ -31,6 +32,18 @@ class Source(StrEnum):
     SELF = "self"
     MANAGER = "manager"
     IMPORT = "import"
+
+
+# Which sources are a manager's validation; every other source (``self``, ``import``) is a self
+# assessment. ``effective_level`` and the set-based query that keeps the latest event of each kind
+# (``skills.selectors.levels``) both read this, so Python and SQL cannot drift apart.
+MANAGER_SOURCES: frozenset[Source] = frozenset({Source.MANAGER})
+SELF_SOURCES: frozenset[Source] = frozenset(Source) - MANAGER_SOURCES
+
+
+def is_manager_validation(source: str) -> bool:
+    """Whether an event of this source is a manager validation rather than a self assessment."""
+    return source in MANAGER_SOURCES
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,7 @@ def effective_level(
     latest_self: RatingEvent | None = None
     latest_manager: RatingEvent | None = None
     for event in events:
-        if event.source == Source.MANAGER:
+        if is_manager_validation(event.source):
             if latest_manager is None or event.order > latest_manager.order:
                 latest_manager = event
         elif latest_self is None or event.order > latest_self.order:

@@ -231,7 +231,7 @@ class ReleaseFiles:
         if not self.has(name):
             raise LibraryDataMissing(f"{name}: file not found in {self}.")
         with ExitStack() as stack:
-            raw: IO[bytes]
+            raw: IO[bytes] | gzip.GzipFile
             if self._zip_members is not None:
                 archive = stack.enter_context(zipfile.ZipFile(self.location))
                 member = self._zip_members.get(name) or self._zip_members[f"{name}.gz"]

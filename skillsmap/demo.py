@@ -195,14 +195,15 @@ def _ratings(organisation: Organisation, rng: random.Random, people: list[Person
     """A year of history: a self rating or two per skill, about half validated by the manager
     (sometimes a level lower), some of it older than the review period so staleness shows."""
     skills = {s.name: s for s in Skill.objects.filter(organisation=organisation)}
-    teams_of = {}
+    teams_of: dict[int, list[str]] = {}
     for tm in TeamMembership.objects.filter(organisation=organisation).select_related("team"):
         teams_of.setdefault(tm.person_id, []).append(tm.team.name)
     already = set(
         Rating.objects.filter(organisation=organisation).values_list("person_id", flat=True)
     )
     now = timezone.now()
-    users = {p.pk: p.user_id for p in people}
+    # Looked up by manager_id too, which is None for someone without a manager.
+    users: dict[int | None, int | None] = {p.pk: p.user_id for p in people}
     manager_user = {p.pk: users.get(p.manager_id) for p in people}
     events, profile = [], []
     for person in people:
@@ -273,6 +274,7 @@ def _roles(
     engineer working towards a senior profile."""
     from roles.models import RoleAssignment, RoleProfile
     from roles.services import role_assign, role_profile_install_backend_engineer
+    from skills.selectors.framework import scale_bounds
     from teams.models import TeamManager
 
     backend = role_profile_install_backend_engineer(organisation=organisation, by=admin)
@@ -284,12 +286,13 @@ def _roles(
     from roles.models import RoleRequirement
 
     if not RoleRequirement.objects.filter(organisation=organisation, role=senior).exists():
+        _, top = scale_bounds(organisation=organisation)
         for r in RoleRequirement.objects.filter(organisation=organisation, role=backend):
             RoleRequirement.objects.create(
                 organisation=organisation,
                 role=senior,
                 skill=r.skill,
-                target_level=min(5, r.target_level + 1),
+                target_level=min(top, r.target_level + 1),
                 importance=r.importance,
                 weight=r.weight,
             )
@@ -326,7 +329,7 @@ def _history(organisation: Organisation) -> None:
     from reports.models import GapSnapshot
     from roles.models import RoleAssignment, RoleRequirement
     from skills.levels import effective_level
-    from skills.selectors.ratings import _EVENT_FIELDS, _event
+    from skills.selectors.levels import rating_events, review_period
 
     if GapSnapshot.objects.filter(organisation=organisation).exists():
         return
@@ -342,17 +345,13 @@ def _history(organisation: Organisation) -> None:
             "person_id", "role_id", "kind"
         )
     )
-    events = defaultdict(list)
-    for person_id, skill_id, *fields in Rating.objects.filter(
-        organisation=organisation
-    ).values_list("person_id", "skill_id", *_EVENT_FIELDS):
-        events[(person_id, skill_id)].append(_event(*fields))
-    period = timedelta(days=organisation.review_period_days)
+    events = rating_events(organisation=organisation)
+    period = review_period(organisation)
     today = timezone.now()
     rows = []
     for weeks_back in range(12, 0, -1):
         day = today - timedelta(weeks=weeks_back)
-        levels = defaultdict(dict)
+        levels: defaultdict[int, dict[int, int]] = defaultdict(dict)
         for (person_id, skill_id), evs in events.items():
             known = [e for e in evs if e.rated_at <= day]
             if known:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.urls import path
 from drf_spectacular.utils import extend_schema
@@ -10,7 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api_base import OrgAPIView
+from accounts.api_base import AuthenticatedRequest, OrgAPIView
 from accounts.permissions import Perm
 from skillsmap.core.api import StrictInput, TenantPrimaryKeyField, paginated
 from teams import selectors, services
@@ -41,7 +41,10 @@ class PersonOut(serializers.Serializer):
 
     def get_teams(self, person: Person) -> list[dict[str, Any]]:
         memberships = getattr(person, "team_list", [])
-        return TeamRefOut([m.team for m in memberships], many=True).data
+        # many=True makes a ListSerializer, whose data is a list; the stubs see a Serializer.
+        return cast(
+            "list[dict[str, Any]]", TeamRefOut([m.team for m in memberships], many=True).data
+        )
 
 
 # Cursor pagination needs a total order: every ordering ends with the id.
@@ -103,7 +106,7 @@ class PersonListApi(OrgAPIView):
     @extend_schema(
         operation_id="people_create", request=PersonIn, responses={201: PersonOut}, tags=["people"]
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.input(PersonIn, request.data)
         person = services.person_create(
             organisation=self.tenant.organisation, by=request.user, **data
@@ -123,7 +126,7 @@ class PersonDetailApi(OrgAPIView):
     @extend_schema(
         operation_id="people_update", request=PersonPatchIn, responses=PersonOut, tags=["people"]
     )
-    def patch(self, request: Request, person_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, person_id: int) -> Response:
         organisation = self.tenant.organisation
         person = selectors.person_get(organisation=organisation, person_id=person_id)
         # Teams change only when given (person_update leaves them alone for None).
@@ -148,7 +151,7 @@ class PersonDetailApi(OrgAPIView):
 class TeamOut(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    parent = serializers.IntegerField(source="parent_id", allow_null=True)
+    parent = serializers.IntegerField(source="parent_id", allow_null=True)  # type: ignore[assignment]  # a declared field; DRF's metaclass moves it off the class, so Field.parent stays
     managers = serializers.SerializerMethodField()
     member_count = serializers.IntegerField()
 
@@ -158,7 +161,7 @@ class TeamOut(serializers.Serializer):
 
 class TeamIn(StrictInput):
     name = serializers.CharField(max_length=120)
-    parent = TenantPrimaryKeyField(
+    parent = TenantPrimaryKeyField(  # type: ignore[assignment]  # a declared field; DRF's metaclass moves it off the class, so Field.parent stays
         model=Team, noun="team", required=False, allow_null=True, default=None
     )
 
@@ -184,7 +187,7 @@ class TeamListApi(OrgAPIView):
     @extend_schema(
         operation_id="teams_create", request=TeamIn, responses={201: TeamOut}, tags=["teams"]
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.input(TeamIn, request.data)
         team = services.team_create(organisation=self.tenant.organisation, by=request.user, **data)
         team = selectors.team_overview_get(organisation=self.tenant.organisation, team_id=team.pk)
@@ -201,7 +204,7 @@ class TeamDetailApi(OrgAPIView):
     @extend_schema(
         operation_id="teams_update", request=TeamPatchIn, responses=TeamOut, tags=["teams"]
     )
-    def patch(self, request: Request, team_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, team_id: int) -> Response:
         team = self._team(team_id)
         current = {
             "name": team.name,
@@ -236,7 +239,7 @@ class TeamMembersApi(OrgAPIView):
         responses={201: PersonOut},
         tags=["teams"],
     )
-    def post(self, request: Request, team_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, team_id: int) -> Response:
         organisation = self.tenant.organisation
         team = selectors.team_get(organisation=organisation, team_id=team_id)
         data = self.input(TeamMemberIn, request.data)
@@ -249,7 +252,7 @@ class TeamMemberApi(OrgAPIView):
     permissions = {"DELETE": Perm.PEOPLE_MANAGE}
 
     @extend_schema(operation_id="team_members_remove", responses={204: None}, tags=["teams"])
-    def delete(self, request: Request, team_id: int, person_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, team_id: int, person_id: int) -> Response:
         organisation = self.tenant.organisation
         team = selectors.team_get(organisation=organisation, team_id=team_id)
         person = selectors.person_get(organisation=organisation, person_id=person_id)

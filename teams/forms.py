@@ -7,7 +7,7 @@ so a posted ``organisation``, ``user`` or ``is_staff`` is ignored.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -22,7 +22,7 @@ from teams.selectors import (
 
 
 class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Person) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Person) -> str:
         # Two people may share a name; the address tells them apart.
         return f"{obj.name} ({obj.email})"
 
@@ -50,9 +50,13 @@ class PersonFilterForm(forms.Form):
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = team_list(organisation=organisation)
-        self.fields["manager"].queryset = person_manager_list(organisation=organisation)
-        self.fields["location"].choices = [("", "All locations")] + [
+        # self.fields holds copies of the fields declared above, of the same classes.
+        team = cast("forms.ModelChoiceField[Team]", self.fields["team"])
+        team.queryset = team_list(organisation=organisation)
+        manager = cast(PersonChoiceField, self.fields["manager"])
+        manager.queryset = person_manager_list(organisation=organisation)
+        location = cast(forms.ChoiceField, self.fields["location"])
+        location.choices = [("", "All locations")] + [
             (location, location) for location in person_location_list(organisation=organisation)
         ]
 
@@ -94,11 +98,10 @@ class PersonForm(forms.Form):
         self, *args: Any, organisation: Organisation, person: Person | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        managers = person_choices(organisation=organisation)
-        if person is not None:
-            managers = managers.exclude(pk=person.pk)
-        self.fields["manager"].queryset = managers
-        self.fields["teams"].queryset = team_list(organisation=organisation)
+        manager = cast(PersonChoiceField, self.fields["manager"])
+        manager.queryset = person_choices(organisation=organisation, exclude=person)
+        teams = cast("forms.ModelMultipleChoiceField[Team]", self.fields["teams"])
+        teams.queryset = team_list(organisation=organisation)
 
 
 def person_form_initial(person: Person) -> dict[str, Any]:
@@ -110,7 +113,7 @@ def person_form_initial(person: Person) -> dict[str, Any]:
         "location": person.location,
         "start_date": person.start_date,
         "is_active": person.is_active,
-        "teams": [membership.team_id for membership in person.team_list],  # type: ignore[attr-defined]
+        "teams": [membership.team_id for membership in person.team_list],  # type: ignore[attr-defined]  # Prefetch(to_attr=) of selectors.person_get
     }
 
 
@@ -140,8 +143,9 @@ class TeamForm(forms.Form):
         self, *args: Any, organisation: Organisation, team: Team | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        teams = team_list(organisation=organisation)
-        self.fields["parent"].queryset = teams.exclude(pk=team.pk) if team else teams
-        self.fields["managers"].queryset = person_choices(organisation=organisation)
+        parent = cast("forms.ModelChoiceField[Team]", self.fields["parent"])
+        parent.queryset = team_list(organisation=organisation, exclude=team)
+        managers = cast("forms.ModelMultipleChoiceField[Person]", self.fields["managers"])
+        managers.queryset = person_choices(organisation=organisation)
         if team is None:
             del self.fields["managers"]  # chosen once the team exists

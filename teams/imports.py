@@ -10,6 +10,7 @@ Running the same file again changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -54,11 +55,12 @@ TEMPLATE_ROWS: list[list[str]] = [
 ]
 
 # Field lengths of teams.models, checked per row so that a long cell is a row error with a line
-# number rather than a database error that fails the whole job without one.
-MAX_NAME = Person._meta.get_field("name").max_length
-MAX_EMAIL = Person._meta.get_field("email").max_length
-MAX_TITLE = Person._meta.get_field("job_title").max_length
-MAX_TEAM = Team._meta.get_field("name").max_length
+# number rather than a database error that fails the whole job without one. (All four are
+# CharFields with a max_length, so none is None.)
+MAX_NAME = cast(int, Person._meta.get_field("name").max_length)
+MAX_EMAIL = cast(int, Person._meta.get_field("email").max_length)
+MAX_TITLE = cast(int, Person._meta.get_field("job_title").max_length)
+MAX_TEAM = cast(int, Team._meta.get_field("name").max_length)
 
 
 def people_table(data: bytes, *, filename: str) -> Table:
@@ -85,8 +87,8 @@ def _parse_row(line: int, values: dict[str, str]) -> tuple[PersonRow | None, lis
     """One row's own problems (without looking at other rows), and the row if it has none."""
     errors: list[RowError] = []
     refused: set[str] = set()
-    for column, value in values.items():
-        parts = value.split(TEAM_SEPARATOR) if column == "team" else [value]
+    for column, text in values.items():
+        parts = text.split(TEAM_SEPARATOR) if column == "team" else [text]
         if any(looks_like_formula(part.strip()) for part in parts):
             refused.add(column)
             errors.append(

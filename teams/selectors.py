@@ -76,12 +76,16 @@ def person_get(*, organisation: Organisation, person_id: int) -> Person:
     return person
 
 
-def person_choices(*, organisation: Organisation, active_only: bool = False) -> QuerySet[Person]:
+def person_choices(
+    *, organisation: Organisation, active_only: bool = False, exclude: Person | None = None
+) -> QuerySet[Person]:
     """People to pick from (a manager, a role holder), by name; ``active_only`` leaves out those
-    who have left."""
+    who have left, ``exclude`` one person (no one is their own manager)."""
     people = Person.objects.filter(organisation=organisation)
     if active_only:
         people = people.filter(is_active=True)
+    if exclude is not None:
+        people = people.exclude(pk=exclude.pk)
     return people.order_by("name", "pk")
 
 
@@ -118,8 +122,13 @@ def person_find_by_email(
     return people.first()
 
 
-def team_list(*, organisation: Organisation) -> QuerySet[Team]:
-    return Team.objects.filter(organisation=organisation).order_by("name", "pk")
+def team_list(*, organisation: Organisation, exclude: Team | None = None) -> QuerySet[Team]:
+    """The organisation's teams by name, less ``exclude`` when given (a team is not its own
+    parent)."""
+    teams = Team.objects.filter(organisation=organisation)
+    if exclude is not None:
+        teams = teams.exclude(pk=exclude.pk)
+    return teams.order_by("name", "pk")
 
 
 def team_overview(*, organisation: Organisation) -> QuerySet[Team]:

@@ -1,5 +1,5 @@
 """Writes of the people-and-teams domain. Keyword-only, atomic, audited; callers provide the
-organisation context."""
+organisation context. A refusal is a ``skillsmap.core.errors.ServiceError`` keyed by field."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from collections.abc import Collection
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.audit import audit_record
 from accounts.models import Organisation, User
 from skillsmap.core.changes import inputs_changed
+from skillsmap.core.errors import ServiceError
 from skillsmap.core.jobqueue import job_start
 from skillsmap.core.models import Job
 from teams.hierarchy import is_at_or_below, team_pairs
@@ -60,7 +60,7 @@ def _check_email_free(*, organisation: Organisation, email: str, person: Person 
         organisation=organisation, email=email, exclude_id=person.pk if person else None
     )
     if existing is not None:
-        raise ValidationError({"email": f"{existing.name} already has the address {email}."})
+        raise ServiceError({"email": f"{existing.name} already has the address {email}."})
 
 
 def _check_manager(
@@ -70,11 +70,11 @@ def _check_manager(
         return
     # The form limits the choices to this organisation; this guards every other caller.
     if manager.organisation_id != organisation.pk:
-        raise ValidationError({"manager": "Select a valid choice."})
+        raise ServiceError({"manager": "Select a valid choice."})
     if person is None:
         return  # a new person has no reports yet, so cannot close a loop
     if manager.pk == person.pk:
-        raise ValidationError({"manager": "A person cannot be their own manager."})
+        raise ServiceError({"manager": "A person cannot be their own manager."})
     manager_of = person_manager_map(organisation=organisation)
     manager_of[person.pk] = manager.pk
     for loop in reporting_loops(manager_of):
@@ -86,7 +86,7 @@ def _check_manager(
             )
             start = loop.index(person.pk)
             chain = [*loop[start:], *loop[:start], person.pk]
-            raise ValidationError(
+            raise ServiceError(
                 {
                     "manager": "That would make a reporting loop: "
                     + " → ".join(names[pk] for pk in chain)
@@ -97,7 +97,7 @@ def _check_manager(
 
 def _check_teams(*, organisation: Organisation, teams: Collection[Team]) -> None:
     if any(team.organisation_id != organisation.pk for team in teams):
-        raise ValidationError({"teams": "Select a valid choice."})
+        raise ServiceError({"teams": "Select a valid choice."})
 
 
 def _apply_teams(*, person: Person, teams: Collection[Team]) -> tuple[list[str], list[str]]:
@@ -151,7 +151,7 @@ def person_create(
     teams: Collection[Team] = (),
 ) -> Person:
     """Add someone to the directory, before or without an account of their own. Raises
-    ``ValidationError`` keyed by field for an address already taken or a manager elsewhere."""
+    ``ServiceError`` keyed by field for an address already taken or a manager elsewhere."""
     email = _normalise_email(email)
     _check_email_free(organisation=organisation, email=email, person=None)
     _check_manager(organisation=organisation, person=None, manager=manager)
@@ -278,7 +278,7 @@ def team_member_remove(*, team: Team, person: Person, by: User) -> Person:
     """Take a person out of one team; their other teams stay."""
     teams = _current_teams(person)
     if team.pk not in {t.pk for t in teams}:
-        raise ValidationError({"person": "This person is not in the team."})
+        raise ServiceError({"person": "This person is not in the team."})
     person_set_teams(person=person, teams=[t for t in teams if t.pk != team.pk], by=by)
     return person
 
@@ -303,12 +303,12 @@ def _check_parent(*, team: Team | None, parent: Team | None, organisation: Organ
     if parent is None:
         return
     if parent.organisation_id != organisation.pk:
-        raise ValidationError({"parent": "Select a valid choice."})
+        raise ServiceError({"parent": "Select a valid choice."})
     if team is None:
         return
     parents = dict(team_pairs(organisation=organisation))
     if is_at_or_below(parents, team.pk, parent.pk):
-        raise ValidationError({"parent": "A team cannot sit below itself or one of its sub-teams."})
+        raise ServiceError({"parent": "A team cannot sit below itself or one of its sub-teams."})
 
 
 @transaction.atomic
@@ -317,7 +317,7 @@ def team_create(
 ) -> Team:
     name = name.strip()
     if Team.objects.filter(organisation=organisation, name__iexact=name).exists():
-        raise ValidationError({"name": f"A team called “{name}” already exists."})
+        raise ServiceError({"name": f"A team called “{name}” already exists."})
     _check_parent(team=None, parent=parent, organisation=organisation)
     team = Team.objects.create(organisation=organisation, name=name, parent=parent)
     audit_record(
@@ -348,9 +348,9 @@ def team_update(
         .exclude(pk=team.pk)
         .exists()
     ):
-        raise ValidationError({"name": f"A team called “{name}” already exists."})
+        raise ServiceError({"name": f"A team called “{name}” already exists."})
     if any(person.organisation_id != organisation.pk for person in managers):
-        raise ValidationError({"managers": "Select a valid choice."})
+        raise ServiceError({"managers": "Select a valid choice."})
     _check_parent(team=team, parent=parent, organisation=organisation)
     before = {
         "name": team.name,

@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.permissions import Perm
-from accounts.views_base import Tenant, org_view
+from accounts.views_base import AuthenticatedHttpRequest, Tenant, org_view
+from skillsmap.core.errors import ServiceError, form_add_service_error
 from skillsmap.core.tabular import MAX_BYTES, TableError
 from teams import selectors, services
 from teams.forms import (
@@ -49,7 +49,7 @@ def person_detail(request: HttpRequest, tenant: Tenant, person_id: int) -> HttpR
 
 
 @org_view(Perm.PEOPLE_MANAGE)
-def person_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+def person_create(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpResponse:
     form = PersonForm(
         request.POST if request.method == "POST" else None, organisation=tenant.organisation
     )
@@ -58,8 +58,8 @@ def person_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             person = services.person_create(
                 organisation=tenant.organisation, by=request.user, **form.cleaned_data
             )
-        except ValidationError as error:
-            form.add_error(None, error)
+        except ServiceError as error:
+            form_add_service_error(form, error)
         else:
             messages.success(request, f"{person.name} was added.")
             return redirect(
@@ -74,7 +74,9 @@ def person_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @org_view(Perm.PEOPLE_MANAGE)
-def person_update(request: HttpRequest, tenant: Tenant, person_id: int) -> HttpResponse:
+def person_update(
+    request: AuthenticatedHttpRequest, tenant: Tenant, person_id: int
+) -> HttpResponse:
     person = selectors.person_get(organisation=tenant.organisation, person_id=person_id)
     form = PersonForm(
         request.POST if request.method == "POST" else None,
@@ -85,8 +87,8 @@ def person_update(request: HttpRequest, tenant: Tenant, person_id: int) -> HttpR
     if request.method == "POST" and form.is_valid():
         try:
             services.person_update(person=person, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
+        except ServiceError as error:
+            form_add_service_error(form, error)
         else:
             messages.success(request, f"{person.name} was saved.")
             return redirect(
@@ -101,7 +103,7 @@ def person_update(request: HttpRequest, tenant: Tenant, person_id: int) -> HttpR
 
 
 @org_view(Perm.PEOPLE_MANAGE)
-def people_import(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+def people_import(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpResponse:
     is_post = request.method == "POST"
     form = PeopleImportForm(request.POST, request.FILES) if is_post else PeopleImportForm()
     if is_post and form.is_valid():
@@ -150,7 +152,7 @@ def team_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @org_view(Perm.PEOPLE_MANAGE)
-def team_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+def team_create(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpResponse:
     form = TeamForm(request.POST or None, organisation=tenant.organisation)
     if request.method == "POST" and form.is_valid():
         try:
@@ -159,8 +161,8 @@ def team_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             )
             messages.success(request, f"Team “{team.name}” created. Add its managers next.")
             return redirect("teams:team_update", org_slug=tenant.organisation.slug, team_id=team.pk)
-        except ValidationError as error:
-            _add_errors(form, error)
+        except ServiceError as error:
+            form_add_service_error(form, error)
     return render(
         request, "teams/team_form.html", {"tenant": tenant, "form": form, "team": None},
         status=400 if form.errors else 200,
@@ -168,7 +170,7 @@ def team_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @org_view(Perm.PEOPLE_MANAGE)
-def team_update(request: HttpRequest, tenant: Tenant, team_id: int) -> HttpResponse:
+def team_update(request: AuthenticatedHttpRequest, tenant: Tenant, team_id: int) -> HttpResponse:
     organisation = tenant.organisation
     team = selectors.team_get(organisation=organisation, team_id=team_id)
     initial = {
@@ -182,15 +184,9 @@ def team_update(request: HttpRequest, tenant: Tenant, team_id: int) -> HttpRespo
             services.team_update(team=team, by=request.user, **form.cleaned_data)
             messages.success(request, f"Team “{team.name}” saved.")
             return redirect("teams:team_list", org_slug=organisation.slug)
-        except ValidationError as error:
-            _add_errors(form, error)
+        except ServiceError as error:
+            form_add_service_error(form, error)
     return render(
         request, "teams/team_form.html", {"tenant": tenant, "form": form, "team": team},
         status=400 if form.errors else 200,
     )  # fmt: skip
-
-
-def _add_errors(form: TeamForm, error: ValidationError) -> None:
-    for field, messages_ in error.message_dict.items():
-        for message in messages_:
-            form.add_error(field if field in form.fields else None, message)

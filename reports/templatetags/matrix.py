@@ -8,6 +8,7 @@ Every value here is a number or a fixed word, and ``format_html`` escapes them a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, Protocol
 
 from django import template
 from django.utils.html import format_html, format_html_join
@@ -16,6 +17,16 @@ from django.utils.safestring import SafeString
 from reports.selectors import MatrixCell
 
 register = template.Library()
+
+
+class _Option(Protocol):
+    """What ``options`` lists: a model with a name (a skill, a team, a role profile)."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 def _cell(cell: MatrixCell) -> tuple[str, str, str, str]:
@@ -46,7 +57,7 @@ def matrix_cells(cells: Iterable[MatrixCell]) -> SafeString:
 
 
 @register.simple_tag
-def options(choices: Iterable[object], selected: object = None) -> SafeString:
+def options(choices: Iterable[_Option], selected: object = None) -> SafeString:
     """``{% options skills filters.skills %}``: ``<option>`` per object (``pk``, ``name``), marking
     the selected id or ids. The skill filter lists the whole framework (1,500 skills in the
     benchmark), which cost a small team's page more than its matrix did."""
@@ -54,5 +65,5 @@ def options(choices: Iterable[object], selected: object = None) -> SafeString:
     return format_html_join(
         "",
         '<option value="{}"{}>{}</option>',
-        ((c.pk, " selected" if c.pk in chosen else "", c.name) for c in choices),  # type: ignore[attr-defined]
+        ((c.pk, " selected" if c.pk in chosen else "", c.name) for c in choices),
     )

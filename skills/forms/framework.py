@@ -8,12 +8,13 @@ exactly like a missing one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
 
-from skills.models import LibrarySkill, LibrarySource, ProficiencyLevel, SkillCategory, SkillKind
+from skills.models import LibrarySource, ProficiencyLevel, Skill, SkillCategory, SkillKind
+from skills.selectors.framework import library_skill_choices
 
 SELECT_VALID_SKILL = "Select a valid skill."
 TEXT_MAX = 4000
@@ -73,7 +74,7 @@ class AdoptForm(forms.Form):
     page can come back to it."""
 
     library_skill = forms.ModelMultipleChoiceField(
-        queryset=LibrarySkill.objects.all(),
+        queryset=library_skill_choices(),
         error_messages={
             "required": "Select at least one skill to adopt.",
             "invalid_choice": "Select a valid library skill.",
@@ -138,7 +139,8 @@ class SkillForm(forms.Form):
         return _split_aliases(text)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        # Form.clean returns cleaned_data; the stubs allow None for overrides that return nothing.
+        data = cast(dict[str, Any], super().clean())
         if data.get("category") and (data.get("category_name") or "").strip():
             self.add_error(
                 "category_name", "Choose an existing category or type a new one, not both."
@@ -147,13 +149,13 @@ class SkillForm(forms.Form):
 
 
 class MergeForm(forms.Form):
-    into = forms.ModelChoiceField(
+    into: forms.ModelChoiceField[Skill] = forms.ModelChoiceField(
         label="Merge into",
         queryset=None,
         error_messages={"invalid_choice": SELECT_VALID_SKILL, "required": SELECT_VALID_SKILL},
     )
 
-    def __init__(self, *args: Any, skills: QuerySet[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, skills: QuerySet[Skill], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         into = self.fields["into"]
         assert isinstance(into, forms.ModelChoiceField)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
@@ -32,7 +32,9 @@ class _LevelMixin(forms.Form):
 
     def __init__(self, *args: Any, levels: Sequence[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["level"].choices = _level_choices(levels)
+        # self.fields holds copies of the fields declared above, of the same classes.
+        level = cast(forms.ChoiceField, self.fields["level"])
+        level.choices = _level_choices(levels)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -68,7 +70,7 @@ class ProfileSkillForm(forms.Form):
 
     def __init__(self, *args: Any, skills: QuerySet[Skill], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["skill"].queryset = skills
+        cast("forms.ModelChoiceField[Skill]", self.fields["skill"]).queryset = skills
 
 
 class CriterionForm(forms.Form):
@@ -86,8 +88,9 @@ class CriterionForm(forms.Form):
         self, *args: Any, skills: QuerySet[Skill], levels: Sequence[int], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["skill"].queryset = skills
-        self.fields["min"].choices = [(str(v), str(v)) for v in levels]
+        cast("forms.ModelChoiceField[Skill]", self.fields["skill"]).queryset = skills
+        minimum = cast(forms.TypedChoiceField, self.fields["min"])
+        minimum.choices = [(str(v), str(v)) for v in levels]
 
 
 class RatingsImportForm(forms.Form):

@@ -3,8 +3,9 @@
 Every tenant read takes the organisation and filters on it, so an id of another organisation is a
 404 exactly like a missing one. The ``Library*`` models are global: any organisation may read them.
 
-``skill_list``, ``skill_get``, ``scale_levels`` and ``level_descriptors`` are the framework's
-public surface for the rest of the skills domain (ratings, imports): they keep their signatures.
+``skill_list``, ``skill_get``, ``scale_levels``, ``scale_bounds`` and ``level_descriptors`` are
+the framework's public surface for the rest of the skills domain (ratings, imports) and for
+``roles`` (target levels on the scale): they keep their signatures.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from functools import reduce
 from operator import or_
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Max, Min, Q, QuerySet, Value, When
 from django.http import Http404
 
 from accounts.models import Organisation
 from skills.library import normalise_skill_name
 from skills.models import LibrarySkill, ProficiencyLevel, Skill, SkillCategory, SkillLevelDescriptor
+from skills.services.scale import DEFAULT_SCALE
 
 LIBRARY_PAGE_SIZE = 50
 
@@ -169,9 +171,11 @@ def skills_active(*, organisation: Organisation) -> QuerySet[Skill]:
     return Skill.objects.filter(organisation=organisation, is_archived=False).order_by("name")
 
 
-def merge_targets(*, organisation: Organisation) -> QuerySet[Skill]:
-    """Skills another skill may be merged into: the organisation's live skills."""
-    return skills_active(organisation=organisation)
+def merge_targets(*, organisation: Organisation, exclude: Skill | None = None) -> QuerySet[Skill]:
+    """Skills another skill may be merged into: the organisation's live skills (less ``exclude``,
+    the skill being merged, when given)."""
+    skills = skills_active(organisation=organisation)
+    return skills.exclude(pk=exclude.pk) if exclude is not None else skills
 
 
 # --- The scale and level descriptors ------------------------------------------------------------
@@ -181,6 +185,24 @@ def scale_levels(*, organisation: Organisation) -> list[ProficiencyLevel]:
     """The organisation's proficiency levels, lowest value first (the default scale is 0–5).
     "Not applicable" is not among them: it is a flag on a rating."""
     return list(ProficiencyLevel.objects.filter(organisation=organisation).order_by("value"))
+
+
+# The default scale's lowest and highest values (``skills.services.scale.DEFAULT_SCALE``).
+DEFAULT_SCALE_BOUNDS: tuple[int, int] = (
+    min(value for value, _, _ in DEFAULT_SCALE),
+    max(value for value, _, _ in DEFAULT_SCALE),
+)
+
+
+def scale_bounds(*, organisation: Organisation) -> tuple[int, int]:
+    """The lowest and highest level value of the organisation's scale, for what must lie on it
+    (role targets). An organisation without a scale yet has the default scale's bounds (0–5)."""
+    bounds = ProficiencyLevel.objects.filter(organisation=organisation).aggregate(
+        low=Min("value"), high=Max("value")
+    )
+    if bounds["low"] is None or bounds["high"] is None:
+        return DEFAULT_SCALE_BOUNDS
+    return bounds["low"], bounds["high"]
 
 
 def level_descriptors(
@@ -302,3 +324,9 @@ def library_synonym_groups(*, keys: set[str]) -> list[frozenset[str]]:
         if group & keys:
             groups.append(group)
     return groups
+
+
+def library_skill_choices() -> QuerySet[LibrarySkill]:
+    """Every skill of the shared library (O*NET, ESCO): what may be adopted. The library belongs to
+    no organisation, so any organisation may pick from all of it."""
+    return LibrarySkill.objects.all()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import NamedTuple
 
 from django.db.models import QuerySet
@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organisation, User
 from accounts.permissions import Perm
-from skills.levels import UNRATED, Effective, RatingEvent, Source, effective_level
+from skills.levels import UNRATED, Effective, RatingEvent, effective_level, is_manager_validation
 from skills.models import ProficiencyLevel, ProfileSkill, Rating, Skill
 from skills.selectors.framework import level_descriptors, scale_levels, skill_list
+from skills.selectors.levels import EVENT_FIELDS, effective_levels, rating_event, review_period
 from teams.models import Person
 
 NOT_APPLICABLE = "na"  # the form value of "Not applicable"; it is a flag, not a level
@@ -119,56 +120,8 @@ def person_get_validatable(
 
 
 # --- Effective levels ----------------------------------------------------------------------------
-
-
-def review_period(organisation: Organisation) -> timedelta:
-    return timedelta(days=organisation.review_period_days)
-
-
-# The columns ``_event`` takes, in order, so every query that feeds the rule reads the same ones.
-_EVENT_FIELDS = ("level", "not_applicable", "source", "rated_at", "interest", "pk")
-
-
-def _event(
-    level: int | None, na: bool, source: str, rated_at: datetime, interest: bool, pk: int
-) -> RatingEvent:
-    return RatingEvent(
-        level=level,
-        not_applicable=na,
-        source=Source(source),
-        rated_at=rated_at,
-        interest=interest,
-        seq=pk,
-    )
-
-
-def effective_levels(
-    *,
-    organisation: Organisation,
-    person_ids: Iterable[int],
-    skill_ids: Iterable[int] | None = None,
-    now: datetime | None = None,
-) -> dict[tuple[int, int], Effective]:
-    """(person id, skill id) → effective level, for every pair with at least one rating.
-
-    One query for all events of those people (and skills), grouped in Python and passed through
-    ``skills.levels.effective_level``: the only place the rule lives. Unrated pairs are absent;
-    callers use ``skills.levels.UNRATED`` for them.
-    """
-    person_ids = set(person_ids)
-    if not person_ids:
-        return {}
-    events = Rating.objects.filter(organisation=organisation, person_id__in=person_ids)
-    if skill_ids is not None:
-        events = events.filter(skill_id__in=set(skill_ids))
-    rows = events.order_by().values_list("person_id", "skill_id", *_EVENT_FIELDS)
-    grouped: dict[tuple[int, int], list[RatingEvent]] = defaultdict(list)
-    for person_id, skill_id, *fields in rows:
-        grouped[(person_id, skill_id)].append(_event(*fields))
-    period, now = review_period(organisation), now or timezone.now()
-    return {
-        key: effective_level(group, review_period=period, now=now) for key, group in grouped.items()
-    }
+# Loaded by ``skills.selectors.levels``, the one loader of the pages, the gap engine and the demo;
+# ``effective_levels`` and ``review_period`` are re-exported here for the rating pages' callers.
 
 
 def person_effective_ratings(
@@ -266,7 +219,8 @@ def _options(levels: Sequence[ProficiencyLevel], descriptors: dict[int, str]) ->
 
 
 class _PersonEvent(NamedTuple):
-    """One rating event of a person, as the pages need it (notes included)."""
+    """One rating event of a person, as the pages need it: the skill, the loader's
+    ``EVENT_FIELDS`` in their order, then the notes."""
 
     skill_id: int
     level: int | None
@@ -283,7 +237,7 @@ class _PersonEvent(NamedTuple):
         return (self.rated_at, self.pk)
 
     def as_rating_event(self) -> RatingEvent:
-        return _event(
+        return rating_event(
             self.level, self.not_applicable, self.source, self.rated_at, self.interest, self.pk
         )
 
@@ -296,7 +250,7 @@ def _events_of(
         events = events.filter(skill_id__in=set(skill_ids))
     return [
         _PersonEvent(*row)
-        for row in events.order_by().values_list("skill_id", *_PersonEvent._fields[1:])
+        for row in events.order_by().values_list("skill_id", *EVENT_FIELDS, "note", "evidence_url")
     ]
 
 
@@ -323,8 +277,8 @@ def _rows(
             if mine
             else UNRATED
         )
-        selfs = [e for e in mine if e.source != Source.MANAGER]
-        managers = [e for e in mine if e.source == Source.MANAGER]
+        selfs = [e for e in mine if not is_manager_validation(e.source)]
+        managers = [e for e in mine if is_manager_validation(e.source)]
         last_self = max(selfs, key=lambda e: e.order, default=None)
         last_manager = max(managers, key=lambda e: e.order, default=None)
         rows.append(
@@ -522,3 +476,25 @@ def people_search(
 def search_skill_choices(*, organisation: Organisation) -> QuerySet[Skill]:
     """The skills one may search by: the organisation's non-archived framework."""
     return skill_list(organisation=organisation)
+
+
+# --- The skills section of a person's page -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonSkillsSection:
+    visible: bool
+    groups: list[CategoryGroup]
+
+
+def person_skills_section(
+    *, organisation: Organisation, membership: Membership, person: Person
+) -> PersonSkillsSection:
+    """What the viewer ``membership`` sees of ``person``'s skills on the person page: nothing
+    unless the person is visible to them (themselves, their managers, HR and admins), and then
+    only the rated skills, since an unrated skill on a profile says nothing about the person yet."""
+    if person.pk not in people_visible_to(organisation=organisation, membership=membership):
+        return PersonSkillsSection(visible=False, groups=[])
+    groups = self_rating_rows(organisation=organisation, person=person)
+    rated = [g for g in groups if any(row.rated for row in g.rows)]
+    return PersonSkillsSection(visible=True, groups=rated)

@@ -8,7 +8,8 @@ and the import job provide it), is atomic and writes an ``AuditEvent``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -23,6 +24,7 @@ from skills.models import ProficiencyLevel, ProfileSkill, Rating, RatingSource, 
 from skills.selectors.ratings import effective_levels, people_validatable_by
 from skillsmap.core.changes import ratings_changed
 from skillsmap.core.errors import ServiceError
+from skillsmap.core.models import Job
 from teams.models import Person
 
 NOTE_MAX_LENGTH = 2000
@@ -295,3 +297,105 @@ def profile_skills_add_many(
             after={"skills": [s.name for s in added]},
         )
     return added
+
+
+# --- Imported ratings ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportedRating:
+    """One checked row of a ratings import (``skills.imports`` checks the file and every row)."""
+
+    person: Person
+    skill: Skill
+    level: int | None
+    not_applicable: bool
+    interest: bool
+    note: str
+    rated_at: datetime
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    unchanged: int
+    people: int
+    skills: int
+
+
+@transaction.atomic
+def ratings_record_imported(
+    *, organisation: Organisation, rows: Sequence[ImportedRating], job: Job
+) -> ImportResult:
+    """Write an import's checked rows as ``import`` rating events by the job's creator, in bulk.
+
+    Idempotent: a row whose identical event (person, skill, level or n/a, source import, date)
+    exists is counted as unchanged and writes nothing. New events put their skill on the person's
+    profile; one audit row names the job, and the change is reported once."""
+    person_ids = {r.person.pk for r in rows}
+    skill_ids = {r.skill.pk for r in rows}
+    existing = set(
+        Rating.objects.filter(
+            organisation=organisation,
+            source=RatingSource.IMPORT,
+            person_id__in=person_ids,
+            skill_id__in=skill_ids,
+            rated_at__in={r.rated_at for r in rows},
+        ).values_list("person_id", "skill_id", "level", "not_applicable", "rated_at")
+    )
+    new = [
+        r
+        for r in rows
+        if (r.person.pk, r.skill.pk, r.level, r.not_applicable, r.rated_at) not in existing
+    ]
+    Rating.objects.bulk_create(
+        [
+            Rating(
+                organisation=organisation,
+                person=r.person,
+                skill=r.skill,
+                level=r.level,
+                not_applicable=r.not_applicable,
+                interest=r.interest,
+                note=r.note,
+                source=RatingSource.IMPORT,
+                rated_by_id=job.created_by_id,
+                rated_at=r.rated_at,
+            )
+            for r in new
+        ],
+        batch_size=500,
+    )
+    on_profile = set(
+        ProfileSkill.objects.filter(
+            organisation=organisation, person_id__in=person_ids, skill_id__in=skill_ids
+        ).values_list("person_id", "skill_id")
+    )
+    missing = {(r.person.pk, r.skill.pk) for r in new} - on_profile
+    ProfileSkill.objects.bulk_create(
+        [
+            ProfileSkill(organisation=organisation, person_id=p, skill_id=s)
+            for p, s in sorted(missing)
+        ],
+        batch_size=500,
+    )
+    result = ImportResult(
+        created=len(new),
+        unchanged=len(rows) - len(new),
+        people=len({r.person.pk for r in new}),
+        skills=len({r.skill.pk for r in new}),
+    )
+    audit_record(
+        organisation=organisation,
+        actor=job.created_by,
+        verb="ratings.imported",
+        target=job,
+        after={"filename": job.filename, "created": result.created, "unchanged": result.unchanged},
+    )
+    if new:
+        _ratings_changed(
+            organisation=organisation,
+            person_ids={r.person.pk for r in new},
+            skill_ids={r.skill.pk for r in new},
+        )
+    return result

@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import Perm
-from accounts.views_base import Tenant, org_view
+from accounts.views_base import AuthenticatedHttpRequest, Tenant, org_view
 from skills.forms.framework import (
     AdoptForm,
     ArchiveForm,
@@ -44,7 +44,7 @@ TEMPLATES = "skills/framework"
 def _partial(request: HttpRequest) -> bool:
     """An htmx request for part of the page; a history restore wants the whole page."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request
+    return bool(htmx and not htmx.history_restore_request)
 
 
 def _render(
@@ -138,7 +138,7 @@ def library(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 @org_view(Perm.FRAMEWORK_MANAGE)
 @require_POST
-def library_adopt(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+def library_adopt(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpResponse:
     form = AdoptForm(request.POST)
     valid = form.is_valid()
     data = form.cleaned_data
@@ -197,7 +197,7 @@ def _skill_fields(form: SkillForm) -> dict[str, Any]:
 
 
 @org_view(Perm.FRAMEWORK_MANAGE)
-def skill_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+def skill_create(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpResponse:
     organisation = tenant.organisation
     form = SkillForm(
         request.POST or None, categories=selectors.category_list(organisation=organisation)
@@ -220,7 +220,7 @@ def skill_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @org_view(Perm.FRAMEWORK_MANAGE)
-def skill_update(request: HttpRequest, tenant: Tenant, skill_id: int) -> HttpResponse:
+def skill_update(request: AuthenticatedHttpRequest, tenant: Tenant, skill_id: int) -> HttpResponse:
     organisation = tenant.organisation
     skill = selectors.skill_get(organisation=organisation, skill_id=skill_id)
     initial = {
@@ -275,7 +275,7 @@ def _detail(
     }
     if can_manage:
         context["merge_form"] = merge_form or MergeForm(
-            skills=selectors.merge_targets(organisation=organisation).exclude(pk=skill.pk)
+            skills=selectors.merge_targets(organisation=organisation, exclude=skill)
         )
         context["descriptors_form"] = descriptors_form or DescriptorsForm(
             levels=[row.level for row in rows],
@@ -292,7 +292,9 @@ def skill_detail(request: HttpRequest, tenant: Tenant, skill_id: int) -> HttpRes
 
 @org_view(Perm.FRAMEWORK_MANAGE)
 @require_POST
-def skill_descriptors(request: HttpRequest, tenant: Tenant, skill_id: int) -> HttpResponse:
+def skill_descriptors(
+    request: AuthenticatedHttpRequest, tenant: Tenant, skill_id: int
+) -> HttpResponse:
     organisation = tenant.organisation
     skill = selectors.skill_get(organisation=organisation, skill_id=skill_id)
     form = DescriptorsForm(request.POST, levels=selectors.scale_levels(organisation=organisation))
@@ -316,7 +318,7 @@ def skill_descriptors(request: HttpRequest, tenant: Tenant, skill_id: int) -> Ht
 
 @org_view(Perm.FRAMEWORK_MANAGE)
 @require_POST
-def skill_merge(request: HttpRequest, tenant: Tenant, skill_id: int) -> HttpResponse:
+def skill_merge(request: AuthenticatedHttpRequest, tenant: Tenant, skill_id: int) -> HttpResponse:
     organisation = tenant.organisation
     source = selectors.skill_get(organisation=organisation, skill_id=skill_id)
     # The source stays among the choices so that "merge into itself" gets its own message.
@@ -339,7 +341,7 @@ def skill_merge(request: HttpRequest, tenant: Tenant, skill_id: int) -> HttpResp
 
 @org_view(Perm.FRAMEWORK_MANAGE)
 @require_POST
-def skill_archive(request: HttpRequest, tenant: Tenant, skill_id: int) -> HttpResponse:
+def skill_archive(request: AuthenticatedHttpRequest, tenant: Tenant, skill_id: int) -> HttpResponse:
     organisation = tenant.organisation
     skill = selectors.skill_get(organisation=organisation, skill_id=skill_id)
     form = ArchiveForm(request.POST)
@@ -372,7 +374,7 @@ def skill_archive(request: HttpRequest, tenant: Tenant, skill_id: int) -> HttpRe
 
 
 @org_view(Perm.FRAMEWORK_VIEW)
-def scale(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+def scale(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpResponse:
     organisation = tenant.organisation
     if request.method == "POST":
         tenant.require(Perm.FRAMEWORK_MANAGE)

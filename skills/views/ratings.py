@@ -8,7 +8,7 @@ refused. Unknown and other organisations' ids are the same 404.
 from __future__ import annotations
 
 from itertools import zip_longest
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import Perm
-from accounts.views_base import Tenant, org_view
+from accounts.views_base import AuthenticatedHttpRequest, Tenant, org_view
 from skills.forms.ratings import (
     CriterionForm,
     ProfileSkillForm,
@@ -25,13 +25,11 @@ from skills.forms.ratings import (
     SelfRatingForm,
     ValidationForm,
 )
-from skills.imports import read_ratings_table
+from skills.imports import ratings_import_start
 from skills.models import RatingSource, Skill
 from skills.selectors import ratings as selectors
 from skills.selectors.framework import scale_levels, skill_get, skill_list
 from skills.services import ratings as services
-from skillsmap.core.jobqueue import job_start
-from skillsmap.core.models import Job
 from skillsmap.core.tabular import MAX_BYTES, TableError
 from teams.models import Person
 
@@ -107,14 +105,16 @@ def _self_row(
 
 
 @org_view(Perm.RATINGS_RATE_SELF)
-def self_rating(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+def self_rating(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpResponse:
     person = selectors.person_for_user(organisation=tenant.organisation, user=request.user)
     return _self_page(request, tenant, person)
 
 
 @org_view(Perm.RATINGS_RATE_SELF)
 @require_POST
-def self_rating_save(request: HttpRequest, tenant: Tenant, skill_id: int) -> HttpResponse:
+def self_rating_save(
+    request: AuthenticatedHttpRequest, tenant: Tenant, skill_id: int
+) -> HttpResponse:
     organisation = tenant.organisation
     person = selectors.person_for_user(organisation=organisation, user=request.user)
     skill = skill_get(organisation=organisation, skill_id=skill_id)
@@ -137,7 +137,8 @@ def self_rating_save(request: HttpRequest, tenant: Tenant, skill_id: int) -> Htt
         except services.RatingError as exc:
             error = str(exc)
     else:
-        error = " ".join(e for errors in form.errors.values() for e in errors)
+        # An ErrorList yields its messages as strings; the stubs also allow ValidationErrors.
+        error = " ".join(e for errors in form.errors.values() for e in cast("list[str]", errors))
     if error:
         if request.htmx:
             return _self_row(request, tenant, person, skill, error=error, status=400)
@@ -151,7 +152,7 @@ def self_rating_save(request: HttpRequest, tenant: Tenant, skill_id: int) -> Htt
 
 
 @org_view(Perm.RATINGS_RATE_SELF)
-def self_rating_add(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+def self_rating_add(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpResponse:
     """GET: search the framework for skills to add; POST: add one to the caller's profile."""
     organisation = tenant.organisation
     person = selectors.person_for_user(organisation=organisation, user=request.user)
@@ -185,7 +186,9 @@ def self_rating_add(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 @org_view(Perm.RATINGS_RATE_SELF)
 @require_POST
-def self_rating_remove(request: HttpRequest, tenant: Tenant, skill_id: int) -> HttpResponse:
+def self_rating_remove(
+    request: AuthenticatedHttpRequest, tenant: Tenant, skill_id: int
+) -> HttpResponse:
     organisation = tenant.organisation
     person = selectors.person_for_user(organisation=organisation, user=request.user)
     skill = skill_get(organisation=organisation, skill_id=skill_id)
@@ -259,7 +262,7 @@ def validation_person(request: HttpRequest, tenant: Tenant, person_id: int) -> H
 @org_view(Perm.RATINGS_VALIDATE_REPORTS)
 @require_POST
 def validation_save(
-    request: HttpRequest, tenant: Tenant, person_id: int, skill_id: int
+    request: AuthenticatedHttpRequest, tenant: Tenant, person_id: int, skill_id: int
 ) -> HttpResponse:
     organisation = tenant.organisation
     person = selectors.person_get_validatable(
@@ -282,7 +285,8 @@ def validation_save(
         except services.RatingError as exc:
             error = str(exc)
     else:
-        error = " ".join(e for errors in form.errors.values() for e in errors)
+        # An ErrorList yields its messages as strings; the stubs also allow ValidationErrors.
+        error = " ".join(e for errors in form.errors.values() for e in cast("list[str]", errors))
     if error:
         if request.htmx:
             return _validation_row(request, tenant, person, skill, error=error, status=400)
@@ -343,27 +347,22 @@ def people_search(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 @org_view(Perm.RATINGS_IMPORT)
-def ratings_import(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+def ratings_import(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpResponse:
     organisation = tenant.organisation
     form = RatingsImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            if upload.size > MAX_BYTES:
-                raise TableError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
-            data = upload.read()
-            if not read_ratings_table(data, filename=upload.name):
-                raise TableError("The file has a header row but no ratings.")
+            job = ratings_import_start(
+                organisation=organisation,
+                by=request.user,
+                filename=upload.name or "upload",
+                # One byte over the limit is enough for the reader to refuse it as too large.
+                data=upload.read(MAX_BYTES + 1),
+            )
         except TableError as exc:
             form.add_error("file", str(exc))
         else:
-            job = job_start(
-                organisation=organisation,
-                kind=Job.Kind.RATINGS_IMPORT,
-                by=request.user,
-                filename=upload.name,
-                payload=data,
-            )
             return redirect("reports:job_detail", org_slug=organisation.slug, job_id=job.pk)
     return render(
         request,

@@ -11,16 +11,18 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema_field
+from drf_spectacular.utils import Direction, OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
+
+from skillsmap.core.tenancy import TenantModel
 
 # --- Errors --------------------------------------------------------------------------------------
 
@@ -31,7 +33,7 @@ class ErrorOut(serializers.Serializer):
 
     detail = serializers.CharField()
     code = serializers.CharField()
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]  # a declared field; DRF's metaclass moves it off the class, so Serializer.errors stays
         child=serializers.ListField(child=serializers.CharField()), required=False
     )
 
@@ -104,7 +106,7 @@ ERROR_RESPONSES = {
 class ApiAutoSchema(AutoSchema):
     """Adds the error responses every endpoint can give, so the schema describes them all."""
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         bodies = super()._get_response_bodies(direction)
         if direction == "response":
             for code, description in ERROR_RESPONSES.items():
@@ -126,7 +128,7 @@ class ApiCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
-    ordering = "-id"
+    ordering: str | list[str] | tuple[str, ...] = "-id"
 
 
 def paginated(serializer_class: type[serializers.Serializer]) -> type[serializers.Serializer]:
@@ -197,7 +199,7 @@ class TenantPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     """An id of an object of the caller's organisation. Another organisation's id and a missing one
     get the same message."""
 
-    def __init__(self, *, model: type[Model], noun: str, **kwargs: Any) -> None:
+    def __init__(self, *, model: type[TenantModel], noun: str, **kwargs: Any) -> None:
         self.model = model
         kwargs.setdefault(
             "error_messages",

@@ -1,6 +1,6 @@
 """System checks that make a tenant model's missing safeguards fail at start-up, not in production."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.core import checks
 from django.db import models
@@ -51,7 +51,9 @@ def check_tenant_models(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                     )
                 )
         for field in model._meta.local_many_to_many:
-            if field.remote_field.through._meta.auto_created:
+            # Django sets the through model (an automatic one unless named) as the class is built.
+            through = cast("type[models.Model]", field.remote_field.through)
+            if through._meta.auto_created:
                 errors.append(
                     checks.Error(
                         f"{label}.{field.name}: an automatic many-to-many table has no "

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
 
 from skillsmap.core.models import Job
 from skillsmap.core.tasks import run_job
 from skillsmap.core.tenancy import organisation_context
+
+if TYPE_CHECKING:
+    # The stubs' alias for settings.AUTH_USER_MODEL: the core names no domain app's model.
+    from django.contrib.auth.models import _User
 
 logger = logging.getLogger(__name__)
 
@@ -21,13 +24,13 @@ def job_start(
     *,
     organisation: models.Model,
     kind: Job.Kind,
-    by: AbstractBaseUser,
+    by: _User,
     filename: str,
     payload: bytes = b"",
     params: dict[str, Any] | None = None,
 ) -> Job:
     """Record the job and enqueue it once this transaction commits."""
-    job = Job.objects.create(
+    job = Job.objects.create(  # type: ignore[misc]  # organisation is an accounts.Organisation, a type the core may not import
         organisation=organisation,
         kind=kind,
         created_by=by,

@@ -2,7 +2,8 @@
 
 Whole-file problems (too large, not text, not a spreadsheet, a zip bomb, wrong headers) raise
 ``TableError`` with one message; row problems are the importer's business, reported per line.
-Cells that a spreadsheet would execute as formulas are refused, never stored.
+Cells that a spreadsheet would execute as formulas are refused, never stored; the exports write
+cells through ``neutralise``, over the same ``FORMULA_TRIGGERS``.
 """
 
 from __future__ import annotations
@@ -11,14 +12,20 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import overload
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
 MAX_XLSX_UNCOMPRESSED = 60 * 1024 * 1024
-# A cell a spreadsheet would evaluate: =SUM(), @cmd, +/-cmd, "-2+3+cmd|…"; but a plain signed
-# number or phone number ("-3", "+44 20 7946 0000") is data.
-FORMULA_START = re.compile(r"^[=@\t\r+-]")
+# What a spreadsheet treats as the start of a formula (OWASP "CSV injection"): =SUM(), @cmd,
+# +/-cmd, "-2+3+cmd|…", a leading tab or carriage return. Imports refuse such cells
+# (``looks_like_formula``); exports neutralise them (``neutralise``).
+FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+# On import, a plain signed number or phone number ("-3", "+44 20 7946 0000") is data. Exports
+# still neutralise it: a spreadsheet would evaluate it, and the prefix costs nothing.
 SIGNED_NUMBER = re.compile(r"^[+-][\d\s().]+$")
 # Excel's "Unicode text" and "UTF-16" exports start with one of these byte-order marks.
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -50,8 +57,33 @@ def _normalise_header(name: object) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
+def starts_like_formula(text: str) -> bool:
+    """Whether a spreadsheet would take ``text`` for a formula (``FORMULA_TRIGGERS``)."""
+    return text.startswith(FORMULA_TRIGGERS)
+
+
 def looks_like_formula(value: str) -> bool:
-    return bool(FORMULA_START.match(value)) and not SIGNED_NUMBER.match(value)
+    """An uploaded cell to refuse: it starts like a formula and is not a signed number."""
+    return starts_like_formula(value) and not SIGNED_NUMBER.match(value)
+
+
+Cell = str | int | float | Decimal | None
+
+
+@overload
+def neutralise(value: str) -> str: ...
+
+
+@overload
+def neutralise(value: Cell) -> Cell: ...
+
+
+def neutralise(value: Cell) -> Cell:
+    """The cell as a spreadsheet should see it: a text that would start a formula gets a leading
+    ``'`` so it is shown, never run. Numbers and empty cells are returned unchanged."""
+    if isinstance(value, str) and starts_like_formula(value):
+        return "'" + value
+    return value
 
 
 def _read_csv(data: bytes) -> list[list[str]]:
@@ -124,7 +156,7 @@ def _cell_text(value: object) -> str:
 
 
 def read_table(
-    data: bytes, *, filename: str, required: set[str], optional: set[str] = frozenset()
+    data: bytes, *, filename: str, required: set[str], optional: AbstractSet[str] = frozenset()
 ) -> Table:
     """Parse an upload into rows keyed by lower-cased header. Raises ``TableError``."""
     if not data or not data.strip():

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import ClassVar, Self
 
 from django.db import connection, models, transaction
 from django_scopes import ScopedManager, scope, scopes_disabled
@@ -40,7 +41,8 @@ class TenantModel(models.Model):
         "accounts.Organisation", on_delete=models.CASCADE, related_name="+"
     )
 
-    objects = ScopedManager(organisation="organisation")
+    # ScopedManager builds a models.Manager subclass at runtime (django-scopes ships no types).
+    objects: ClassVar[models.Manager[Self]] = ScopedManager(organisation="organisation")
 
     class Meta:
         abstract = True
@@ -52,7 +54,7 @@ class TenantModel(models.Model):
 
 
 def _organisation_id(organisation: models.Model | int | None) -> int:
-    if organisation is None or organisation == "":
+    if organisation is None or organisation == "":  # type: ignore[comparison-overlap]  # "" from untyped callers (task arguments) is refused too
         raise NoOrganisationError("An organisation must be given; None would disable the filter.")
     org_id = organisation if isinstance(organisation, int) else organisation.pk
     if org_id is None:

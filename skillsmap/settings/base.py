@@ -145,7 +145,7 @@ AXES_VERBOSE = False  # no banner on every manage.py command
 # Swagger UI (/api/docs/, drf-spectacular-sidecar) is served from our static files and its
 # initialiser from a URL (SpectacularSwaggerSplitView), so 'self' covers it; its page styles
 # are in static/css/swagger.css (templates/drf_spectacular/swagger_ui.html drops the inline block).
-CONTENT_SECURITY_POLICY = {
+CONTENT_SECURITY_POLICY: dict[str, dict[str, list[str] | bool]] = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],

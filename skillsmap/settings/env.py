@@ -28,7 +28,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def database_from_env(default_sqlite_path: str) -> dict:
+def database_from_env(default_sqlite_path: str) -> dj_database_url.DBConfig:
     """``DATABASE_URL`` when set, else an SQLite file: the embedded default for ``make demo``."""
     url = os.environ.get("DATABASE_URL")
     if url:

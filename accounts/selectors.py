@@ -11,6 +11,14 @@ from accounts.models import ApiToken, AuditEvent, Invitation, Membership, Organi
 from skillsmap.core.tenancy import user_memberships_context
 
 
+def organisation_get_by_slug(*, slug: str) -> Organisation:
+    """The organisation a URL names; an unknown slug is a 404 like every other missing object."""
+    organisation = Organisation.objects.filter(slug=slug).first()
+    if organisation is None:
+        raise Http404("No such organisation.")
+    return organisation
+
+
 def membership_get_active(*, organisation: Organisation, user: User) -> Membership:
     """The caller's active membership, or 404: a non-member must not learn the organisation exists."""
     membership = (

@@ -14,12 +14,12 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django_htmx.middleware import HtmxDetails
 
 from accounts.models import Membership, Organisation, User
 from accounts.permissions import Perm
-from accounts.selectors import membership_get_active
+from accounts.selectors import membership_get_active, organisation_get_by_slug
 from skillsmap.core.tenancy import organisation_context
 
 
@@ -50,10 +50,7 @@ class Tenant:
 
 
 def organisation_by_slug(slug: str) -> Organisation:
-    organisation = Organisation.objects.filter(slug=slug).first()
-    if organisation is None:
-        raise Http404("No such organisation.")
-    return organisation
+    return organisation_get_by_slug(slug=slug)
 
 
 TenantView = Callable[..., HttpResponse]

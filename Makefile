@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE ?= skillsmap.settings.local
 
-.PHONY: demo test install lint typecheck format lock bench clean
+.PHONY: demo dev test install lint typecheck format lock bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +27,24 @@ install: $(STAMP) node_modules/.installed
 # The skill library ships in the repository (skills/library_data), so nothing beside the clone is
 # read. DEMO_ADDR moves the server (CI's fresh-clone check serves on a free port).
 DEMO_ADDR ?= 127.0.0.1:8000
+# The demo is served as production serves: DEBUG off (the product's own 404/403/500 pages, never
+# Django's URL list or traceback), gunicorn, static files collected and served by whitenoise.
+# settings/demo.py; the host of DEMO_ADDR is allowed.
+DEMO_ENV := DJANGO_SETTINGS_MODULE=skillsmap.settings.demo \
+	ALLOWED_HOSTS='127.0.0.1,localhost,[::1],$(firstword $(subst :, ,$(DEMO_ADDR)))'
 demo: install
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEMO_ENV) $(BIN)/python manage.py import_skill_library
+	$(DEMO_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0
+	$(DEMO_ENV) $(BIN)/python manage.py seed_demo --url http://$(DEMO_ADDR)/
+	$(DEMO_ENV) $(BIN)/gunicorn skillsmap.wsgi --bind $(DEMO_ADDR) --workers 2 --timeout 120
+
+# Development: the same data, DEBUG on (tracebacks, URL lists) and runserver reloading on change.
+dev: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py import_skill_library
 	$(BIN)/python manage.py seed_demo --url http://$(DEMO_ADDR)/
-	$(BIN)/python manage.py runserver --noreload $(DEMO_ADDR)
+	$(BIN)/python manage.py runserver $(DEMO_ADDR)
 
 test: install
 	DJANGO_SETTINGS_MODULE=skillsmap.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)

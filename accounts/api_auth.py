@@ -12,6 +12,7 @@ from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -41,7 +42,8 @@ def _failure_key(request: Request) -> str:
 
 class ApiTokenAuthentication(BaseAuthentication):
     """``Authorization: Bearer smk_…``. The token is looked up by its prefix and compared by hash;
-    a revoked token, an inactive user or a wrong secret is refused on the very next request."""
+    a revoked or expired token, an inactive user or a wrong secret is refused on the very next
+    request."""
 
     keyword = b"bearer"
 
@@ -78,8 +80,10 @@ class ApiTokenAuthentication(BaseAuthentication):
         parts = secret.split("_", 2)  # the random part may contain "_" itself
         if len(parts) != 3 or not parts[1]:
             return None
+        # An expired token reads exactly like a revoked or unknown one: the same 401.
         token = (
             ApiToken.objects.filter(prefix=parts[1], revoked_at__isnull=True)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
             .select_related("user")
             .first()
         )

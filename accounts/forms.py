@@ -1,3 +1,4 @@
+from datetime import timedelta
 from typing import Any, cast
 
 from django import forms
@@ -35,6 +36,38 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
+class AuditFilterForm(forms.Form):
+    """The audit log's filters: who, what, when. The choices are what this organisation's log
+    holds, given by the view."""
+
+    actor = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Who")
+    verb = forms.ChoiceField(required=False, label="What")
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        actors: list[tuple[int, str]],
+        verbs: list[tuple[str, str]],
+        **kwargs: Any,
+    ):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["actor"]).choices = [("", "Anyone"), *actors]
+        cast(forms.ChoiceField, self.fields["verb"]).choices = [("", "Any change"), *verbs]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The end date is before the start date.")
+        return cleaned
+
+
 class ApiTokenForm(forms.Form):
     """A new personal API token. The organisation choices are the user's own organisations."""
 
@@ -49,6 +82,14 @@ class ApiTokenForm(forms.Form):
     read_only = forms.BooleanField(
         required=False, label="Read-only", help_text="The token can read but never change anything."
     )
+    # Days; "" is "never", which is also what a script posting no value gets.
+    expires_in = forms.ChoiceField(
+        required=False,
+        label="Expires",
+        choices=[("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year"), ("", "Never")],
+        initial="90",
+        help_text="After that the token stops working, as if revoked.",
+    )
 
     def __init__(self, *args: Any, organisations: list[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -61,3 +102,7 @@ class ApiTokenForm(forms.Form):
         if not name:
             raise forms.ValidationError("Give the token a name, so you know later what uses it.")
         return name
+
+    def clean_expires_in(self) -> timedelta | None:
+        days = self.cleaned_data["expires_in"]
+        return timedelta(days=int(days)) if days else None

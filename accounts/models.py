@@ -180,7 +180,7 @@ class ApiToken(models.Model):
     """A personal API token. The secret is shown once; only its SHA-256 is kept (the secret is 32
     random bytes, so a fast hash is enough: there is nothing to brute-force). ``prefix`` finds the
     row without scanning; ``only_organisation`` (optional) confines it to one organisation, and
-    ``read_only`` refuses every unsafe method.
+    ``read_only`` refuses every unsafe method; ``expires_at`` (optional) ends it like a revocation.
 
     Not a ``TenantModel`` (and so no ``organisation_id`` column, the mark of tenant rows that
     row-level security filters): a token belongs to a user, who may belong to several
@@ -198,6 +198,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)  # None: never
 
     class Meta:
         indexes = [models.Index(fields=["user", "-created_at"], name="apitoken_user_idx")]
@@ -206,5 +207,9 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import ApiToken, AuditEvent, Invitation, Membership, Organisation, User
 from skillsmap.core.tenancy import user_memberships_context
@@ -72,9 +73,47 @@ def invitation_list_open(*, organisation: Organisation) -> list[Invitation]:
     return list(invitations)
 
 
-def audit_event_list(*, organisation: Organisation, limit: int = 200) -> list[AuditEvent]:
+def audit_event_list(
+    *,
+    organisation: Organisation,
+    actor_id: int | None = None,
+    verb: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditEvent]:
+    """The organisation's audit trail, newest first, filtered by who, what and when (both dates
+    inclusive, as days in the organisation's time zone)."""
+    events = AuditEvent.objects.filter(organisation=organisation).select_related("actor")
+    if actor_id:
+        events = events.filter(actor_id=actor_id)
+    if verb:
+        events = events.filter(verb=verb)
+    zone = timezone.get_current_timezone()
+    if since:
+        events = events.filter(at__gte=datetime.combine(since, time.min, tzinfo=zone))
+    if until:
+        next_day = datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone)
+        events = events.filter(at__lt=next_day)
+    return events.order_by("-at", "-id")
+
+
+def audit_actor_list(*, organisation: Organisation) -> list[User]:
+    """Everyone who appears as the actor of an event here, for the "who" filter."""
+    actor_ids = (
+        AuditEvent.objects.filter(organisation=organisation, actor__isnull=False)
+        .values_list("actor_id", flat=True)
+        .distinct()
+    )
+    return list(User.objects.filter(pk__in=list(actor_ids)).order_by("name", "email"))
+
+
+def audit_verb_list(*, organisation: Organisation) -> list[str]:
+    """The event kinds recorded here, for the "what" filter."""
     return list(
-        AuditEvent.objects.filter(organisation=organisation).select_related("actor")[:limit]
+        AuditEvent.objects.filter(organisation=organisation)
+        .order_by()
+        .values_list("verb", flat=True)
+        .distinct()
     )
 
 

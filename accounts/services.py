@@ -14,7 +14,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.text import slugify
 
 from accounts import hooks
@@ -29,6 +29,14 @@ RESERVED_SLUGS = frozenset({"new", "admin", "api", "static", "accounts", "invita
 
 class InvitationError(ServiceError):
     pass
+
+
+class InvitationPendingError(InvitationError):
+    """The address already has a pending invitation; the page offers to resend that one."""
+
+    def __init__(self, message: str, *, invitation: Invitation):
+        super().__init__(message)
+        self.invitation = invitation
 
 
 def _unique_slug(name: str) -> str:
@@ -102,6 +110,9 @@ def membership_set_active(*, membership: Membership, is_active: bool, by: User) 
     """Deactivate or reactivate a member. A deactivated member gets 404 on their next request."""
     if membership.is_active == is_active:
         return membership
+    # Deactivating oneself locks one out mid-click; another admin must do it.
+    if not is_active and membership.user_id == by.pk:
+        raise ServiceError("You cannot deactivate yourself; ask another admin.")
     if (
         not is_active
         and membership.role == Role.ADMIN
@@ -127,17 +138,65 @@ def invitation_url(*, invitation: Invitation, token: str) -> str:
     )
 
 
+def _invitation_send(*, invitation: Invitation, token: str, base_url: str) -> str:
+    """Mail the invitation's link and return it. The link carries the raw token, which exists
+    only here and in the email (the database keeps its hash)."""
+    organisation = invitation.organisation
+    link = base_url.rstrip("/") + invitation_url(invitation=invitation, token=token)
+    body = render_to_string(
+        "accounts/email/invitation.txt",
+        {
+            "organisation": organisation,
+            "invited_by": invitation.invited_by,
+            "link": link,
+            "invitation": invitation,
+        },
+    )
+    # Sent only once the invitation is committed: no email for a rolled-back request.
+    transaction.on_commit(
+        lambda: send_mail(
+            f"[skillsmap] You are invited to join {organisation.name}",
+            body,
+            None,
+            [invitation.email],
+        )
+    )
+    return link
+
+
 @transaction.atomic
 def invitation_create(
     *, organisation: Organisation, email: str, role: Role, invited_by: User, base_url: str
 ) -> tuple[Invitation, str]:
-    """Invite someone by email. Returns the invitation and the raw token, which exists only in the
-    email (the database keeps its hash)."""
+    """Invite someone by email. Returns the invitation and its link, which holds the raw token
+    (the database keeps its hash), for the admin to copy once.
+
+    An address with a pending invitation is refused rather than silently re-invited: a second
+    invitation would leave two live links with perhaps different roles, and quietly resending
+    would invalidate a link the invitee may already hold. The admin resends deliberately."""
     email = email.strip().lower()
     if Membership.objects.filter(
         organisation=organisation, user__email__iexact=email, is_active=True
     ).exists():
         raise InvitationError(f"{email} is already a member of {organisation.name}.")
+    pending = (
+        Invitation.objects.filter(
+            organisation=organisation,
+            email__iexact=email,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if pending is not None:
+        sent = dateformat.format(pending.created_at, "j M Y")
+        raise InvitationPendingError(
+            f"{email} already has a pending invitation, sent {sent}. "
+            "Resend it, or revoke it first to invite with another role.",
+            invitation=pending,
+        )
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         organisation=organisation,
@@ -154,26 +213,32 @@ def invitation_create(
         target=invitation,
         after={"email": email, "role": role},
     )
-    link = base_url.rstrip("/") + invitation_url(invitation=invitation, token=token)
-    body = render_to_string(
-        "accounts/email/invitation.txt",
-        {
-            "organisation": organisation,
-            "invited_by": invited_by,
-            "link": link,
-            "invitation": invitation,
-        },
+    return invitation, _invitation_send(invitation=invitation, token=token, base_url=base_url)
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, by: User, base_url: str) -> tuple[Invitation, str]:
+    """Mail a pending or expired invitation again, with a new link, valid for a full period.
+
+    Only the token's hash is stored, so the old link cannot be shown again: a new token is
+    minted and the old link stops working. That is also what an admin wants when the first mail
+    went astray. Returns the invitation and its new link."""
+    if invitation.status not in (Invitation.Status.PENDING, Invitation.Status.EXPIRED):
+        raise InvitationError("Only a pending or expired invitation can be resent.")
+    before = {"expires_at": invitation.expires_at.isoformat()}
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = hash_token(token)
+    invitation.expires_at = timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS)
+    invitation.save(update_fields=["token_hash", "expires_at"])
+    audit_record(
+        organisation=invitation.organisation,
+        actor=by,
+        verb="invitation.resent",
+        target=invitation,
+        before=before,
+        after={"email": invitation.email, "expires_at": invitation.expires_at.isoformat()},
     )
-    # Sent only once the invitation is committed: no email for a rolled-back request.
-    transaction.on_commit(
-        lambda: send_mail(
-            f"[skillsmap] You are invited to join {organisation.name}",
-            body,
-            None,
-            [email],
-        )
-    )
-    return invitation, token
+    return invitation, _invitation_send(invitation=invitation, token=token, base_url=base_url)
 
 
 @transaction.atomic
@@ -264,16 +329,24 @@ def api_token_create(
     name: str,
     organisation: Organisation | None = None,
     read_only: bool = False,
+    lifetime: timedelta | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token and return it with its secret, which is never stored and never shown again.
 
     The secret reads ``smk_<prefix>_<random>``: the prefix finds the row, the whole string is
-    compared by hash. An ``organisation`` confines the token; the caller checks the user belongs."""
+    compared by hash. An ``organisation`` confines the token; the caller checks the user belongs.
+    A ``lifetime`` makes it expire that long from now; without one it lasts until revoked."""
     name = name.strip()
     if not name:
         raise ServiceError("Give the token a name, so you know later what uses it.")
+    if lifetime is not None and lifetime <= timedelta(0):
+        raise ServiceError("A token's lifetime must be in the future.")
+    now = timezone.now()
+    # Expired tokens no longer count: they cannot be used, so they should not block a new one.
     if (
-        ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+        .exclude(expires_at__lte=now)
+        .count()
         >= API_TOKEN_MAX_PER_USER
     ):
         raise ServiceError(
@@ -288,6 +361,8 @@ def api_token_create(
         token_hash=hash_token(secret),
         only_organisation=organisation,
         read_only=read_only,
+        created_at=now,
+        expires_at=now + lifetime if lifetime is not None else None,
     )
     return token, secret
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse
+from django.conf import settings
+from django.http.response import HttpResponseBase
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -20,8 +21,8 @@ from reports import exports, selectors
 from reports.views import export_file_response
 from roles.models import RoleAssignment, RoleProfile
 from skills.selectors.ratings import people_visible_to
-from skillsmap.core.api import StrictInput, TenantPrimaryKeyField, paginated
-from skillsmap.core.jobs import job_progress
+from skillsmap.core.api import ErrorOut, StrictInput, TenantPrimaryKeyField, paginated
+from skillsmap.core.jobs import JobFileExpired, job_progress
 from skillsmap.core.models import Job
 from teams.models import Person, Team
 
@@ -262,6 +263,12 @@ class JobOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
     download = serializers.SerializerMethodField()
+    file_kept_until = serializers.DateTimeField(
+        allow_null=True, help_text="When the export's file will be deleted; null without a file."
+    )
+    file_expired_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the export's file was deleted (retention); null if not."
+    )
 
     def to_representation(self, job: Job) -> dict[str, Any]:
         data = super().to_representation(job)
@@ -272,6 +279,8 @@ class JobOut(serializers.Serializer):
     def get_download(self, job: Job) -> str | None:
         if job.kind != Job.Kind.GAP_EXPORT or job.status != Job.Status.SUCCEEDED:
             return None
+        if job.file_expired_at is not None:
+            return None  # file_expired_at says why
         slug = self.context["tenant"].organisation.slug
         return reverse("api:job-download", kwargs={"org_slug": slug, "job_id": job.pk})
 
@@ -314,6 +323,11 @@ class JobDetailApi(OrgAPIView):
         return self.output(JobOut, job)
 
 
+class ExportExpired(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_code = "export_expired"
+
+
 class JobDownloadApi(OrgAPIView):
     permissions = {"GET": Perm.RATINGS_VALIDATE_REPORTS}
 
@@ -322,18 +336,32 @@ class JobDownloadApi(OrgAPIView):
         responses={
             (200, exports.CONTENT_TYPES[exports.CSV]): OpenApiResponse(OpenApiTypes.BINARY),
             (200, exports.CONTENT_TYPES[exports.XLSX]): OpenApiResponse(OpenApiTypes.BINARY),
+            410: OpenApiResponse(
+                ErrorOut, description="The file was deleted after the retention period."
+            ),
         },
         tags=["exports"],
-        description="A finished export's file; anything else (running, failed, an import) is 404.",
+        description="A finished export's file, streamed; anything else (running, failed, an "
+        "import) is 404, and a file past its retention period (`EXPORT_RETENTION_DAYS`) is 410. "
+        "Each download is audited.",
     )
-    def get(self, request: AuthenticatedRequest, job_id: int) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, job_id: int) -> HttpResponseBase:
         job = selectors.export_file_get(
             organisation=self.tenant.organisation,
             job_id=job_id,
             tenant=self.tenant,
             user=request.user,
         )
-        return export_file_response(job)
+        try:
+            handle = exports.export_file_open(
+                organisation=self.tenant.organisation, job=job, by=request.user
+            )
+        except JobFileExpired as expired:
+            raise ExportExpired(
+                f"This export's file has expired: files are kept for "
+                f"{settings.EXPORT_RETENTION_DAYS} days. Start a new export."
+            ) from expired
+        return export_file_response(job, handle)
 
 
 urlpatterns = [

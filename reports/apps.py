@@ -16,3 +16,8 @@ class ReportsConfig(AppConfig):
 
         changes.listen(inputs=inputs_changed, ratings=ratings_changed)
         register_job_handler(Job.Kind.GAP_EXPORT, gap_export_handler)
+        # My skills (a skills page) shows role targets, readiness and mentors from here.
+        from reports.my_skills import my_skills_extras
+        from skills.hooks import on_my_skills
+
+        on_my_skills(my_skills_extras)

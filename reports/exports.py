@@ -15,9 +15,17 @@ Who may export what:
 The page checks this when the job is started and the handler checks it again against the job's
 creator when it runs, because a role or a team's managers may change in between.
 
-Every cell goes through ``skillsmap.core.tabular.neutralise``: a text a spreadsheet would run as a
-formula (``FORMULA_TRIGGERS``: ``=``, ``+``, ``-``, ``@``, tab, carriage return; signed numbers
-too, unlike on import) is prefixed with ``'``; numbers stay numbers.
+Every text cell goes through ``skillsmap.core.tabular.neutralise``: a text a spreadsheet would run
+as a formula (``FORMULA_TRIGGERS``: ``=``, ``+``, ``-``, ``@``, tab, carriage return; signed
+numbers too, unlike on import) is prefixed with ``'``. Numbers stay numbers and moments are date
+cells (in UTC, which the column names say: a spreadsheet has no time zones).
+
+Layout, so that sorting and filtering work at once: every data sheet (and the CSV) starts with its
+header row in row 1. The workbook freezes that row (and the first column), filters it and sizes its
+columns; what the report is about (organisation, scope, scale, freshness, what each sheet holds,
+the data's attribution) is the "About" sheet. The CSV is the gap table alone: its name says the
+organisation and the day, each row says when its figures were computed, and the rest is in the
+workbook.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
+from django.core.files import File
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -42,7 +51,7 @@ from reports.selectors import team_matrix
 from skills.models import ProficiencyLevel, Skill
 from skillsmap.core.errors import ServiceError
 from skillsmap.core.jobqueue import job_start
-from skillsmap.core.jobs import JobRowErrors, Progress, RowError
+from skillsmap.core.jobs import JobRowErrors, Progress, RowError, job_file_open, job_file_save
 from skillsmap.core.models import Job
 from skillsmap.core.tabular import Cell, neutralise
 from teams.hierarchy import team_subtree_ids, teams_visible_to
@@ -62,22 +71,47 @@ CONTENT_TYPES = {
     XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
-GAP_COLUMNS = (
-    "Person",
-    "Email",
-    "Job title",
-    "Teams",
-    "Role",
-    "Kind",
-    "Gap %",
-    "Readiness %",
-    "Requirements met",
-    "Requirements total",
-    "Essential alert",
-    "Top missing skills",
-    "Computed at",
+# A cell of an export: what an upload may hold, and moments (written as date cells).
+ExportCell = Cell | datetime
+ExportRow = tuple[ExportCell, ...]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of an exported table: its header and its width in the workbook, in characters."""
+
+    name: str
+    width: float
+
+
+GAP_TABLE = (
+    Column("Person", 26),
+    Column("Email", 30),
+    Column("Job title", 22),
+    Column("Teams", 26),
+    Column("Role", 24),
+    Column("Kind", 9),
+    Column("Gap %", 9),
+    Column("Readiness %", 12),
+    Column("Requirements met", 12),
+    Column("Requirements total", 12),
+    Column("Essential alert", 10),
+    Column("Top missing skills", 60),
+    Column("Computed at (UTC)", 19),
 )
-BUS_FACTOR_COLUMNS = ("Team", "Skill", "Target", "Coverage", "Covered by")
+GAP_COLUMNS = tuple(c.name for c in GAP_TABLE)
+BUS_FACTOR_TABLE = (
+    Column("Team", 26),
+    Column("Skill", 32),
+    Column("Target", 8),
+    Column("Coverage", 10),
+    Column("Covered by", 50),
+)
+BUS_FACTOR_COLUMNS = tuple(c.name for c in BUS_FACTOR_TABLE)
+ABOUT_WIDTHS = (28, 100)
+MATRIX_LEGEND = "Blank: not rated (counts as 0). n/a: not applicable."
+# Excel shows a date cell by its format; this one reads the same in every locale.
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 T = TypeVar("T")
 
@@ -219,8 +253,9 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def _iso(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else ""
+def _utc(moment: datetime | None) -> datetime | None:
+    """The moment in UTC without its time zone: spreadsheets have none (the columns say UTC)."""
+    return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0) if moment else None
 
 
 def _gap_scores(*, organisation: Organisation, scope: Scope) -> QuerySet[GapScore]:
@@ -246,7 +281,7 @@ def _missing_text(missing: Sequence[dict[str, Any]], names: dict[int, str]) -> s
 
 def gap_rows(
     *, organisation: Organisation, scope: Scope, progress: Progress | None = None
-) -> Iterator[tuple[Cell, ...]]:
+) -> Iterator[ExportRow]:
     """One row per person × role (current and target), streamed in chunks of ``CHUNK``: each
     chunk costs one query for its people's teams and one for its missing skills' names."""
     scores = _gap_scores(organisation=organisation, scope=scope)
@@ -282,7 +317,7 @@ def gap_rows(
                 score.total,
                 "yes" if score.essential_alert else "no",
                 _missing_text(score.missing, names),
-                _iso(score.computed_at),
+                _utc(score.computed_at),
             )
             done += 1
             if progress and done % PROGRESS_EVERY == 0:
@@ -291,10 +326,25 @@ def gap_rows(
         progress(done, total)
 
 
-def header_rows(
-    *, organisation: Organisation, scope: Scope, now: datetime
-) -> list[tuple[Cell, ...]]:
-    """The key/value block that opens the report: what, whose, when, on which scale, how fresh."""
+@dataclass(frozen=True)
+class TeamSheet:
+    """A team's sheet in the workbook: its (unique, valid) title and whether it takes in the
+    teams below the team."""
+
+    team: Team
+    title: str
+    with_teams_below: bool
+
+
+def about_rows(
+    *,
+    organisation: Organisation,
+    scope: Scope,
+    now: datetime,
+    sheets: Sequence[tuple[str, str]],
+) -> list[ExportRow]:
+    """The "About" sheet: what the report is, whose, when, on which scale, how fresh, what each
+    sheet holds (``sheets``: title and contents), and where the skill data comes from."""
     scale = "; ".join(
         f"{value} = {name}"
         for value, name in ProficiencyLevel.objects.filter(organisation=organisation)
@@ -304,18 +354,23 @@ def header_rows(
     return [
         ("Report", "Skills gap report"),
         ("Organisation", organisation.name),
-        ("Generated at (UTC)", _iso(now)),
+        ("Generated at (UTC)", _utc(now)),
         ("Scope", scope.label),
         ("Scale", scale),
-        ("Results computed at (UTC)", _iso(organisation.computed_at) or "not computed yet"),
+        ("Results computed at (UTC)", _utc(organisation.computed_at) or "not computed yet"),
         (
             "Results are fresh",
             "yes" if organisation.results_are_fresh else "no: recent changes are being recomputed",
         ),
+        (),
+        ("Sheet", "What it holds"),
+        *sheets,
+        (),
+        ("Skill data", ATTRIBUTION),
     ]
 
 
-def bus_factor_rows(*, organisation: Organisation, scope: Scope) -> Iterator[tuple[Cell, ...]]:
+def bus_factor_rows(*, organisation: Organisation, scope: Scope) -> Iterator[ExportRow]:
     """Skills a team depends on one person (or nobody) for, with who covers them, in chunks."""
     risks = TeamSkillCoverage.objects.filter(organisation=organisation, bus_factor_risk=True)
     if not scope.whole_organisation:
@@ -337,64 +392,98 @@ def bus_factor_rows(*, organisation: Organisation, scope: Scope) -> Iterator[tup
             )
 
 
-def matrix_rows(*, organisation: Organisation, team: Team) -> Iterator[tuple[Cell, ...]]:
-    """A team's matrix (with its sub-teams) as rows: people × skills, then coverage and bus
-    factor per skill. Cells: the effective level, "n/a", or blank when never rated."""
-    matrix = team_matrix(organisation=organisation, team=team)
-    yield ("Team", team.name)
-    yield ("Includes the teams below it", "yes" if len(matrix.team_ids) > 1 else "no")
-    yield ()
-    yield ("Person", "Current role", "Gap %", *(col.skill.name for col in matrix.columns))
+MATRIX_FIXED = (Column("Person", 26), Column("Current role", 22), Column("Gap %", 9))
+
+
+def _skill_width(name: str) -> float:
+    # Wide enough for a short name, never so wide that a long one pushes the others off screen.
+    return float(min(max(len(name) + 2, 8), 24))
+
+
+def write_matrix(*, writer: ReportWriter, organisation: Organisation, sheet: TeamSheet) -> None:
+    """A team's matrix (with its sub-teams): a table of people × skills (the effective level,
+    "n/a", or blank when never rated), then, below it and outside its filter, the team's target,
+    coverage and bus factor per skill."""
+    matrix = team_matrix(organisation=organisation, team=sheet.team)
+    columns = (
+        *MATRIX_FIXED,
+        *(Column(c.skill.name, _skill_width(c.skill.name)) for c in matrix.columns),
+    )
+    writer.sheet(sheet.title, widths=[c.width for c in columns])
+    writer.header([c.name for c in columns])
     for row in matrix.rows:
-        cells: list[Cell] = [
+        cells: list[ExportCell] = [
             "n/a" if c.not_applicable else (c.level if c.rated else None) for c in row.cells
         ]
-        yield (
-            row.person.name,
-            row.role.name if row.role else "",
-            row.gap.gap if row.gap else None,
-            *cells,
+        writer.row(
+            (
+                row.person.name,
+                row.role.name if row.role else "",
+                row.gap.gap if row.gap else None,
+                *cells,
+            )
         )
-    yield (
-        "Team target",
-        "",
-        "",
-        *(col.coverage.target if col.coverage else None for col in matrix.columns),
+    writer.end_table()
+    writer.row(())
+    writer.row(
+        (
+            "Team target",
+            "",
+            "",
+            *(c.coverage.target if c.coverage else None for c in matrix.columns),
+        )
     )
-    yield (
-        "Coverage (at or above target)",
-        "",
-        "",
-        *(col.coverage.coverage if col.coverage else None for col in matrix.columns),
+    writer.row(
+        (
+            "Coverage (at or above target)",
+            "",
+            "",
+            *(c.coverage.coverage if c.coverage else None for c in matrix.columns),
+        )
     )
-    yield (
-        "Bus factor ≤ 1",
-        "",
-        "",
-        *(
-            ("yes" if col.coverage.bus_factor_risk else "no") if col.coverage else None
-            for col in matrix.columns
-        ),
+    writer.row(
+        (
+            "Bus factor ≤ 1",
+            "",
+            "",
+            *(
+                ("yes" if c.coverage.bus_factor_risk else "no") if c.coverage else None
+                for c in matrix.columns
+            ),
+        )
     )
-    yield ()
-    yield ("Blank: not rated (counts as 0). n/a: not applicable.",)
 
 
 # --- Writers -------------------------------------------------------------------------------------
 
 
 class ReportWriter(Protocol):
-    wants_sheets: bool  # the CSV holds the gap report only; the workbook adds team sheets
+    """Where the report goes. Each table is ``sheet``, ``header``, its ``row``s, ``end_table``;
+    rows after ``end_table`` (a team's summary) are on the sheet but outside its filter."""
 
-    def sheet(self, title: str) -> None: ...
+    wants_sheets: bool  # the CSV holds the gap table only; the workbook adds the other sheets
 
-    def row(self, values: Sequence[Cell], *, bold: bool = False) -> None: ...
+    def sheet(self, title: str, *, widths: Sequence[float] = ()) -> None: ...
+
+    def header(self, names: Sequence[str]) -> None: ...
+
+    def row(self, values: Sequence[ExportCell]) -> None: ...
+
+    def end_table(self) -> None: ...
 
     def close(self) -> bytes: ...
 
 
+def _csv_value(value: ExportCell) -> Cell:
+    if isinstance(value, datetime):
+        # The form every spreadsheet reads as a date and time (an ISO "T" or offset it does not).
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return neutralise(value)
+
+
 class CsvWriter:
-    """One table: the CSV carries only the gap report. UTF-8 with a BOM so Excel reads it as such."""
+    """One table, header first: the CSV carries only the gap table. UTF-8 with a BOM so Excel
+    reads it as such."""
 
     wants_sheets = False
 
@@ -403,11 +492,17 @@ class CsvWriter:
         self._text = io.TextIOWrapper(self._buffer, encoding="utf-8-sig", newline="")
         self._csv = csv.writer(self._text)
 
-    def sheet(self, title: str) -> None:
+    def sheet(self, title: str, *, widths: Sequence[float] = ()) -> None:
         pass
 
-    def row(self, values: Sequence[Cell], *, bold: bool = False) -> None:
-        self._csv.writerow(["" if v is None else neutralise(v) for v in values])
+    def header(self, names: Sequence[str]) -> None:
+        self.row(names)
+
+    def row(self, values: Sequence[ExportCell]) -> None:
+        self._csv.writerow(["" if v is None else _csv_value(v) for v in values])
+
+    def end_table(self) -> None:
+        pass
 
     def close(self) -> bytes:
         self._text.flush()
@@ -437,7 +532,10 @@ def sheet_title(name: str, taken: set[str]) -> str:
 
 
 class XlsxWriter:
-    """openpyxl in write-only mode: rows go to temporary files as they come, never all in memory."""
+    """openpyxl in write-only mode: rows go to temporary files as they come, never all in memory.
+    That mode writes a sheet's frozen panes and column widths before its first row (so ``sheet``
+    and ``header`` set them first) and its filter when the sheet is saved (so ``end_table`` can
+    give the filter's last row once it is known)."""
 
     wants_sheets = True
 
@@ -446,12 +544,44 @@ class XlsxWriter:
 
         self._workbook = Workbook(write_only=True)
         self._sheet: Any = None
-        self._titles: set[str] = set()
+        self._rows = 0
+        self._table_width = 0  # columns of the open table; 0 when no table is open
 
-    def sheet(self, title: str) -> None:
-        self._sheet = self._workbook.create_sheet(sheet_title(title, self._titles))
+    def sheet(self, title: str, *, widths: Sequence[float] = ()) -> None:
+        """A new sheet named ``title`` (already valid and unique: see ``sheet_title``)."""
+        from openpyxl.utils import get_column_letter
 
-    def _cell(self, value: Cell, bold: bool) -> Any:
+        self.end_table()
+        self._sheet = self._workbook.create_sheet(title)
+        self._rows = 0
+        for index, width in enumerate(widths, start=1):
+            self._sheet.column_dimensions[get_column_letter(index)].width = width
+
+    def header(self, names: Sequence[str]) -> None:
+        """The table's header: row 1, bold, frozen with the first column, and filtered."""
+        from openpyxl.styles import Font
+
+        assert self._rows == 0, "a table's header is the first row of its sheet"
+        self._sheet.freeze_panes = "B2"
+        bold = Font(bold=True)
+        cells = []
+        for name in names:  # a matrix's headers are skill names: text like any other
+            cell = self._text(name)
+            cell.font = bold
+            cells.append(cell)
+        self._sheet.append(cells)
+        self._rows = 1
+        self._table_width = len(names)
+
+    def end_table(self) -> None:
+        from openpyxl.utils import get_column_letter
+
+        if self._table_width:
+            last = get_column_letter(self._table_width)
+            self._sheet.auto_filter.ref = f"A1:{last}{max(self._rows, 1)}"
+            self._table_width = 0
+
+    def _cell(self, value: ExportCell) -> Any:
         # Numbers and blanks first, before any import: a workbook of a large organisation has
         # millions of them (BENCHMARKS.md, P5), and the imports alone cost seconds.
         if value is None or value == "":
@@ -460,29 +590,75 @@ class XlsxWriter:
             return value
         if isinstance(value, Decimal):
             return float(value)
+        if isinstance(value, datetime):
+            from openpyxl.cell import WriteOnlyCell
+
+            cell = WriteOnlyCell(self._sheet, value=value)
+            cell.number_format = DATETIME_FORMAT
+            return cell
+        return self._text(value)
+
+    def _text(self, value: str) -> Any:
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-        from openpyxl.styles import Font
 
         # Control characters are not allowed in the file's XML; drop them before neutralising so
         # that a stripped "\x01=cmd" cannot turn into a formula.
         text = neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
         cell = WriteOnlyCell(self._sheet, value=text)
         cell.data_type = "s"  # a string cell, whatever the text looks like
-        if bold:
-            cell.font = Font(bold=True)
         return cell
 
-    def row(self, values: Sequence[Cell], *, bold: bool = False) -> None:
-        self._sheet.append([self._cell(v, bold) for v in values])
+    def row(self, values: Sequence[ExportCell]) -> None:
+        self._sheet.append([self._cell(v) for v in values])
+        self._rows += 1
 
     def close(self) -> bytes:
+        self.end_table()
         buffer = io.BytesIO()
         self._workbook.save(buffer)
         return buffer.getvalue()
 
 
 # --- The job handler -----------------------------------------------------------------------------
+
+
+GAP_SHEET, ABOUT_SHEET, RISKS_SHEET = "Gap report", "About", "Bus-factor risks"
+
+
+def _team_sheets(*, organisation: Organisation, scope: Scope, taken: set[str]) -> list[TeamSheet]:
+    """The scope's teams by name, each with its sheet's title. Read up front, in one query, so
+    that the About sheet (second in the workbook) can name every sheet after it."""
+    teams = list(
+        Team.objects.filter(organisation=organisation, pk__in=scope.team_ids).order_by("name")
+    )
+    # The scope holds every team below a selected one, so a team's children are all here.
+    parents = {team.parent_id for team in teams}
+    return [
+        TeamSheet(team, sheet_title(f"Team – {team.name}", taken), team.pk in parents)
+        for team in teams
+    ]
+
+
+def _sheet_contents(team_sheets: Sequence[TeamSheet], risks_title: str) -> list[tuple[str, str]]:
+    contents = [
+        (
+            GAP_SHEET,
+            "One row per person and role (current and target): gap and readiness in %, "
+            "the requirements met, the heaviest missing skills (level → target).",
+        ),
+        *(
+            (
+                s.title,
+                f"{s.team.name}{' and the teams below it' if s.with_teams_below else ''}: "
+                f"each person's effective level per skill. {MATRIX_LEGEND} "
+                "Below the table: the team's target, coverage and bus factor per skill.",
+            )
+            for s in team_sheets
+        ),
+        (risks_title, "Skills a team depends on one person (or nobody) for, and who covers them."),
+    ]
+    return contents
 
 
 def gap_report_write(
@@ -499,34 +675,33 @@ def gap_report_write(
     if writer is None:
         writer = XlsxWriter() if fmt == XLSX else CsvWriter()
     now = now or timezone.now()
-    writer.sheet("Gap report")
-    for key_value in header_rows(organisation=organisation, scope=scope, now=now):
-        writer.row(key_value)
-    writer.row(())
-    writer.row(GAP_COLUMNS, bold=True)
+    taken: set[str] = {GAP_SHEET.lower(), ABOUT_SHEET.lower()}
+    writer.sheet(GAP_SHEET, widths=[c.width for c in GAP_TABLE])
+    writer.header(GAP_COLUMNS)
     rows = 0
     for row in gap_rows(organisation=organisation, scope=scope, progress=progress):
         writer.row(row)
         rows += 1
-    writer.row(())
-    writer.row((ATTRIBUTION,))
+    writer.end_table()
     if writer.wants_sheets:
-        teams = Team.objects.filter(organisation=organisation, pk__in=scope.team_ids).order_by(
-            "name"
-        )
-        for team in teams.iterator(chunk_size=CHUNK):
-            writer.sheet(f"Team – {team.name}")
-            for row in matrix_rows(organisation=organisation, team=team):
-                writer.row(row)
-        writer.sheet("Bus-factor risks")
-        writer.row(BUS_FACTOR_COLUMNS, bold=True)
+        team_sheets = _team_sheets(organisation=organisation, scope=scope, taken=taken)
+        risks_title = sheet_title(RISKS_SHEET, taken)
+        writer.sheet(ABOUT_SHEET, widths=ABOUT_WIDTHS)
+        contents = _sheet_contents(team_sheets, risks_title)
+        for about in about_rows(organisation=organisation, scope=scope, now=now, sheets=contents):
+            writer.row(about)
+        for team_sheet in team_sheets:
+            write_matrix(writer=writer, organisation=organisation, sheet=team_sheet)
+        writer.sheet(risks_title, widths=[c.width for c in BUS_FACTOR_TABLE])
+        writer.header(BUS_FACTOR_COLUMNS)
         for row in bus_factor_rows(organisation=organisation, scope=scope):
             writer.row(row)
     return writer.close(), rows
 
 
 def gap_export_handler(*, job: Job, progress: Progress) -> dict[str, int]:
-    """Write the gap report of a ``GAP_EXPORT`` job into the job's row, and audit it.
+    """Write the gap report of a ``GAP_EXPORT`` job into the storage, name it on the job's row,
+    and audit it.
 
     Runs inside the job's organisation context and transaction (``skillsmap.core.jobs.job_run``); a
     refusal raises ``JobRowErrors`` so the job fails with a message and nothing is kept.
@@ -537,9 +712,6 @@ def gap_export_handler(*, job: Job, progress: Progress) -> dict[str, int]:
         organisation=organisation, scope=scope, fmt=fmt, progress=progress
     )
     name = job.filename or gap_export_filename(organisation=organisation, fmt=fmt)
-    Job.objects.filter(pk=job.pk).update(
-        output=data, output_name=name, output_content_type=CONTENT_TYPES[fmt]
-    )
     audit_record(
         organisation=organisation,
         actor=job.created_by,
@@ -547,4 +719,24 @@ def gap_export_handler(*, job: Job, progress: Progress) -> dict[str, int]:
         target=job,
         after={**scope.as_audit(), "format": fmt, "rows": rows},
     )
+    # Last: the storage is outside the transaction, so nothing after it may fail and roll back.
+    job_file_save(job=job, name=name, content_type=CONTENT_TYPES[fmt], data=data)
     return {"rows": rows, "teams": len(scope.team_ids)}
+
+
+def export_file_open(*, organisation: Organisation, job: Job, by: User) -> File:
+    """A finished export's file, open for streaming, and the download audited. The caller has
+    checked that ``by`` may follow the job (``reports.selectors.export_file_get``); an expired
+    file raises ``JobFileExpired`` and is not audited, as nothing was handed out."""
+    handle = job_file_open(job=job)
+    audit_record(
+        organisation=organisation,
+        actor=by,
+        verb="report.downloaded",
+        target=job,
+        after={
+            "filename": job.output_name or job.filename,
+            "format": job.params.get("format", ""),
+        },
+    )
+    return handle

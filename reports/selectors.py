@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Avg, Count, QuerySet, Sum
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import Organisation, User
 from accounts.permissions import Perm
 from accounts.views_base import Tenant
 from reports import gaps
-from reports.inputs import load_inputs, team_members
+from reports.inputs import load_inputs, requirements_load, team_members
 from reports.members import levels_for_gap, members_build
 from reports.models import GapScore, GapSnapshot, TeamSkillCoverage, TeamSnapshot
-from roles.models import RoleAssignment, RoleProfile, RoleRequirement
+from roles.models import RoleAssignment, RoleProfile
 from skills.levels import Effective
 from skills.models import Skill, SkillCategory
 from skills.selectors.levels import effective_levels
@@ -28,34 +29,28 @@ from teams.models import Person, Team, TeamMembership
 
 def job_get_for(*, organisation: Organisation, job_id: int, tenant: Tenant, user: User) -> Job:
     """A job its starter may follow; HR and admins see all of them. Anyone else: 404."""
-    # The upload and the export file can be megabytes; the status page needs neither.
-    job = (
-        Job.objects.filter(organisation=organisation, pk=job_id).defer("payload", "output").first()
-    )
+    # The upload can be megabytes; the status page does not need it.
+    job = Job.objects.filter(organisation=organisation, pk=job_id).defer("payload").first()
     if job is None or (job.created_by_id != user.pk and not tenant.can(Perm.PEOPLE_MANAGE)):
         raise Http404("No such job.")
     return job
 
 
 def export_file_get(*, organisation: Organisation, job_id: int, tenant: Tenant, user: User) -> Job:
-    """A finished export with its file, for whoever may follow the job. An import, a running or
-    failed export, someone else's job, another organisation's: the same 404."""
+    """A finished export, for whoever may follow the job. An import, a running or failed export,
+    someone else's job, another organisation's: the same 404. Its file may have expired since
+    (``skillsmap.core.jobs.job_file_open`` says so)."""
     job = job_get_for(organisation=organisation, job_id=job_id, tenant=tenant, user=user)
     if job.kind != Job.Kind.GAP_EXPORT or job.status != Job.Status.SUCCEEDED:
         raise Http404("No such job.")
-    with_file = (
-        Job.objects.filter(organisation=organisation, pk=job.pk).exclude(output=None).first()
-    )
-    if with_file is None or not with_file.output:
-        raise Http404("No such job.")
-    return with_file
+    return job
 
 
 def export_list_recent(*, organisation: Organisation, user: User, limit: int) -> list[Job]:
     """The user's latest exports, newest first, without their files."""
     return list(
         Job.objects.filter(organisation=organisation, kind=Job.Kind.GAP_EXPORT, created_by=user)
-        .defer("payload", "output")  # the files can be large; the list needs none of them
+        .defer("payload")  # an upload can be large; the list does not need it
         .order_by("-created_at")[:limit]
     )
 
@@ -120,25 +115,28 @@ class MatrixCell:
     rated: bool
     stale: bool
     validated: bool
-    target: int | None  # the person's own role target for this skill, if their role requires it
+    # The target this cell is measured against: the person's own role's, or the lens role's.
+    target: int | None
 
     @property
     def shortfall(self) -> int:
-        """Against the person's own role target; unrated and "not applicable" count as 0."""
+        """Against the cell's target; unrated and "not applicable" count as 0."""
         return 0 if self.target is None else gaps.shortfall(self.target, self.level or 0)
 
 
 @dataclass(frozen=True)
 class MatrixColumn:
     skill: Skill
-    coverage: TeamSkillCoverage | None
+    # Stored figures for the members' own roles; computed live (``gaps.team_coverage``) for a lens.
+    coverage: TeamSkillCoverage | gaps.SkillCoverage | None
 
 
 @dataclass(frozen=True)
 class MatrixRow:
     person: Person
     role: RoleProfile | None
-    gap: GapScore | None
+    # Stored for the person's current role; computed live (``gaps.person_gap``) for a lens.
+    gap: GapScore | gaps.PersonGap | None
     cells: list[MatrixCell]
 
 
@@ -151,6 +149,19 @@ class Matrix:
     computed_at: datetime | None
     fresh: bool
     mentor_pairs: list[MentorLine]
+    # The role every figure is measured against, when the lens chose one; None: each member's own.
+    lens: RoleProfile | None = None
+    # No column came from a role (nobody has one, or their roles require nothing), so the columns
+    # are the skills the people rated: the page says so rather than showing "0 skills".
+    rated_only: bool = False
+
+
+def matrix_lens_get(*, organisation: Organisation, role_id: int) -> RoleProfile:
+    """The role profile a matrix lens measures against. Another organisation's: 404, as missing."""
+    role = RoleProfile.objects.filter(organisation=organisation, pk=role_id).first()
+    if role is None:
+        raise Http404("No such role profile.")
+    return role
 
 
 def team_matrix(
@@ -166,10 +177,16 @@ def team_matrix(
     """People × skills of a team and its sub-teams, in a fixed number of queries whatever the size.
 
     Columns: the skills the members' current roles require (or one role's, with ``role_id``),
-    narrowed by category or an explicit list. Cells: effective level, staleness, and the person's
-    own role target. Totals come from the materialised tables (GapScore, TeamSkillCoverage), so the
-    page shows the same numbers as the exports, and says how fresh they are.
+    narrowed by category or an explicit list; when no role requires anything, the skills the
+    people rated. Cells: effective level, staleness, and the target measured against.
+
+    Without a lens the totals come from the materialised tables (GapScore, TeamSkillCoverage), so
+    the page shows the same numbers as the exports, and says how fresh they are. A lens
+    (``role_id``) asks "how would this team do against that role?": every figure (cell shortfalls,
+    gaps, team targets, coverage, bus factor) is recomputed live through the gap engine, as if
+    every member held that role.
     """
+    lens = matrix_lens_get(organisation=organisation, role_id=role_id) if role_id else None
     team_ids = team_subtree_ids(organisation=organisation, team_ids=[team.pk])
     person_ids = set(
         TeamMembership.objects.filter(organisation=organisation, team_id__in=team_ids).values_list(
@@ -185,39 +202,61 @@ def team_matrix(
             organisation=organisation, person_id__in=person_ids, kind=RoleAssignment.Kind.CURRENT
         ).select_related("role")
     }
-    role_ids = {role_id} if role_id else {a.role_id for a in assignments.values()}
-    targets: dict[tuple[int, int], int] = {}  # (role, skill) → target
-    for r_id, s_id, target_level in RoleRequirement.objects.filter(
-        organisation=organisation, role_id__in=role_ids
-    ).values_list("role_id", "skill_id", "target_level"):
-        targets[(r_id, s_id)] = target_level
-    wanted = set(skill_ids) if skill_ids else {s for _, s in targets}
+    role_ids = {lens.pk} if lens else {a.role_id for a in assignments.values()}
+    # The engine's own loader, so a lens measures exactly what the recompute does.
+    requirements = requirements_load(organisation, role_ids=role_ids)
+    targets = {
+        (r_id, r.skill_id): r.target for r_id, reqs in requirements.items() for r in reqs
+    }  # (role, skill) → target
+    required = {s for _, s in targets}
+    rated_only = not skill_ids and not required
+    effective: dict[tuple[int, int], Effective] | None = None
+    if skill_ids:
+        wanted = set(skill_ids)
+    elif required:
+        wanted = required
+    else:
+        # Nothing is required: show what the people rated (one read, reused for the cells).
+        effective = effective_levels(organisation=organisation, person_ids=person_ids)
+        wanted = {s for (_, s), eff in effective.items() if eff.rated_at}
     skills_qs = Skill.objects.filter(organisation=organisation, pk__in=wanted, is_archived=False)
     if category_id:
         skills_qs = skills_qs.filter(category_id=category_id)
     skills = list(skills_qs.select_related("category").order_by("category__name", "name"))
-    coverage = {
-        c.skill_id: c
-        for c in TeamSkillCoverage.objects.filter(
-            organisation=organisation, team=team, skill__in=skills
+    if effective is None:
+        # A lens's gaps count every requirement of the role, shown or narrowed away.
+        effective = effective_levels(
+            organisation=organisation,
+            person_ids=person_ids,
+            skill_ids={s.pk for s in skills} | (required if lens else set()),
         )
-    }
-    scores = {
-        g.person_id: g
-        for g in GapScore.objects.filter(
-            organisation=organisation, person_id__in=person_ids, kind=RoleAssignment.Kind.CURRENT
-        )
-    }
-    effective = effective_levels(
-        organisation=organisation, person_ids=person_ids, skill_ids=[s.pk for s in skills]
-    )
+    scores: dict[int, GapScore | gaps.PersonGap]
+    coverage: dict[int, TeamSkillCoverage | gaps.SkillCoverage]
+    if lens:
+        lens_scores, lens_coverage = _lens_figures(people, requirements.get(lens.pk, []), effective)
+        scores, coverage = dict(lens_scores), dict(lens_coverage)
+    else:
+        coverage = {
+            c.skill_id: c
+            for c in TeamSkillCoverage.objects.filter(
+                organisation=organisation, team=team, skill__in=skills
+            )
+        }
+        scores = {
+            g.person_id: g
+            for g in GapScore.objects.filter(
+                organisation=organisation,
+                person_id__in=person_ids,
+                kind=RoleAssignment.Kind.CURRENT,
+            )
+        }
     rows = []
     for person in people:
         assignment = assignments.get(person.pk)
+        measured_role = lens.pk if lens else (assignment.role_id if assignment else None)
         cells = []
         for skill in skills:
             eff = effective.get((person.pk, skill.pk))
-            target = targets.get((assignment.role_id, skill.pk)) if assignment else None
             cells.append(
                 MatrixCell(
                     level=eff.level if eff else 0,
@@ -225,7 +264,7 @@ def team_matrix(
                     rated=bool(eff and eff.rated_at),
                     stale=bool(eff and eff.stale),
                     validated=bool(eff and eff.validated),
-                    target=target,
+                    target=targets.get((measured_role, skill.pk)) if measured_role else None,
                 )
             )
         rows.append(
@@ -259,7 +298,24 @@ def team_matrix(
         computed_at=organisation.computed_at,
         fresh=organisation.results_are_fresh,
         mentor_pairs=_mentor_lines(people, skills, effective),
+        lens=lens,
+        rated_only=rated_only,
     )
+
+
+def _lens_figures(
+    people: list[Person],
+    requirements: list[gaps.Requirement],
+    effective: dict[tuple[int, int], Effective],
+) -> tuple[dict[int, gaps.PersonGap], dict[int, gaps.SkillCoverage]]:
+    """Person → gap and skill → coverage with every member measured against one role: the same
+    engine functions (``gaps.person_gap``, ``gaps.team_coverage``) the recompute stores."""
+    levels, _ = levels_for_gap(effective, people={person.pk for person in people})
+    members = members_build(
+        [person.pk for person in people], levels=levels, requirements_of=lambda _p: requirements
+    )
+    scores = {m.person_id: gaps.person_gap(m.requirements, m.levels) for m in members}
+    return scores, gaps.team_coverage(members)
 
 
 def matrix_filter_choices(*, organisation: Organisation) -> dict[str, list]:
@@ -392,22 +448,32 @@ def person_gap_view(*, organisation: Organisation, person: Person) -> dict[str, 
         )
         for s in scores
     }
-    points: dict[str, dict[str, float]] = {}
+    points: dict[date, dict[str, float]] = {}
     for day, kind, gap in (
         GapSnapshot.objects.filter(organisation=organisation, person=person)
         .order_by("day")
         .values_list("day", "kind", "gap")
     ):
-        points.setdefault(day.isoformat(), {})[kind] = float(gap)
-    labels = list(points)
-    trend_chart = {
-        "labels": labels,
-        "yLabel": "gap %",
-        "series": [
-            {"label": label, "data": [points[d].get(kind) for d in labels]}
+        points.setdefault(day, {})[kind] = float(gap)
+    has_history = bool(points)
+    # Snapshots are taken nightly (and the demo's last one is a week old): the chart ends on the
+    # figures the cards above show, not on a snapshot that ratings have since overtaken.
+    live = {kind: float(view.score.gap) for kind, view in views.items()}
+    if has_history and live:
+        today = timezone.localdate()
+        points = {day: values for day, values in points.items() if day < today}
+        points[today] = live
+    days = list(points)
+    trend_chart = _chart(
+        labels=[_day_label(day) for day in days],
+        y_label="Gap (%)",
+        percent=True,
+        series=[
+            (label, [points[d].get(kind) for d in days])
             for kind, label in (("current", "Current role"), ("target", "Target role"))
+            if any(kind in points[d] for d in days)
         ],
-    }
+    )
     teams = [
         m.team
         for m in TeamMembership.objects.filter(
@@ -417,8 +483,26 @@ def person_gap_view(*, organisation: Organisation, person: Person) -> dict[str, 
     return {
         "current": views.get("current"),
         "target": views.get("target"),
-        "trend_chart": trend_chart if labels else None,
+        "trend_chart": trend_chart if has_history else None,
         "teams": teams,
+    }
+
+
+def _day_label(day: date) -> str:
+    """A trend point's label: its day, and "now" for the live point."""
+    return f"{day.isoformat()} (now)" if day == timezone.localdate() else day.isoformat()
+
+
+def _chart(
+    *, labels: list[str], y_label: str, percent: bool, series: list[tuple[str, list]]
+) -> dict[str, object]:
+    """A line chart's spec for static/js/charts.js and the data table under it: one quantity (one
+    unit) per chart, so a percentage and a count never share an axis."""
+    return {
+        "labels": labels,
+        "yLabel": y_label,
+        "percent": percent,
+        "series": [{"label": label, "data": data} for label, data in series],
     }
 
 
@@ -430,22 +514,39 @@ def organisation_dashboard(*, organisation: Organisation) -> dict[str, object]:
             organisation=organisation, kind="current"
         ).values_list("person_id", "gap")
     }
-    by_team = gaps.team_current_gaps(
-        TeamMembership.objects.filter(organisation=organisation).values_list(
-            "team_id", "person_id"
-        ),
-        current,
+    memberships = list(
+        TeamMembership.objects.filter(
+            organisation=organisation, person__is_active=True
+        ).values_list("team_id", "person_id")
     )
-    teams = Team.objects.filter(organisation=organisation).in_bulk(list(by_team))
-    # Teams without a member in a current role have no average and are not listed.
+    by_team = gaps.team_current_gaps(memberships, current)
+    members: dict[int, int] = {}
+    for team_id, _person_id in memberships:
+        members[team_id] = members.get(team_id, 0) + 1
+    # Every team is listed: one without a member in a current role has no average, and the page
+    # says why instead of leaving the reader to wonder where it went.
     shown: list[tuple[int, Decimal]] = []
     for team_id, member_gaps in by_team.items():
         average = gaps.team_average_gap(member_gaps)
-        if team_id in teams and average is not None:
+        if average is not None:
             shown.append((team_id, round(average, 1)))
     shown.sort(key=lambda pair: -pair[1])  # stable: equal averages keep the membership order
-    team_rows = [
-        {"team": teams[t], "people": len(by_team[t]), "avg_gap": average} for t, average in shown
+    teams = {t.pk: t for t in Team.objects.filter(organisation=organisation).only("pk", "name")}
+    team_rows: list[dict[str, object]] = [
+        {
+            "team": teams[t],
+            "people": members.get(t, 0),
+            "with_role": len(by_team[t]),
+            "avg_gap": average,
+        }
+        for t, average in shown
+        if t in teams
+    ]
+    listed = {t for t, _ in shown}
+    team_rows += [
+        {"team": team, "people": members.get(team.pk, 0), "with_role": 0, "avg_gap": None}
+        for team in sorted(teams.values(), key=lambda t: t.name.lower())
+        if team.pk not in listed
     ]
     role_rows = list(
         GapScore.objects.filter(organisation=organisation, kind="current")
@@ -473,23 +574,40 @@ def organisation_dashboard(*, organisation: Organisation) -> dict[str, object]:
         .annotate(risks=Sum("bus_factor_risks"))
         .values_list("day", "risks")
     )
-    days = sorted(set(gap_by_day) | set(risks_by_day))
-    trend_chart = {
-        "labels": [day.isoformat() for day in days],
-        "yLabel": "average gap % / risks",
-        "series": [
-            {
-                "label": "Average gap, current roles (%)",
-                "data": [round(float(gap_by_day[d]), 2) if d in gap_by_day else None for d in days],
-            },
-            {"label": "Bus-factor risks", "data": [risks_by_day.get(d) for d in days]},
+    # The last point is the live figure (the cards above it), not the last nightly snapshot.
+    today = timezone.localdate()
+    if current:
+        gap_by_day = {d: v for d, v in gap_by_day.items() if d < today}
+        gap_by_day[today] = sum(current.values(), Decimal(0)) / len(current)
+        risks_by_day = {d: v for d, v in risks_by_day.items() if d < today}
+        risks_by_day[today] = TeamSkillCoverage.objects.filter(
+            organisation=organisation, bus_factor_risk=True
+        ).count()
+    gap_days, risk_days = sorted(gap_by_day), sorted(risks_by_day)
+    gap_chart = _chart(
+        labels=[_day_label(d) for d in gap_days],
+        y_label="Average gap (%)",
+        percent=True,
+        series=[
+            (
+                "Average gap, current roles (%)",
+                [round(float(gap_by_day[d]), 2) for d in gap_days],
+            )
         ],
-    }
+    )
+    risks_chart = _chart(
+        labels=[_day_label(d) for d in risk_days],
+        y_label="Skills at risk",
+        percent=False,
+        series=[("Bus-factor risks", [risks_by_day[d] for d in risk_days])],
+    )
     return {
         "teams": team_rows,
         "roles": role_rows,
         "risks": risks,
-        "trend_chart": trend_chart if days else None,
+        # Only with history: a lone live point is no trend.
+        "gap_chart": gap_chart if len(gap_days) > 1 else None,
+        "risks_chart": risks_chart if len(risk_days) > 1 else None,
         "computed_at": organisation.computed_at,
         "fresh": organisation.results_are_fresh,
     }

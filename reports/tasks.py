@@ -3,10 +3,15 @@ again, and a rerun rebuilds the same rows)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
 
 from accounts.models import Organisation
 from reports import recompute, snapshots
+from skillsmap.core.jobs import job_files_expire
 
 # Spread the dispatcher's organisations over this many seconds so they do not all start at once.
 DISPATCH_SPREAD_SECONDS = 60
@@ -46,3 +51,14 @@ def dispatch_snapshots() -> int:
             countdown=(index * 3600) // max(len(ids), 1),
         )
     return len(ids)
+
+
+@shared_task(acks_late=True)
+def expire_export_files() -> int:
+    """Hourly: delete the export files older than ``EXPORT_RETENTION_DAYS`` (the jobs stay, marked
+    expired). One organisation at a time, as row-level security lets a query see only one."""
+    older_than = timezone.now() - timedelta(days=settings.EXPORT_RETENTION_DAYS)
+    return sum(
+        job_files_expire(organisation_id=organisation_id, older_than=older_than)
+        for organisation_id in Organisation.objects.values_list("pk", flat=True)
+    )

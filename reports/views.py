@@ -4,7 +4,9 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from django import forms
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.conf import settings
+from django.core.files import File
+from django.http import FileResponse, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 
@@ -13,7 +15,7 @@ from accounts.views_base import AuthenticatedHttpRequest, Tenant, org_view
 from reports import exports
 from reports.selectors import export_file_get, export_list_recent, job_get_for
 from skillsmap.core.errors import ServiceError, form_add_service_error
-from skillsmap.core.jobs import job_progress
+from skillsmap.core.jobs import JobFileExpired, job_progress
 from skillsmap.core.models import Job
 from teams.models import Team
 
@@ -28,7 +30,13 @@ def job_detail(request: AuthenticatedHttpRequest, tenant: Tenant, job_id: int) -
         organisation=tenant.organisation, job_id=job_id, tenant=tenant, user=request.user
     )
     done, total = job_progress(job=job)
-    context = {"tenant": tenant, "job": job, "done": done, "total": total}
+    context = {
+        "tenant": tenant,
+        "job": job,
+        "done": done,
+        "total": total,
+        "retention_days": settings.EXPORT_RETENTION_DAYS,
+    }
     template = "reports/_job_status.html" if request.htmx else "reports/job_detail.html"
     return render(request, template, context)
 
@@ -44,8 +52,12 @@ class ExportForm(forms.Form):
 
     format = forms.ChoiceField(
         choices=[
-            (exports.XLSX, "XLSX workbook: gap report, one sheet per team, bus-factor risks"),
-            (exports.CSV, "CSV (UTF-8): the gap report only"),
+            (
+                exports.XLSX,
+                "XLSX workbook: gap report, About (scope, scale, freshness), one sheet per team, "
+                "bus-factor risks",
+            ),
+            (exports.CSV, "CSV (UTF-8): the gap table only, its header in the first row"),
         ],
         initial=exports.XLSX,
         widget=forms.RadioSelect,
@@ -125,22 +137,38 @@ def export(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpResponse:
 
 @org_view(Perm.RATINGS_VALIDATE_REPORTS)
 def job_download(request: AuthenticatedHttpRequest, tenant: Tenant, job_id: int) -> HttpResponse:
-    """A finished export's file. Another member's job (unless HR), another organisation's, an
-    import, or an export that has not succeeded: the same 404."""
+    """A finished export's file, streamed from the storage, and the download audited. Another
+    member's job (unless HR), another organisation's, an import, or an export that has not
+    succeeded: the same 404. A file deleted by the retention task: 410, saying so."""
     job = export_file_get(
         organisation=tenant.organisation, job_id=job_id, tenant=tenant, user=request.user
     )
     # Checked after the lookup, so a foreign id is a 404 whatever the method.
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    return export_file_response(job)
+    try:
+        handle = exports.export_file_open(
+            organisation=tenant.organisation, job=job, by=request.user
+        )
+    except JobFileExpired:
+        return render(
+            request,
+            "reports/job_expired.html",
+            {"tenant": tenant, "job": job, "retention_days": settings.EXPORT_RETENTION_DAYS},
+            status=410,
+        )
+    # org_view is typed for plain responses; Django serves a streamed one all the same.
+    return cast(HttpResponse, export_file_response(job, handle))
 
 
-def export_file_response(job: Job) -> HttpResponse:
-    """The export's file as an attachment, never cached by a shared proxy (page and API)."""
-    # export_file_get returns only jobs with an output (the API's download too).
-    output = cast("bytes | memoryview", job.output)
-    response = HttpResponse(bytes(output), content_type=job.output_content_type)
+def export_file_response(job: Job, handle: File) -> FileResponse:
+    """The export's file as an attachment, streamed in blocks from the storage (a large workbook
+    never sits in memory), never cached by a shared proxy (page and API)."""
+    response = FileResponse(
+        handle, content_type=job.output_content_type or "application/octet-stream"
+    )
+    # Set here rather than by FileResponse(as_attachment=...), so the header stays exactly the
+    # one the product has always sent, whatever the storage names the file.
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=job.output_name or job.filename
     )

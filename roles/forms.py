@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.db.models import QuerySet
@@ -40,8 +40,23 @@ class RequirementForm(forms.Form):
         self.fields["target_level"] = forms.IntegerField(min_value=low, max_value=high, initial=3)
 
 
+if TYPE_CHECKING:
+    _PersonField = forms.ModelChoiceField[Person]
+else:  # django-stubs makes the field generic; at run time it is not subscriptable
+    _PersonField = forms.ModelChoiceField
+
+
+class PersonChoiceField(_PersonField):
+    """Two people can share a name: each option also says their email and team(s). The view
+    passes people with ``team_memberships__team`` prefetched."""
+
+    def label_from_instance(self, obj: Person) -> str:
+        teams = ", ".join(sorted(m.team.name for m in obj.team_memberships.all()))
+        return f"{obj.name} — {obj.email}" + (f" · {teams}" if teams else "")
+
+
 class AssignmentForm(forms.Form):
-    person: forms.ModelChoiceField[Person] = forms.ModelChoiceField(
+    person = PersonChoiceField(
         queryset=None, error_messages={"invalid_choice": "Select a valid person."}
     )
     kind = forms.ChoiceField(
@@ -50,7 +65,7 @@ class AssignmentForm(forms.Form):
 
     def __init__(self, *args: Any, people: QuerySet[Person], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast("forms.ModelChoiceField[Person]", self.fields["person"]).queryset = people
+        cast(PersonChoiceField, self.fields["person"]).queryset = people
 
 
 class OccupationForm(forms.Form):
@@ -58,3 +73,16 @@ class OccupationForm(forms.Form):
     name = forms.CharField(
         max_length=150, required=False, help_text="Leave empty to use O*NET's title."
     )
+    # Bounded by the organisation's scale, like a requirement's target.
+    technology_target = forms.IntegerField(initial=3)
+
+    def __init__(self, *args: Any, scale: tuple[int, int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        low, high = scale
+        self.fields["technology_target"] = forms.IntegerField(
+            min_value=low,
+            max_value=high,
+            initial=min(max(3, low), high),
+            label="Target level for its technologies",
+            help_text="The level the occupation's in-demand technologies are required at.",
+        )

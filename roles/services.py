@@ -13,7 +13,7 @@ from accounts.audit import audit_record
 from accounts.models import Organisation, User
 from roles import selectors
 from roles.models import Importance, RoleAssignment, RoleProfile, RoleRequirement
-from skills.library import normalise_skill_name
+from skills.library import TECHNOLOGY_PREFIX, normalise_skill_name
 from skills.models import LibraryOccupation, LibraryOccupationSkill, Skill, SkillCategory, SkillKind
 from skills.selectors.framework import scale_bounds
 from skills.services.framework import rows_move
@@ -24,10 +24,36 @@ from teams.models import Person
 
 ONET_MAPPING_NOTE = (
     "Built from the O*NET 29.3 occupation with our own mapping (modified): skills and work "
-    "styles of importance 3 or more; target = round(level / 7 × 5), at least 1 (work styles, which "
-    "O*NET rates for importance only, get 3); weight = importance. O*NET® is a trademark of "
+    "styles of importance 3 or more, and knowledge areas (such as Computers and Electronics or "
+    "Mathematics) of importance 3.5 or more; target = round(level / 7 × 5), at least 1 (work "
+    "styles, which O*NET rates for importance only, get 3); weight = importance. The technologies "
+    "O*NET marks In Demand for the occupation are optional requirements of weight 1 at the target "
+    "level the author chose (default 3), matched to the framework's skills by name or alias; "
+    "where they belong to a software group our curated map ties to a skill the framework already "
+    "has (security software: Security Engineering; database management systems: Data "
+    "Management), that skill is required too, essential, weight 2. O*NET® is a trademark of "
     "USDOL/ETA; data CC BY 4.0."
 )
+# Every occupation rates all 33 knowledge areas, most of them low; a stricter bar than skills'
+# keeps the ones the job is about (a database administrator: Computers and Electronics,
+# Mathematics, English Language, ...) and leaves out the background (Geography, Psychology).
+KNOWLEDGE_MIN_IMPORTANCE = 3.5
+KNOWLEDGE_PREFIX = "2.C."
+
+# Our curated map from UNSPSC commodities (the group O*NET files a technology under; the library
+# keeps it as the technology's category, "unspsc:<code>") to the framework skill the group is
+# evidence of. Only groups that name one area unambiguously: "Data base user interface and query
+# software" is left out because O*NET files cloud suites such as AWS there too.
+TECHNOLOGY_GROUP_SKILLS: dict[str, str] = {
+    "unspsc:43233201": "Security Engineering",  # Authentication server software
+    "unspsc:43233203": "Security Engineering",  # Network security or VPN management software
+    "unspsc:43233204": "Security Engineering",  # Network security and VPN equipment software
+    "unspsc:43233205": "Security Engineering",  # Transaction security and virus protection
+    "unspsc:43233206": "Security Engineering",  # Cloud-based protection or security software
+    "unspsc:43232304": "Data Management",  # Data base management system software
+    "unspsc:43232311": "Data Management",  # Object oriented data base management software
+}
+TECHNOLOGY_DEFAULT_TARGET = 3
 
 
 @dataclass(frozen=True)
@@ -86,13 +112,22 @@ def _skill_for(organisation: Organisation, spec: TemplateRequirement) -> Skill:
     )
 
 
+def _refuse_taken_name(
+    organisation: Organisation, name: str, *, exclude: RoleProfile | None
+) -> None:
+    taken = RoleProfile.objects.filter(organisation=organisation, name__iexact=name)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    if taken.exists():
+        raise ServiceError(f"A role profile called “{name}” already exists.")
+
+
 @transaction.atomic
 def role_profile_create(
     *, organisation: Organisation, name: str, description: str = "", by: User | None
 ) -> RoleProfile:
     name = name.strip()
-    if RoleProfile.objects.filter(organisation=organisation, name__iexact=name).exists():
-        raise ServiceError(f"A role profile called “{name}” already exists.")
+    _refuse_taken_name(organisation, name, exclude=None)
     role = RoleProfile.objects.create(organisation=organisation, name=name, description=description)
     audit_record(
         organisation=organisation, actor=by, verb="role.created", target=role, after={"name": name}
@@ -246,30 +281,73 @@ def onet_target(level: float | None) -> int:
     return anchor_value(level, top=5)
 
 
+@dataclass(frozen=True)
+class OccupationProfile:
+    """What ``role_profile_from_occupation`` built: the role, and the skills it added to the
+    organisation's framework to do so (the page names them)."""
+
+    role: RoleProfile
+    adopted: list[Skill]
+
+
+def _framework_skill_named(organisation: Organisation, name: str) -> Skill | None:
+    """The organisation's live skill answering to ``name`` (its name or an alias), if any."""
+    wanted = normalise_skill_name(name)
+    for skill in Skill.objects.filter(
+        organisation=organisation, is_archived=False, merged_into__isnull=True
+    ):
+        aliases = (normalise_skill_name(a) for a in skill.aliases or [])
+        if wanted in {skill.normalised_name, *aliases}:
+            return skill
+    return None
+
+
 @transaction.atomic
 def role_profile_from_occupation(
-    *, organisation: Organisation, occupation: LibraryOccupation, by: User | None, name: str = ""
-) -> RoleProfile:
-    """A role profile from an O*NET occupation, by our documented mapping (``ONET_MAPPING_NOTE``).
-    The occupation's skills are adopted into the organisation's framework as needed."""
+    *,
+    organisation: Organisation,
+    occupation: LibraryOccupation,
+    by: User | None,
+    name: str = "",
+    technology_target: int = TECHNOLOGY_DEFAULT_TARGET,
+) -> OccupationProfile:
+    """A role profile from an O*NET occupation, by our documented mapping (``ONET_MAPPING_NOTE``):
+    its rated skills, work styles and main knowledge areas, its in-demand technologies at ``technology_target``, and the
+    framework skills our curated map ties to those technologies' groups. Library skills the
+    framework lacks are adopted into it; ones it has under the same name or an alias are reused."""
     from skills.services.framework import skill_adopt
 
-    links = list(
-        LibraryOccupationSkill.objects.filter(
-            occupation=occupation, importance__gte=3, skill__source="onet"
-        )
-        .exclude(skill__external_id__startswith="tech:")
-        .select_related("skill")
+    low, high = scale_bounds(organisation=organisation)
+    if not low <= technology_target <= high:
+        raise ServiceError(f"The target level must be on the scale ({low}–{high}).")
+    onet_links = (
+        LibraryOccupationSkill.objects.filter(occupation=occupation, skill__source="onet")
+        .select_related("skill", "skill__category")
+        .order_by("-importance", "skill__name")
     )
-    if not links:
+    rated = [
+        link
+        for link in onet_links.filter(importance__gte=3)
+        if not link.skill.external_id.startswith(TECHNOLOGY_PREFIX)
+        and (
+            not link.skill.external_id.startswith(KNOWLEDGE_PREFIX)
+            or cast(float, link.importance) >= KNOWLEDGE_MIN_IMPORTANCE
+        )
+    ]
+    technologies = list(
+        onet_links.filter(in_demand=True, skill__external_id__startswith=TECHNOLOGY_PREFIX)
+    )
+    if not rated and not technologies:
         raise ServiceError(
             f"O*NET has no rated skills for “{occupation.title}”; choose a neighbouring occupation."
         )
     # The adoption maps every library skill to the organisation's skill, including one it already
-    # had under the same name or an alias.
-    adopted = skill_adopt(
-        organisation=organisation, library_skills=[link.skill for link in links], by=by
-    ).skills
+    # had under the same name or an alias, so nothing is duplicated.
+    adoption = skill_adopt(
+        organisation=organisation,
+        library_skills=[link.skill for link in (*rated, *technologies)],
+        by=by,
+    )
     role = role_profile_create(
         organisation=organisation,
         name=name or occupation.title,
@@ -278,20 +356,47 @@ def role_profile_from_occupation(
     )
     role.source_occupation = occupation
     role.save(update_fields=["source_occupation"])
-    for link in links:
-        skill = adopted.get(link.skill_id)
-        if skill is None or skill.is_archived:
-            continue
-        importance = cast(float, link.importance)  # importance__gte=3 above left out the nulls
+    required: set[int] = set()
+
+    def require(skill: Skill | None, target: int, importance: str, weight: Decimal) -> None:
+        # Two library skills can stand for one framework skill; the first (weightiest) one counts.
+        if skill is None or skill.is_archived or skill.pk in required:
+            return
+        required.add(skill.pk)
         role_requirement_set(
             role=role,
             skill=skill,
-            target_level=onet_target(None if link.not_relevant else link.level),
-            importance=Importance.ESSENTIAL if importance >= 4 else Importance.OPTIONAL,
-            weight=Decimal(str(round(importance, 2))),
+            target_level=target,
+            importance=importance,
+            weight=weight,
             by=by,
         )
-    return role
+
+    for link in rated:
+        importance = cast(float, link.importance)  # importance__gte=3 above left out the nulls
+        require(
+            adoption.skills.get(link.skill_id),
+            onet_target(None if link.not_relevant else link.level),
+            Importance.ESSENTIAL if importance >= 4 else Importance.OPTIONAL,
+            Decimal(str(round(importance, 2))),
+        )
+    areas = dict.fromkeys(
+        TECHNOLOGY_GROUP_SKILLS[link.skill.category.external_id]
+        for link in technologies
+        if link.skill.category and link.skill.category.external_id in TECHNOLOGY_GROUP_SKILLS
+    )
+    for area in areas:
+        require(
+            _framework_skill_named(organisation, area),
+            technology_target,
+            Importance.ESSENTIAL,
+            Decimal(2),
+        )
+    for link in technologies:
+        require(
+            adoption.skills.get(link.skill_id), technology_target, Importance.OPTIONAL, Decimal(1)
+        )
+    return OccupationProfile(role=role, adopted=adoption.adopted)
 
 
 def role_requirements_move(*, organisation: Organisation, source: Skill, into: Skill) -> int:
@@ -312,3 +417,100 @@ def profile_skills_add_for_roles(
         by=by,
         verb="profile_skill.added_for_roles",
     )
+
+
+@transaction.atomic
+def role_profile_update(
+    *, role: RoleProfile, name: str, description: str = "", by: User | None
+) -> RoleProfile:
+    """Rename a role or change its description; requirements and holders stay as they are."""
+    name = name.strip()
+    if not name:
+        raise ServiceError("A role profile needs a name.")
+    _refuse_taken_name(role.organisation, name, exclude=role)
+    before = {"name": role.name, "description": role.description}
+    role.name, role.description = name, description
+    role.save(update_fields=["name", "description"])
+    audit_record(
+        organisation=role.organisation,
+        actor=by,
+        verb="role.updated",
+        target=role,
+        before=before,
+        after={"name": name, "description": description},
+    )
+    return role
+
+
+def _copy_name(organisation: Organisation, name: str) -> str:
+    """ "Copy of X", or "Copy of X (2)" and so on when that is taken."""
+    limit = RoleProfile._meta.get_field("name").max_length or 150
+    base = f"Copy of {name}"[:limit]
+    candidate, n = base, 1
+    while RoleProfile.objects.filter(organisation=organisation, name__iexact=candidate).exists():
+        n += 1
+        suffix = f" ({n})"
+        candidate = base[: limit - len(suffix)] + suffix
+    return candidate
+
+
+@transaction.atomic
+def role_profile_copy(*, role: RoleProfile, by: User | None) -> RoleProfile:
+    """A new role "Copy of X" with X's description and requirements, held by nobody: a copy is a
+    starting point for a neighbouring role, so nobody's gaps change."""
+    organisation = role.organisation
+    copy = role_profile_create(
+        organisation=organisation,
+        name=_copy_name(organisation, role.name),
+        description=role.description,
+        by=by,
+    )
+    copy.source_occupation_id = role.source_occupation_id
+    copy.save(update_fields=["source_occupation"])
+    requirements = RoleRequirement.objects.filter(organisation=organisation, role=role)
+    RoleRequirement.objects.bulk_create(
+        RoleRequirement(
+            organisation=organisation,
+            role=copy,
+            skill_id=r.skill_id,
+            target_level=r.target_level,
+            importance=r.importance,
+            weight=r.weight,
+        )
+        for r in requirements
+    )
+    audit_record(
+        organisation=organisation,
+        actor=by,
+        verb="role.copied",
+        target=copy,
+        before={"role": role.pk, "name": role.name},
+        after={"name": copy.name, "requirements": requirements.count()},
+    )
+    return copy
+
+
+@transaction.atomic
+def role_profile_delete(*, role: RoleProfile, by: User | None) -> int:
+    """Delete a role with its requirements. The people who held it as their current or target
+    role no longer have that role (nor a gap or readiness history for it); gaps are recomputed.
+    Returns how many people held it."""
+    organisation = role.organisation
+    assignments = RoleAssignment.objects.filter(organisation=organisation, role=role)
+    ended = assignments.values("person").distinct().count()
+    audit_record(
+        organisation=organisation,
+        actor=by,
+        verb="role.deleted",
+        target=role,
+        before={
+            "name": role.name,
+            "requirements": RoleRequirement.objects.filter(
+                organisation=organisation, role=role
+            ).count(),
+            "assignments": assignments.count(),
+        },
+    )
+    role.delete()
+    inputs_changed(organisation=organisation)
+    return ended

@@ -21,6 +21,9 @@ urlpatterns = [
     ),
     path("roles/from-onet/", views.role_from_onet, name="role_from_onet"),
     path("roles/<int:role_id>/", views.role_detail, name="role_detail"),
+    path("roles/<int:role_id>/edit/", views.role_update, name="role_update"),
+    path("roles/<int:role_id>/copy/", views.role_copy, name="role_copy"),
+    path("roles/<int:role_id>/delete/", views.role_delete, name="role_delete"),
     path(
         "roles/<int:role_id>/requirements/", views.role_requirement_set, name="role_requirement_set"
     ),

@@ -12,10 +12,11 @@ from accounts.permissions import Perm
 from accounts.views_base import AuthenticatedHttpRequest, Tenant, org_view
 from roles import selectors, services
 from roles.forms import AssignmentForm, OccupationForm, RequirementForm, RoleProfileForm
+from roles.models import RoleAssignment
 from roles.services import ONET_MAPPING_NOTE
 from skills.models import Skill
 from skills.selectors.framework import scale_bounds, skills_active
-from skills.selectors.ratings import person_for_user
+from skills.selectors.ratings import people_visible_to, person_for_user
 from skillsmap.core.errors import ServiceError, form_add_service_error
 from teams.models import Person
 from teams.selectors import person_choices
@@ -30,7 +31,8 @@ def _scale(tenant: Tenant) -> tuple[int, int]:
 
 
 def _people(tenant: Tenant) -> QuerySet[Person]:
-    return person_choices(organisation=tenant.organisation, active_only=True)
+    # The options name each person's teams (``PersonChoiceField``): one query for all of them.
+    return person_choices(organisation=tenant.organisation, active_only=True, with_teams=True)
 
 
 @org_view(Perm.FRAMEWORK_VIEW)
@@ -82,27 +84,40 @@ def role_install_backend_engineer(
     return redirect("roles:role_detail", org_slug=tenant.organisation.slug, role_id=role.pk)
 
 
+def _names(skills: list[Skill]) -> str:
+    return ", ".join(skill.name for skill in skills)
+
+
 @org_view(Perm.FRAMEWORK_MANAGE)
 def role_from_onet(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpResponse:
-    form = OccupationForm(request.POST or None)
+    form = OccupationForm(request.POST or None, scale=_scale(tenant))
     if request.method == "POST" and form.is_valid():
         occupation = selectors.occupation_get(code=form.cleaned_data["code"])
         if occupation is None:
             form.add_error("code", "Select an occupation from the list.")
         else:
             try:
-                role = services.role_profile_from_occupation(
+                built = services.role_profile_from_occupation(
                     organisation=tenant.organisation,
                     occupation=occupation,
                     by=request.user,
                     name=form.cleaned_data["name"],
+                    technology_target=form.cleaned_data["technology_target"],
                 )
-                messages.success(request, f"“{role.name}” was built from O*NET {occupation.code}.")
+                message = f"“{built.role.name}” was built from O*NET {occupation.code}."
+                if built.adopted:
+                    message += (
+                        f" {len(built.adopted)} skills were added to your framework for it: "
+                        f"{_names(built.adopted)}."
+                    )
+                else:
+                    message += " Every skill it requires was already in your framework."
+                messages.success(request, message)
                 return redirect(
-                    "roles:role_detail", org_slug=tenant.organisation.slug, role_id=role.pk
+                    "roles:role_detail", org_slug=tenant.organisation.slug, role_id=built.role.pk
                 )
             except ServiceError as error:
-                form.add_error(None, str(error))
+                form_add_service_error(form, error)
     q = request.GET.get("q", "").strip()
     return render(
         request,
@@ -124,10 +139,12 @@ def _detail(
     role_id: int,
     requirement_form: RequirementForm | None = None,
     assignment_form: AssignmentForm | None = None,
+    edit_form: RoleProfileForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     organisation = tenant.organisation
     role = selectors.role_get(organisation=organisation, role_id=role_id)
+    holders = selectors.role_holders(organisation=organisation, role=role)
     return render(
         request,
         "roles/role_detail.html",
@@ -135,7 +152,14 @@ def _detail(
             "tenant": tenant,
             "role": role,
             "requirements": selectors.role_requirements(organisation=organisation, role=role),
-            "holders": selectors.role_holders(organisation=organisation, role=role),
+            "holders": holders,
+            # Readiness links only to the people whose readiness the caller may open; anyone else's
+            # is a 404 there.
+            "readable": people_visible_to(organisation=organisation, membership=tenant.membership),
+            "edit_form": edit_form
+            or RoleProfileForm(initial={"name": role.name, "description": role.description}),
+            "current_holders": sum(1 for a in holders if a.kind == RoleAssignment.Kind.CURRENT),
+            "target_holders": sum(1 for a in holders if a.kind == RoleAssignment.Kind.TARGET),
             "requirement_form": requirement_form
             or RequirementForm(skills=_skills(tenant), scale=_scale(tenant)),
             "assignment_form": assignment_form or AssignmentForm(people=_people(tenant)),
@@ -149,6 +173,47 @@ def _detail(
 @org_view(Perm.FRAMEWORK_VIEW)
 def role_detail(request: HttpRequest, tenant: Tenant, role_id: int) -> HttpResponse:
     return _detail(request, tenant, role_id)
+
+
+@org_view(Perm.FRAMEWORK_MANAGE)
+@require_POST
+def role_update(request: AuthenticatedHttpRequest, tenant: Tenant, role_id: int) -> HttpResponse:
+    role = selectors.role_get(organisation=tenant.organisation, role_id=role_id)
+    form = RoleProfileForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, tenant, role_id, edit_form=form, status=400)
+    try:
+        services.role_profile_update(role=role, by=request.user, **form.cleaned_data)
+    except ServiceError as error:
+        form_add_service_error(form, error, field="name")
+        return _detail(request, tenant, role_id, edit_form=form, status=400)
+    messages.success(request, f"Saved “{role.name}”.")
+    return redirect("roles:role_detail", org_slug=tenant.organisation.slug, role_id=role.pk)
+
+
+@org_view(Perm.FRAMEWORK_MANAGE)
+@require_POST
+def role_copy(request: AuthenticatedHttpRequest, tenant: Tenant, role_id: int) -> HttpResponse:
+    role = selectors.role_get(organisation=tenant.organisation, role_id=role_id)
+    copy = services.role_profile_copy(role=role, by=request.user)
+    messages.success(
+        request, f"“{copy.name}” has the requirements of “{role.name}” and nobody assigned yet."
+    )
+    return redirect("roles:role_detail", org_slug=tenant.organisation.slug, role_id=copy.pk)
+
+
+@org_view(Perm.FRAMEWORK_MANAGE)
+@require_POST
+def role_delete(request: AuthenticatedHttpRequest, tenant: Tenant, role_id: int) -> HttpResponse:
+    role = selectors.role_get(organisation=tenant.organisation, role_id=role_id)
+    name = role.name
+    ended = services.role_profile_delete(role=role, by=request.user)
+    messages.success(
+        request,
+        f"“{name}” was deleted; {ended} {'person' if ended == 1 else 'people'} no longer "
+        "hold it as their current or target role.",
+    )
+    return redirect("roles:role_list", org_slug=tenant.organisation.slug)
 
 
 @org_view(Perm.FRAMEWORK_MANAGE)

@@ -8,7 +8,8 @@ audit event records under the follower's name.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 MergeFollower = Callable[..., int]  # (*, organisation, source, into) -> rows moved
@@ -25,3 +26,33 @@ def skill_merged(*, organisation: Any, source: Any, into: Any) -> dict[str, int]
         name: follower(organisation=organisation, source=source, into=into)
         for name, follower in _followers.items()
     }
+
+
+# --- What My skills shows from the layers above ---------------------------------------------------
+# The engineer's page is skills', but role targets, readiness and mentors are derived above it
+# (roles, reports). ``reports`` registers one provider in its ``AppConfig.ready``; the page renders
+# its templates, so skills never needs to know what they show.
+
+
+@dataclass(frozen=True)
+class MySkillsExtras:
+    panel_template: str  # included above the skills, with ``panel`` in its context
+    panel: Any
+    row_template: str  # included in each skill's row, with ``extra`` (per_skill's value or None)
+    per_skill: Mapping[int, Any]  # skill id -> row data; its keys are the skills the roles require
+
+
+MySkillsProvider = Callable[..., MySkillsExtras]  # (*, organisation, person) -> MySkillsExtras
+
+_my_skills_providers: list[MySkillsProvider] = []
+
+
+def on_my_skills(provider: MySkillsProvider) -> None:
+    _my_skills_providers[:] = [provider]
+
+
+def my_skills_extras(*, organisation: Any, person: Any) -> MySkillsExtras | None:
+    """The registered provider's extras, or None when no app above skills provides any."""
+    if not _my_skills_providers:
+        return None
+    return _my_skills_providers[0](organisation=organisation, person=person)

@@ -6,12 +6,15 @@ records against the database in memory and writes only what changed, in one tran
 
 What goes in (our own mapping, to be cited as such wherever it is shown):
 
-* O*NET skills (the elements rated in ``Skills.txt``) and work styles (``Work Styles.txt``), with
-  names and descriptions from ``Content Model Reference.txt``. Only the skills under 2.B.3
-  ("Technical Skills": Programming, Troubleshooting, ...) are *technical*; basic skills (2.A),
+* O*NET skills (the elements rated in ``Skills.txt``), knowledge areas (``Knowledge.txt``: the 33
+  2.C elements such as "Computers and Electronics" or "Mathematics") and work styles
+  (``Work Styles.txt``), with names and descriptions from ``Content Model Reference.txt``. Only
+  the skills under 2.B.3 ("Technical Skills": Programming, Troubleshooting, ...) and the knowledge
+  areas of engineering and technology (2.C.3), mathematics, physics, chemistry (2.C.4.a-c) and
+  telecommunications (2.C.9.a) are *technical*; the other knowledge areas, basic skills (2.A),
   social, complex-problem-solving, systems and resource-management skills (2.B.1, 2.B.2, 2.B.4,
   2.B.5) and every work style are *human*. Categories are the content model's dotted-id ancestors
-  below the domain level (2.B, 2.B.3; 1.C, 1.C.5).
+  below the domain level (2.B, 2.B.3; 2.C, 2.C.3; 1.C, 1.C.5).
 * O*NET technologies: each distinct ``Example`` of ``Technology Skills.txt``, keyed
   "tech:<normalised name>". Spellings that normalise alike become one skill (the most used
   spelling is the name, the others aliases). Its category is the UNSPSC commodity most occupations
@@ -23,7 +26,7 @@ What goes in (our own mapping, to be cited as such wherever it is shown):
   group 15 (computer and mathematical) plus 11-3021.00 (Computer and Information Systems Managers)
   and 17-2061.00 (Computer Hardware Engineers): the product maps software organisations, and the
   ~1,000 occupations' full ratings would add ~50,000 rows nobody picks from. Links come from
-  Skills (IM and LV), Work Styles (IM only) and Technology Skills (In Demand). A value O*NET
+  Skills and Knowledge (IM and LV), Work Styles (IM only) and Technology Skills (In Demand). A value O*NET
   recommends suppressing is stored as null; the link itself is kept.
 * ESCO transversal skills (human) and ICT skills (technical). The ICT collection is a subset of
   the transversal one; a concept in both is technical. Every ESCO skill lists two or three broader
@@ -134,6 +137,7 @@ CONTENT_MODEL = FileSpec(
     "Content Model Reference.txt", "\t", ("Element ID", "Element Name", "Description")
 )
 SKILLS = FileSpec("Skills.txt", "\t", (*_RATING_COLUMNS, "Not Relevant"))
+KNOWLEDGE = FileSpec("Knowledge.txt", "\t", (*_RATING_COLUMNS, "Not Relevant"))
 WORK_STYLES = FileSpec("Work Styles.txt", "\t", _RATING_COLUMNS)  # it has no "Not Relevant"
 TECHNOLOGY_SKILLS = FileSpec(
     "Technology Skills.txt",
@@ -176,6 +180,7 @@ ESCO_ICT = FileSpec("ictSkillsCollection_en.csv", ",", _ESCO_COLUMNS)
 ONET_FILES: tuple[FileSpec, ...] = (
     CONTENT_MODEL,
     SKILLS,
+    KNOWLEDGE,
     WORK_STYLES,
     TECHNOLOGY_SKILLS,
     UNSPSC,
@@ -509,8 +514,18 @@ class LibraryData:
     occupation_skills: list[OccupationSkillRecord] = field(default_factory=list)
 
 
+# Technical: the technical skills (2.B.3) and the engineering, technology, mathematics and
+# science knowledge areas (2.C.3, 2.C.4.a-c); the rest (business, psychology, languages, law, ...)
+# is human, as the rest of the skills and every work style are.
+_ONET_TECHNICAL_PREFIXES = ("2.B.3.", "2.C.3.", "2.C.4.a.", "2.C.4.b.", "2.C.4.c.", "2.C.9.a.")
+
+
 def _onet_kind(element_id: str) -> SkillKind:
-    return SkillKind.TECHNICAL if f"{element_id}.".startswith("2.B.3.") else SkillKind.HUMAN
+    return (
+        SkillKind.TECHNICAL
+        if f"{element_id}.".startswith(_ONET_TECHNICAL_PREFIXES)
+        else SkillKind.HUMAN
+    )
 
 
 def _onet_ancestors(element_id: str, content: dict[str, ContentElement]) -> list[str]:
@@ -611,6 +626,7 @@ def locate_library(
 def parse_onet(files: ReleaseFiles, release: str) -> LibraryData:
     content = read_content_model(files)
     skill_ratings = read_ratings(files, SKILLS)
+    knowledge_ratings = read_ratings(files, KNOWLEDGE)
     style_ratings = read_ratings(files, WORK_STYLES)
     technologies = read_technology_skills(files)
     unspsc = read_unspsc(files)
@@ -623,7 +639,7 @@ def parse_onet(files: ReleaseFiles, release: str) -> LibraryData:
 
     # Elements: dict keeps file order, so the library lists them as O*NET does.
     element_names: dict[str, str] = {}
-    for rating in [*skill_ratings, *style_ratings]:
+    for rating in [*skill_ratings, *knowledge_ratings, *style_ratings]:
         element_names.setdefault(rating.element_id, rating.element_name)
     for element_id, file_name in element_names.items():
         ancestors = _onet_ancestors(element_id, content)
@@ -692,7 +708,10 @@ def parse_onet(files: ReleaseFiles, release: str) -> LibraryData:
         if a.scale_id == "LV" and a.element_id in skill_ids
     ]
     data.occupation_skills = _onet_links(
-        {o.code for o in occupations}, skill_ratings, style_ratings, technologies
+        {o.code for o in occupations},
+        [*skill_ratings, *knowledge_ratings],
+        style_ratings,
+        technologies,
     )
     return data
 

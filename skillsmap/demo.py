@@ -326,10 +326,12 @@ def _history(organisation: Organisation) -> None:
     from decimal import Decimal
 
     from reports import gaps
-    from reports.models import GapSnapshot
+    from reports.members import members_build
+    from reports.models import GapSnapshot, TeamSnapshot
     from roles.models import RoleAssignment, RoleRequirement
     from skills.levels import effective_level
     from skills.selectors.levels import rating_events, review_period
+    from teams.hierarchy import team_descendants
 
     if GapSnapshot.objects.filter(organisation=organisation).exists():
         return
@@ -345,10 +347,21 @@ def _history(organisation: Organisation) -> None:
             "person_id", "role_id", "kind"
         )
     )
+    current_role = {p: r for p, r, k in assignments if k == RoleAssignment.Kind.CURRENT}
+    memberships = list(
+        TeamMembership.objects.filter(organisation=organisation).values_list("team_id", "person_id")
+    )
+    people_of: defaultdict[int, set[int]] = defaultdict(set)
+    for team_id, person_id in memberships:
+        people_of[team_id].add(person_id)
+    subtrees = team_descendants(
+        Team.objects.filter(organisation=organisation).values_list("id", "parent_id")
+    )
     events = rating_events(organisation=organisation)
     period = review_period(organisation)
     today = timezone.now()
     rows = []
+    team_rows = []
     for weeks_back in range(12, 0, -1):
         day = today - timedelta(weeks=weeks_back)
         levels: defaultdict[int, dict[int, int]] = defaultdict(dict)
@@ -358,6 +371,7 @@ def _history(organisation: Organisation) -> None:
                 levels[person_id][skill_id] = effective_level(
                     known, review_period=period, now=day
                 ).level_for_gap
+        current_gap = {}
         for person_id, role_id, kind in assignments:
             result = gaps.person_gap(requirements[role_id], levels[person_id])
             rows.append(
@@ -370,7 +384,33 @@ def _history(organisation: Organisation) -> None:
                     gap=Decimal(str(result.gap)),
                 )
             )
+            if kind == RoleAssignment.Kind.CURRENT:
+                current_gap[person_id] = Decimal(str(result.gap))
+        # The teams' points as the nightly snapshot (reports.snapshots) takes them: the average of
+        # the direct members' current gaps, and the bus-factor risks of the team with its sub-teams.
+        team_gaps = gaps.team_current_gaps(memberships, current_gap)
+        for team_id, subtree in subtrees.items():
+            members = members_build(
+                sorted(set().union(*(people_of.get(t, ()) for t in subtree))),
+                levels=levels,
+                requirements_of=lambda person_id: requirements.get(
+                    current_role.get(person_id, -1), []
+                ),
+            )
+            average = gaps.team_average_gap(team_gaps.get(team_id, []))
+            team_rows.append(
+                TeamSnapshot(
+                    organisation=organisation,
+                    day=day.date(),
+                    team_id=team_id,
+                    avg_gap=Decimal(0) if average is None else average,
+                    bus_factor_risks=sum(
+                        c.bus_factor_risk for c in gaps.team_coverage(members).values()
+                    ),
+                )
+            )
     GapSnapshot.objects.bulk_create(rows, ignore_conflicts=True)
+    TeamSnapshot.objects.bulk_create(team_rows, ignore_conflicts=True)
 
 
 @transaction.atomic

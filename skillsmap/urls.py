@@ -1,13 +1,22 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.defaults import page_not_found
 
+from accounts import urls as account_urls
 from accounts import views as account_views
+from skillsmap.home import organisation_home
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says: send them to the SVG icon."""
+    return redirect(static("favicon.svg"), permanent=False)
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -23,6 +32,7 @@ handler404 = not_found
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/", include("skillsmap.api_urls")),
@@ -40,7 +50,20 @@ urlpatterns = [
         name="invitation_accept",
     ),
     # Every page of an organisation lives under /o/<slug>/ and is resolved by accounts.views_base.
-    path("o/<slug:org_slug>/", include("accounts.urls")),
+    # The organisation home composes every app's figures, so it is served from here (above them
+    # all) under its old name in the accounts namespace, which every template links to.
+    path(
+        "o/<slug:org_slug>/",
+        include(
+            (
+                [
+                    path("", organisation_home, name="organisation_home"),
+                    *account_urls.urlpatterns,
+                ],
+                account_urls.app_name,
+            )
+        ),
+    ),
     path("o/<slug:org_slug>/", include("skills.urls")),
     path("o/<slug:org_slug>/", include("roles.urls")),
     path("o/<slug:org_slug>/", include("teams.urls")),

@@ -77,11 +77,18 @@ def person_get(*, organisation: Organisation, person_id: int) -> Person:
 
 
 def person_choices(
-    *, organisation: Organisation, active_only: bool = False, exclude: Person | None = None
+    *,
+    organisation: Organisation,
+    active_only: bool = False,
+    exclude: Person | None = None,
+    with_teams: bool = False,
 ) -> QuerySet[Person]:
     """People to pick from (a manager, a role holder), by name; ``active_only`` leaves out those
-    who have left, ``exclude`` one person (no one is their own manager)."""
+    who have left, ``exclude`` one person (no one is their own manager); ``with_teams`` fetches
+    each one's teams in one query, for options that name them."""
     people = Person.objects.filter(organisation=organisation)
+    if with_teams:
+        people = people.prefetch_related("team_memberships__team")
     if active_only:
         people = people.filter(is_active=True)
     if exclude is not None:

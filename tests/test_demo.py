@@ -1,5 +1,11 @@
 """`make demo` loads Acme: people, teams, an adopted framework and a year of ratings; twice is the
-same as once."""
+same as once. It serves the way production does (gunicorn, DEBUG off); `make dev` keeps DEBUG on."""
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -46,7 +52,93 @@ def test_the_demo_has_a_realistic_software_organisation(acme):
         assert engineer.manager.email == "manager@acme.example"
 
 
+def test_the_demo_has_a_quarter_of_team_history_for_the_dashboard_trends(acme):
+    """Both dashboard trends (average gap, bus-factor risks) have points from the first visit."""
+    from reports.models import TeamSnapshot
+
+    with organisation_context(acme):
+        days = set(TeamSnapshot.objects.values_list("day", flat=True))
+        assert len(days) >= 12  # twelve weekly points, and today's once the seed's snapshot ran
+        assert TeamSnapshot.objects.filter(bus_factor_risks__gt=0).exists()
+        # One point per team per day, as the nightly snapshot writes them.
+        assert TeamSnapshot.objects.count() == len(days) * Team.objects.count()
+
+
 def test_seeding_twice_changes_nothing(acme):
     before = _counts(acme)
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert _counts(acme) == before
+
+
+# --- How `make demo` serves: as production does, DEBUG off --------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _recipe(target: str, addr: str = "127.0.0.1:8123") -> list[str]:
+    """The commands `make <target>` would run, without running them."""
+    result = subprocess.run(
+        ["make", "-n", "-C", str(ROOT), target, f"DEMO_ADDR={addr}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return [
+        line for line in result.stdout.splitlines() if "manage.py" in line or "gunicorn" in line
+    ]
+
+
+def _env_of(command: str) -> dict[str, str]:
+    """The environment assignments in front of a recipe line (NAME=value ... program)."""
+    env = {}
+    for word in shlex.split(command):
+        name, equals, value = word.partition("=")
+        if not equals or not name.isidentifier():
+            break
+        env[name] = value
+    return env
+
+
+def _settings_under(env: dict[str, str]) -> tuple[bool, list[str]]:
+    """DEBUG and ALLOWED_HOSTS of the settings that ``env`` selects, read in a fresh process."""
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "ALLOWED_HOSTS"}}
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DEBUG); print(','.join(settings.ALLOWED_HOSTS))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    debug, hosts = result.stdout.split()
+    return debug == "True", hosts.split(",")
+
+
+def test_make_demo_serves_with_gunicorn_collected_static_files_and_debug_off():
+    recipe = _recipe("demo")
+    server = recipe[-1]
+    assert "gunicorn skillsmap.wsgi" in server and "runserver" not in server
+    assert any("collectstatic" in line for line in recipe)  # whitenoise serves what is collected
+    env = _env_of(server)
+    assert env["DJANGO_SETTINGS_MODULE"] == "skillsmap.settings.demo"
+    debug, hosts = _settings_under(env)
+    assert debug is False
+    assert "127.0.0.1" in hosts
+
+
+def test_make_demo_allows_the_host_it_is_told_to_serve_on():
+    env = _env_of(_recipe("demo", addr="demo.localhost:8123")[-1])
+    assert "demo.localhost" in _settings_under(env)[1]
+
+
+def test_make_dev_keeps_debug_on_with_the_reloading_runserver():
+    server = _recipe("dev")[-1]
+    assert "manage.py runserver" in server and "--noreload" not in server
+    debug, _hosts = _settings_under({"DJANGO_SETTINGS_MODULE": "skillsmap.settings.local"})
+    assert debug is True

@@ -18,6 +18,8 @@ from skills.selectors.framework import library_skill_choices
 
 SELECT_VALID_SKILL = "Select a valid skill."
 TEXT_MAX = 4000
+# More ticks than anyone adopts at once; bounds the query for the ticked skills.
+TICKED_MAX = 200
 
 
 class FrameworkFilterForm(forms.Form):
@@ -67,6 +69,14 @@ class LibrarySearchForm(forms.Form):
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
         return {key: data.get(key, "") for key in ("q", "kind", "source")}
+
+    def ticked(self) -> list[int]:
+        """The library skills ticked before this search (htmx sends the ticked boxes along), so
+        that a new query, filter or page keeps them ticked. Ids that are not numbers are ignored;
+        at most ``TICKED_MAX``."""
+        raw = self.data.getlist("library_skill") if hasattr(self.data, "getlist") else []
+        ids = [int(value) for value in raw if str(value).isdigit()]
+        return list(dict.fromkeys(ids))[:TICKED_MAX]
 
 
 class AdoptForm(forms.Form):

@@ -11,7 +11,7 @@ the framework's public surface for the rest of the skills domain (ratings, impor
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
@@ -324,6 +324,12 @@ def library_synonym_groups(*, keys: set[str]) -> list[frozenset[str]]:
         if group & keys:
             groups.append(group)
     return groups
+
+
+def library_skill_list(*, ids: Sequence[int]) -> list[LibrarySkill]:
+    """The library skills of ``ids``, in that order; unknown ids are left out. One query."""
+    found = LibrarySkill.objects.in_bulk(list(ids))
+    return [found[pk] for pk in ids if pk in found]
 
 
 def library_skill_choices() -> QuerySet[LibrarySkill]:

@@ -9,10 +9,10 @@ admins (``RATINGS_VIEW_ALL``) everyone's.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 from django.http import Http404
@@ -183,6 +183,8 @@ class SkillRow:
     latest_self: LatestSelf | None
     manager_note: str
     rated: bool  # any event at all: a rated skill stays on the profile
+    # What a layer above adds to the row on My skills (``skills.hooks.my_skills_extras``).
+    extra: Any = None
 
     @property
     def selected_key(self) -> str:
@@ -201,6 +203,31 @@ class SkillRow:
     @property
     def effective_option(self) -> LevelOption | None:
         return next((o for o in self.options if o.key == self.effective_key), None)
+
+    @property
+    def validation_note(self) -> str:
+        """The note the validation form starts from: that of the validation in effect, so that
+        confirming it again keeps its reason instead of needing a new one."""
+        return self.manager_note if self.effective.validated else ""
+
+    @property
+    def difference_label(self) -> str:
+        """Manager minus self with its sign ("+1", "−2", "0"), empty without both levels."""
+        difference = self.effective.difference
+        if difference is None:
+            return ""
+        return f"+{difference}" if difference > 0 else f"−{-difference}" if difference else "0"
+
+    @property
+    def difference_explained(self) -> str:
+        difference = self.effective.difference
+        if difference is None:
+            return ""
+        if difference == 0:
+            return "manager agrees with the self-assessment"
+        levels = "level" if abs(difference) == 1 else "levels"
+        side = "above" if difference > 0 else "below"
+        return f"manager {abs(difference)} {levels} {side} the self-assessment"
 
 
 @dataclass
@@ -341,6 +368,33 @@ def self_rating_row(
     return _rows(organisation, person, [skill], events, now)[0]
 
 
+# The filters of My skills: the form value and its label.
+SHOW_ALL, SHOW_UNRATED, SHOW_REQUIRED = "", "unrated", "required"
+SHOW_CHOICES = {
+    SHOW_ALL: "All skills",
+    SHOW_UNRATED: "Unrated",
+    SHOW_REQUIRED: "Required by my role",
+}
+
+
+def self_rating_rows_shown(
+    groups: Iterable[CategoryGroup], *, per_skill: Mapping[int, Any], show: str
+) -> list[CategoryGroup]:
+    """My skills' groups with each row's ``extra`` from ``per_skill`` (whose keys are the skills
+    the person's roles require), keeping the rows ``show`` asks for; groups left empty go."""
+    shown = []
+    for group in groups:
+        rows = [
+            replace(row, extra=per_skill.get(row.skill.pk))
+            for row in group.rows
+            if show != SHOW_UNRATED or row.effective.rated_at is None
+            if show != SHOW_REQUIRED or row.skill.pk in per_skill
+        ]
+        if rows:
+            shown.append(CategoryGroup(group.name, rows))
+    return shown
+
+
 def profile_skill_ids(*, organisation: Organisation, person: Person) -> set[int]:
     return set(
         ProfileSkill.objects.filter(organisation=organisation, person=person).values_list(
@@ -364,6 +418,9 @@ class ValidationSummary:
     validated: int
     differ: int
     largest_difference: int | None
+    # Self-assessments whose effective level is not a manager's validation: what is left to
+    # validate (the home page's "N ratings to validate").
+    awaiting: int = 0
 
 
 def validation_summaries(
@@ -400,6 +457,7 @@ def validation_summaries(
                 validated=sum(1 for e in mine if e.validated),
                 differ=len(differences),
                 largest_difference=max(differences, default=None),
+                awaiting=sum(1 for e in mine if e.self_level is not None and not e.validated),
             )
         )
     return summaries

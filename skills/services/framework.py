@@ -21,10 +21,12 @@ from django.db import IntegrityError, transaction
 from accounts.audit import audit_record
 from accounts.models import Organisation, User
 from skills import hooks
+from skills.anchors import general_descriptor
 from skills.library import normalise_skill_name
 from skills.models import (
     LibraryLevelAnchor,
     LibrarySkill,
+    LibrarySource,
     ProfileSkill,
     Rating,
     Skill,
@@ -366,9 +368,11 @@ def anchor_value(level: int | float, *, top: int) -> int:
 
 
 def _descriptors_from_anchors(
-    anchors: Iterable[LibraryLevelAnchor], values: set[int]
+    anchors: Iterable[LibraryLevelAnchor], values: set[int], *, element_id: str
 ) -> dict[int, str]:
-    """Anchors in ascending LV order; where two land on the same level the first one stays."""
+    """Anchors in ascending LV order; where two land on the same level the first one stays. An
+    anchor that names one occupation's task reads in the product's general words instead
+    (``skills.anchors``)."""
     if not values:
         return {}
     top = max(values)
@@ -376,7 +380,7 @@ def _descriptors_from_anchors(
     for anchor in anchors:
         value = anchor_value(anchor.level, top=top)
         if value in values and value not in mapped and anchor.description.strip():
-            mapped[value] = anchor.description.strip()
+            mapped[value] = general_descriptor(element_id, anchor.description)
     return mapped
 
 
@@ -389,7 +393,7 @@ def skill_adopt(
     Each becomes a ``Skill`` with the library skill's name, description, kind and aliases, linked
     to it, in a category named after its library category (created if the organisation has none of
     that name); O*NET level anchors become the skill's level descriptors on the organisation's
-    scale (``anchor_value``). A library skill that was adopted before, or whose name or an alias is
+    scale (``anchor_value``), in general words where an anchor names one occupation's task. A library skill that was adopted before, or whose name or an alias is
     already a skill of the framework, is left alone and reported in ``existing``: adopting twice
     changes nothing. Queries: a handful, plus four per adopted skill.
     """
@@ -451,7 +455,9 @@ def skill_adopt(
             result.existing.append((entry, taken))
             result.skills[library_id] = taken
             continue
-        descriptors = _descriptors_from_anchors(anchors.get(library_id, []), values)
+        descriptors = _descriptors_from_anchors(
+            anchors.get(library_id, []), values, element_id=entry.external_id
+        )
         SkillLevelDescriptor.objects.bulk_create(
             SkillLevelDescriptor(organisation=organisation, skill=skill, value=v, description=d)
             for v, d in sorted(descriptors.items())
@@ -623,3 +629,35 @@ def skill_descriptors_update(*, skill: Skill, descriptors: dict[int, str], by: U
             after=after,
         )
     return len(after)
+
+
+@transaction.atomic
+def skill_descriptors_generalise(*, organisation: Organisation, by: User | None) -> int:
+    """Reword the level descriptors an adoption copied from an O*NET anchor that names one
+    occupation's task (``skills.anchors``) and that nobody has edited since: for organisations
+    that adopted before the rewording existed. A descriptor whose text is no longer O*NET's was
+    written by the organisation and is left alone. One ``skill.descriptors_updated`` audit row per
+    skill changed; returns the number of descriptors changed."""
+    descriptors = SkillLevelDescriptor.objects.filter(
+        organisation=organisation, skill__library_skill__source=LibrarySource.ONET
+    ).select_related("skill__library_skill")
+    changed: dict[Skill, list[tuple[SkillLevelDescriptor, str]]] = {}
+    for descriptor in descriptors.order_by("skill_id", "value"):
+        library = descriptor.skill.library_skill
+        assert library is not None  # the filter above
+        text = general_descriptor(library.external_id, descriptor.description)
+        if text != descriptor.description:
+            changed.setdefault(descriptor.skill, []).append((descriptor, descriptor.description))
+            descriptor.description = text
+    rows = [descriptor for pairs in changed.values() for descriptor, _ in pairs]
+    SkillLevelDescriptor.objects.bulk_update(rows, ["description"])
+    for skill, pairs in changed.items():
+        audit_record(
+            organisation=organisation,
+            actor=by,
+            verb="skill.descriptors_updated",
+            target=skill,
+            before={str(d.value): old for d, old in pairs},
+            after={str(d.value): d.description for d, _ in pairs},
+        )
+    return len(rows)

@@ -111,26 +111,35 @@ def library_about(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 
 def _library_context(
-    tenant: Tenant, filters: dict[str, str], page_number: int | str | None
+    tenant: Tenant,
+    filters: dict[str, str],
+    page_number: int | str | None,
+    ticked: list[int] | None = None,
 ) -> dict[str, Any]:
     page = selectors.library_search(
         q=filters["q"], kind=filters["kind"], source=filters["source"], page=page_number
     )
+    ticked_skills = selectors.library_skill_list(ids=ticked) if ticked else []
+    adopted = selectors.library_adopted(
+        organisation=tenant.organisation, library_skills=[*page.object_list, *ticked_skills]
+    )
+    on_page = {skill.pk for skill in page.object_list}
     return {
         "tenant": tenant,
         "filters": filters,
         "query": urlencode({k: v for k, v in filters.items() if v}),
         "page": page,
-        "adopted": selectors.library_adopted(
-            organisation=tenant.organisation, library_skills=page.object_list
-        ),
+        "adopted": adopted,
+        "ticked": {skill.pk for skill in ticked_skills} - adopted,
+        # Ticked on an earlier search but not among these results: still ticked, above them.
+        "kept": [s for s in ticked_skills if s.pk not in on_page and s.pk not in adopted],
     }
 
 
 @org_view(Perm.FRAMEWORK_MANAGE)
 def library(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     form = LibrarySearchForm(request.GET)
-    context = _library_context(tenant, form.filters(), request.GET.get("page"))
+    context = _library_context(tenant, form.filters(), request.GET.get("page"), form.ticked())
     return _render(
         request, "library.html", {**context, "form": form}, partial="_library_results.html"
     )

@@ -7,6 +7,7 @@ refused. Unknown and other organisations' ids are the same 404.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import zip_longest
 from typing import Any, cast
 
@@ -25,6 +26,7 @@ from skills.forms.ratings import (
     SelfRatingForm,
     ValidationForm,
 )
+from skills.hooks import my_skills_extras
 from skills.imports import ratings_import_start
 from skills.models import RatingSource, Skill
 from skills.selectors import ratings as selectors
@@ -34,6 +36,7 @@ from skillsmap.core.tabular import MAX_BYTES, TableError
 from teams.models import Person
 
 MAX_CRITERIA = 3
+SELF_ROW_TEMPLATE = "skills/ratings/_self_rating_row.html"
 
 
 def _level_values(tenant: Tenant) -> list[int]:
@@ -52,7 +55,15 @@ def _self_page(
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    groups = selectors.self_rating_rows(organisation=tenant.organisation, person=person)
+    organisation = tenant.organisation
+    show = request.GET.get("show", "")
+    show = show if show in selectors.SHOW_CHOICES else selectors.SHOW_ALL
+    extras = my_skills_extras(organisation=organisation, person=person)
+    groups = selectors.self_rating_rows_shown(
+        selectors.self_rating_rows(organisation=organisation, person=person),
+        per_skill=extras.per_skill if extras else {},
+        show=show,
+    )
     return render(
         request,
         "skills/ratings/self_rating.html",
@@ -60,6 +71,9 @@ def _self_page(
             "tenant": tenant,
             "person": person,
             "groups": groups,
+            "extras": extras,
+            "show": show,
+            "show_choices": selectors.SHOW_CHOICES,
             "error_skill_id": error_skill_id,
             "error": error,
         },
@@ -80,6 +94,11 @@ def _row(
 ) -> HttpResponse:
     """One skill's row, re-rendered after an htmx save (self-rating and validation alike)."""
     row = selectors.self_rating_row(organisation=tenant.organisation, person=person, skill=skill)
+    extras = None
+    if template == SELF_ROW_TEMPLATE:
+        # The re-rendered row keeps its role targets, which the save may have met.
+        extras = my_skills_extras(organisation=tenant.organisation, person=person)
+        row = replace(row, extra=extras.per_skill.get(skill.pk) if extras else None)
     return render(
         request,
         template,
@@ -87,6 +106,7 @@ def _row(
             "tenant": tenant,
             "person": person,
             "row": row,
+            "extras": extras,
             "error_skill_id": skill.pk if error else None,
             "error": error,
             "saved": saved,
@@ -99,9 +119,7 @@ def _row(
 def _self_row(
     request: HttpRequest, tenant: Tenant, person: Person, skill: Skill, **kwargs: Any
 ) -> HttpResponse:
-    return _row(
-        request, tenant, person, skill, template="skills/ratings/_self_rating_row.html", **kwargs
-    )
+    return _row(request, tenant, person, skill, template=SELF_ROW_TEMPLATE, **kwargs)
 
 
 @org_view(Perm.RATINGS_RATE_SELF)

@@ -96,7 +96,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 ERROR_RESPONSES = {
     "400": "The request is not valid; `errors` lists the messages per field.",
-    "401": "No credentials, or a token that is not valid or has been revoked.",
+    "401": "No credentials, or a token that is not valid, has expired or has been revoked.",
     "403": "Your role (or a read-only token) does not allow this.",
     "404": "Not found: missing, or not in this organisation (the two read the same).",
     "429": "Too many requests; retry after the number of seconds in `Retry-After`.",

@@ -12,9 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db.models import Q
 from django.utils import timezone
 
 from skillsmap.core.models import Job
@@ -99,3 +103,52 @@ def job_run(*, organisation_id: int, job_id: int) -> None:
             payload=b"",  # the upload is not kept once handled
         )
     cache.delete(_progress_key(job))
+
+
+# --- A job's file (an export's report) -----------------------------------------------------------
+
+
+class JobFileExpired(Exception):
+    """The job's file was deleted by the retention task (or is missing from the storage)."""
+
+
+def job_file_save(*, job: Job, name: str, content_type: str, data: bytes) -> None:
+    """Write the job's file through the storage (``Job.file``: an organisation-scoped, random
+    path) and name it on the row. Called last by a handler, so that a failure before it leaves
+    no file behind."""
+    job.file.save(name, ContentFile(data), save=False)
+    Job.objects.filter(pk=job.pk).update(
+        file=job.file.name, output_name=name, output_content_type=content_type
+    )
+
+
+def job_file_open(*, job: Job) -> File:
+    """The job's file, open for reading (streamed by the caller). ``JobFileExpired`` when it was
+    deleted, so the caller answers "expired" rather than a 500."""
+    name = job.file.name
+    if job.file_expired_at is not None or not name:
+        raise JobFileExpired
+    try:
+        return job.file.storage.open(name, "rb")
+    except FileNotFoundError as missing:  # deleted by a retention run whose row update was lost
+        raise JobFileExpired from missing
+
+
+def job_files_expire(*, organisation_id: int, older_than: datetime) -> int:
+    """Delete the files of this organisation's jobs finished before ``older_than`` and mark them
+    expired; the rows stay. Safe to run twice: a file already gone is skipped by the storage."""
+    now = timezone.now()
+    with organisation_context(organisation_id):
+        jobs = list(
+            Job.objects.filter(organisation_id=organisation_id, file_expired_at=None)
+            .exclude(file="")
+            .filter(Q(finished_at__lt=older_than) | Q(finished_at=None, created_at__lt=older_than))
+            .only("pk", "organisation_id", "file")
+        )
+        for job in jobs:
+            # The file first: if the update below is lost, the download still reads a missing
+            # file as expired; the other way round would leave personal data past its time.
+            if job.file.name:
+                job.file.storage.delete(job.file.name)
+            Job.objects.filter(pk=job.pk).update(file="", file_expired_at=now)
+    return len(jobs)

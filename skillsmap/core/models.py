@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import datetime, timedelta
+
 from django.conf import settings
+from django.core.files.storage import Storage, storages
 from django.db import models
 from django.utils import timezone
 
 from skillsmap.core.tenancy import TenantModel
+
+EXPORTS_STORAGE = "exports"
+
+
+def export_storage() -> Storage:
+    """Where jobs' files go: the ``exports`` storage when ``STORAGES`` names one, else ``default``.
+
+    An export holds people's names and gaps: a deployment whose default storage is a public media
+    bucket can send exports to a private one by naming it, with no code change; everyone else
+    (tests, the demo) just uses ``default``."""
+    return storages[EXPORTS_STORAGE if EXPORTS_STORAGE in settings.STORAGES else "default"]
+
+
+def job_file_path(job: Job, filename: str) -> str:
+    """``exports/<organisation id>/<random>/<filename>``: one organisation's files under one
+    prefix (a bucket policy or a cleanup can follow it), and a path nobody can guess or count
+    through, so that a misconfigured public bucket does not hand out every organisation's file."""
+    return f"exports/{job.organisation_id}/{secrets.token_urlsafe(24)}/{filename}"
 
 
 class Job(TenantModel):
@@ -39,10 +61,14 @@ class Job(TenantModel):
     processed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)  # [{"line": 3, "message": "..."}]
     summary = models.JSONField(default=dict, blank=True)
-    # An export's parameters (format, teams) and its file, kept in the database so that web and
-    # worker need no shared disk.
+    # An export's parameters (format, teams). Its file is in the storage (web and worker share it:
+    # a bucket, or one disk), named here; the retention task deletes it after
+    # EXPORT_RETENTION_DAYS and sets file_expired_at, keeping the row.
     params = models.JSONField(default=dict, blank=True)
-    output = models.BinaryField(blank=True, null=True)
+    file = models.FileField(
+        upload_to=job_file_path, storage=export_storage, max_length=500, blank=True
+    )
+    file_expired_at = models.DateTimeField(null=True, blank=True)
     output_name = models.CharField(max_length=255, blank=True)
     output_content_type = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -63,3 +89,11 @@ class Job(TenantModel):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def file_kept_until(self) -> datetime | None:
+        """When the retention task deletes the file (None: no file, or already deleted)."""
+        if not self.file or self.file_expired_at:
+            return None
+        written = self.finished_at or self.created_at
+        return written + timedelta(days=settings.EXPORT_RETENTION_DAYS)

@@ -174,6 +174,13 @@ STATICFILES_DIRS = [
     ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 
+# Uploaded and exported files (FileSystemStorage, the "default" of STORAGES unless a settings
+# module names another, e.g. S3: see README "Export files"). Inside the repository's git-ignored
+# media/ by default; never served as static files: downloads go through the permission check.
+MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
+# How long an export's file is kept before the retention task deletes it (the job row stays).
+EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 7)
+
 # Email: console in development; SMTP settings from the environment in production.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -230,6 +237,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.dispatch_snapshots",
         "schedule": crontab(hour=2, minute=15),
     },
+    # Hourly, so that a file goes within the hour after the "kept until" its job page shows.
+    "expire-export-files": {
+        "task": "reports.tasks.expire_export_files",
+        "schedule": crontab(minute=40),
+    },
 }
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -257,7 +269,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "skillsmap API",
     "DESCRIPTION": (
         "Everything the pages can do. Authenticate with a personal API token "
-        "(`Authorization: Bearer smk_…`, created on the API tokens page) or, from the browser, "
+        "(`Authorization: Bearer smk_…`, created on the API tokens page, optionally expiring "
+        "after 30, 90 or 365 days; an expired token gets the same 401 as a revoked one) or, "
+        "from the browser, "
         "the session cookie with its CSRF token. Every organisation endpoint lives under "
         "`/api/v1/orgs/{org_slug}/`; an organisation you do not belong to reads as 404."
     ),

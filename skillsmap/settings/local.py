@@ -1,4 +1,5 @@
-"""Development: the embedded defaults of ``make demo`` (SQLite, in-process Celery, console email)."""
+"""Development (``make dev``): the embedded defaults (SQLite, in-process Celery, console email) with
+DEBUG on and the autoreloading runserver. ``make demo`` serves with DEBUG off (``demo.py``)."""
 
 from skillsmap.settings.base import *
 from skillsmap.settings.env import env_bool

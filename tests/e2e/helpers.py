@@ -48,7 +48,7 @@ def sign_up(page: Page, stack: Stack, *, email: str, name: str) -> None:
     page.goto("/accounts/signup/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Your name").fill(name)
-    page.get_by_label("Password:", exact=True).fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
     page.get_by_role("button", name="Sign Up").click()
     # Verification is mandatory: until the link is followed there is no way in.

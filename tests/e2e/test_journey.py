@@ -110,7 +110,8 @@ def test_admin_engineer_manager_and_hr_journey(browser: Browser, stack: Stack) -
     admin.goto(org.url("roles/"))
     admin.get_by_role("button", name="Add Backend Engineer").click()
     admin.get_by_text("“Backend Engineer” is ready").wait_for()
-    admin.get_by_label("Person").select_option(label=ENGINEER_NAME)
+    # The picker names each person with their email, so two people of one name are told apart.
+    admin.get_by_label("Person").select_option(label=f"{ENGINEER_NAME} — {ENGINEER}")
     admin.get_by_label("Kind").select_option(value="current")
     admin.get_by_role("button", name="Assign").click()
     admin.get_by_text(f"{ENGINEER_NAME} now has Backend Engineer as their current role").wait_for()
@@ -212,10 +213,11 @@ def test_admin_engineer_manager_and_hr_journey(browser: Browser, stack: Stack) -
     path = download_info.value.path()
     workbook = load_workbook(BytesIO(path.read_bytes()), read_only=True)
     rows = list(workbook["Gap report"].iter_rows(values_only=True))
-    header_index = next(i for i, r in enumerate(rows) if r and r[0] == "Person")
-    header = rows[header_index]
-    records = [dict(zip(header, r, strict=False)) for r in rows[header_index + 1 :]]
-    # Below the rows come a blank line and the data attribution, which have no "Email".
+    # The data sheet starts with its header row; what the report is sits on the "About" sheet.
+    assert rows[0][0] == "Person", rows[0]
+    assert "About" in workbook.sheetnames
+    header = rows[0]
+    records = [dict(zip(header, r, strict=False)) for r in rows[1:]]
     mine = [r for r in records if r.get("Email") == ENGINEER and r.get("Kind") == "current"]
     assert len(mine) == 1, records
     assert mine[0]["Person"] == ENGINEER_NAME

@@ -82,7 +82,8 @@ def test_the_matrix_has_a_fixed_number_of_queries(org_a, login):
     recompute_organisation(organisation_id=org_a.organisation.pk)
     with CaptureQueriesContext(connection) as large:
         response = client.get(url)
-    assert response.content.decode().count('<th scope="row" class="sticky-col">') == 28
+    # 27 people, then the team target and coverage rows.
+    assert response.content.decode().count('<th scope="row" class="sticky-col">') == 29
     assert len(large) == len(small)
 
 
@@ -174,7 +175,7 @@ def test_the_dashboard_trend_averages_people_not_empty_teams(org_a):
                     kind="current",
                     gap=Decimal(gap),
                 )
-        chart = organisation_dashboard(organisation=org_a.organisation)["trend_chart"]
+        chart = organisation_dashboard(organisation=org_a.organisation)["gap_chart"]
     assert chart["labels"] == ["2026-09-01", "2026-09-08"]
     assert chart["series"][0]["data"] == [40.0, 30.0]  # people's mean, whatever the teams
 

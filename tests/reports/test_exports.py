@@ -124,6 +124,12 @@ def _export_job(world: World, *, role: str = "hr", fmt: str = "csv", team_ids=()
         return Job.objects.get(pk=job.pk)
 
 
+def _file_bytes(job: Job) -> bytes:
+    """The export's file, read back from the storage it was written to."""
+    with job.file.storage.open(job.file.name, "rb") as handle:
+        return handle.read()
+
+
 def _csv_rows(data: bytes) -> list[list[str]]:
     assert data.startswith(b"\xef\xbb\xbf"), "Excel needs the BOM to read UTF-8"
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
@@ -187,22 +193,15 @@ def test_neutralise_leaves_plain_text_and_numbers_alone(value):
 # --- The file ------------------------------------------------------------------------------------
 
 
-def test_csv_export_holds_the_header_block_the_person_rows_and_the_attribution(org_a):
+def test_csv_export_is_the_gap_table_with_its_header_in_the_first_row(org_a):
     data = _build(org_a)
     job = _export_job(org_a, fmt="csv")
     assert job.status == Job.Status.SUCCEEDED, job.errors
     assert job.output_name == "gap-report.csv"
     assert job.output_content_type.startswith("text/csv")
-    rows = _csv_rows(bytes(job.output))
-    header = dict(r for r in rows[:7])
-    assert header["Organisation"] == "Alpha Ltd"
-    assert header["Scope"] == "Whole organisation"
-    assert header["Scale"].startswith("0 = None; 1 = Novice")
-    assert header["Results are fresh"] == "yes"
-    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$", header["Generated at (UTC)"])
-    assert header["Results computed at (UTC)"].endswith("+00:00")
-    assert rows[7] == []
-    assert rows[8] == list(exports.GAP_COLUMNS)
+    rows = _csv_rows(_file_bytes(job))
+    assert rows[0] == list(exports.GAP_COLUMNS)
+    assert len(rows) == 1 + 5  # the header and one row per person × role, nothing else
 
     member = org_a.people["member"]
     current = _row_of(rows, member.name, "current")
@@ -218,7 +217,7 @@ def test_csv_export_holds_the_header_block_the_person_rows_and_the_attribution(o
     assert target[4:8] == ["Staff Engineer", "target", "60.00", "40.00"]
     assert _row_of(rows, data.newcomer.name)[3] == "Payments API"
     assert _row_of(rows, org_a.people["manager"].name)[11] == "SQL (0 → 3)"
-    assert rows[-2:] == [[], [ATTRIBUTION]]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", current[12])  # a spreadsheet's date
     assert job.summary == {"rows": 5, "teams": 3}
 
 
@@ -227,9 +226,10 @@ def test_xlsx_export_has_the_gap_sheet_a_sheet_per_team_and_the_bus_factor_sheet
     job = _export_job(org_a, fmt="xlsx")
     assert job.status == Job.Status.SUCCEEDED, job.errors
     assert job.output_content_type == exports.CONTENT_TYPES["xlsx"]
-    workbook = _workbook(bytes(job.output))
+    workbook = _workbook(_file_bytes(job))
     assert workbook.sheetnames == [
         "Gap report",
+        "About",
         "Team – Payments",
         "Team – Payments API",
         "Team – Research",
@@ -237,14 +237,18 @@ def test_xlsx_export_has_the_gap_sheet_a_sheet_per_team_and_the_bus_factor_sheet
     ]
     member, manager = org_a.people["member"], org_a.people["manager"]
     gap = _sheet_rows(workbook, "Gap report")
-    assert gap[1][:2] == ("Organisation", "Alpha Ltd")
+    assert gap[0] == exports.GAP_COLUMNS
     row = _row_of(gap, member.name, "current")
     assert row[6:10] == (40.0, 60.0, 1, 2)  # numbers stay numbers
     assert row[11] == "API Design (2 → 4)"
-    assert gap[-1] == (ATTRIBUTION,) + (None,) * (len(gap[-1]) - 1)
+
+    about = dict(r[:2] for r in _sheet_rows(workbook, "About") if r[0])
+    assert about["Organisation"] == "Alpha Ltd"
+    assert about["Scope"] == "Whole organisation"
+    assert about["Skill data"] == ATTRIBUTION
 
     team = _sheet_rows(workbook, "Team – Payments")
-    columns = next(r for r in team if r[0] == "Person")
+    columns = team[0]
     assert columns[:5] == ("Person", "Current role", "Gap %", "API Design", "SQL")
     assert _row_of(team, member.name)[1:5] == ("Backend Engineer", 40.0, 2, 3)
     assert _row_of(team, manager.name)[3:5] == (4, None)  # SQL never rated: blank
@@ -270,20 +274,20 @@ def test_formula_like_names_are_neutralised_in_csv_and_xlsx(org_a):
         _assign(organisation, person, role)
     recompute_organisation(organisation_id=organisation.pk)
 
-    rows = _csv_rows(bytes(_export_job(org_a, fmt="csv").output))
+    rows = _csv_rows(_file_bytes(_export_job(org_a, fmt="csv")))
     row = _row_of(rows, "'" + EVIL_PERSON)
     assert row[2] == "'=1+1"
     assert row[3] == "'@Team"
     assert row[4] == "'-Role"
     assert row[11] == f"'{EVIL_SKILL} (0 → 3)"
 
-    workbook = _workbook(bytes(_export_job(org_a, fmt="xlsx").output))
+    workbook = _workbook(_file_bytes(_export_job(org_a, fmt="xlsx")))
     sheet = workbook["Gap report"]
     cells = next(r for r in sheet.iter_rows() if r[0].value == "'" + EVIL_PERSON)
     assert all(c.data_type == "s" for c in cells[:6])  # text cells, never formulas
     assert cells[11].value == f"'{EVIL_SKILL} (0 → 3)"
     team_sheet = _sheet_rows(workbook, "Team – @Team")
-    assert "'" + EVIL_SKILL in next(r for r in team_sheet if r[0] == "Person")
+    assert "'" + EVIL_SKILL in team_sheet[0]
     assert _row_of(team_sheet, "'" + EVIL_PERSON)
     assert ("'@Team", "'" + EVIL_SKILL, 3, 0, None) in _sheet_rows(workbook, "Bus-factor risks")
     # No cell anywhere in the workbook is a formula.
@@ -302,7 +306,7 @@ def test_another_organisations_people_never_appear_in_the_export(org_a, org_b, f
     b = _build(org_b, prefix="Beta ")
     with organisation_context(org_b.organisation):
         Person.objects.filter(pk=org_b.people["member"].pk).update(name="Bob Beta-Only")
-    text = _all_text(bytes(_export_job(org_a, fmt=fmt).output), fmt)
+    text = _all_text(_file_bytes(_export_job(org_a, fmt=fmt)), fmt)
     assert org_a.people["member"].name in text
     for secret in ("Bob Beta-Only", b.researcher.name, b.newcomer.name, "Beta ", "beta.example"):
         assert secret not in text
@@ -312,28 +316,28 @@ def test_a_managers_export_holds_only_their_teams_people(org_a):
     data = _build(org_a)
     job = _export_job(org_a, role="manager", fmt="xlsx", team_ids=[data.payments.pk])
     assert job.status == Job.Status.SUCCEEDED, job.errors
-    workbook = _workbook(bytes(job.output))
+    workbook = _workbook(_file_bytes(job))
     names = {r[0] for r in _sheet_rows(workbook, "Gap report")}
     assert {org_a.people["member"].name, data.newcomer.name} <= names
     assert data.researcher.name not in names
     assert workbook.sheetnames == [
         "Gap report",
+        "About",
         "Team – Payments",
         "Team – Payments API",
         "Bus-factor risks",
     ]
-    scope = _sheet_rows(workbook, "Gap report")[3]
-    assert scope[:2] == ("Scope", "Teams (with the teams below them): Payments")
+    about = dict(r[:2] for r in _sheet_rows(workbook, "About") if r[0])
+    assert about["Scope"] == "Teams (with the teams below them): Payments"
 
 
 def test_export_is_the_same_across_chunk_boundaries(org_a, monkeypatch):
     data = _build(org_a)
-    whole = _csv_rows(bytes(_export_job(org_a).output))
+    whole = _csv_rows(_file_bytes(_export_job(org_a)))
     monkeypatch.setattr(exports, "CHUNK", 2)
     monkeypatch.setattr(exports, "PROGRESS_EVERY", 2)
-    chunked = _csv_rows(bytes(_export_job(org_a).output))
-    drop_time = [r for r in whole if r[:1] != ["Generated at (UTC)"]]
-    assert [r for r in chunked if r[:1] != ["Generated at (UTC)"]] == drop_time
+    chunked = _csv_rows(_file_bytes(_export_job(org_a)))
+    assert chunked == whole
     assert _row_of(chunked, data.researcher.name)[3] == "Research"
 
 
@@ -400,7 +404,8 @@ def test_rerunning_a_finished_export_does_nothing(org_a):
     with organisation_context(org_a.organisation):
         again = Job.objects.get(pk=job.pk)
         assert AuditEvent.objects.filter(verb="report.exported").count() == 1
-    assert bytes(again.output) == bytes(job.output)
+    assert again.file.name == job.file.name  # no second file
+    assert _file_bytes(again) == _file_bytes(job)
     assert again.finished_at == job.finished_at
 
 
@@ -411,7 +416,7 @@ def test_the_job_rechecks_the_scope_against_its_creator(org_a):
     job = _export_job(org_a, role="manager", team_ids=[data.payments.pk])
     assert job.status == Job.Status.FAILED
     assert "no longer allows" in job.errors[0]["message"]
-    assert not job.output
+    assert not job.file
     with organisation_context(org_a.organisation):
         assert not AuditEvent.objects.filter(verb="report.exported").exists()
 
@@ -421,7 +426,7 @@ def test_a_job_for_the_whole_organisation_fails_when_its_creator_is_now_a_manage
     with organisation_context(org_a.organisation):
         Membership.objects.filter(pk=org_a.memberships["hr"].pk).update(role=Role.MANAGER)
     job = _export_job(org_a, role="hr")
-    assert job.status == Job.Status.FAILED and not job.output
+    assert job.status == Job.Status.FAILED and not job.file
 
 
 def test_sheet_titles_are_valid_truncated_and_unique():
@@ -464,7 +469,7 @@ def test_hr_and_admin_may_export_the_whole_organisation(
     assert job.params == {"format": "xlsx", "team_ids": []}
     assert re.fullmatch(r"gap-report-alpha-\d{4}-\d\d-\d\d\.xlsx", job.filename)
     assert job.status == Job.Status.SUCCEEDED, job.errors
-    names = {r[0] for r in _sheet_rows(_workbook(bytes(job.output)), "Gap report")}
+    names = {r[0] for r in _sheet_rows(_workbook(_file_bytes(job)), "Gap report")}
     assert {data.researcher.name, data.newcomer.name, org_a.people["member"].name} <= names
 
 
@@ -492,7 +497,7 @@ def test_manager_export_through_the_page_holds_only_their_teams(
     with organisation_context(org_a.organisation):
         job = Job.objects.get(kind=Job.Kind.GAP_EXPORT)
     assert job.params == {"format": "csv", "team_ids": [data.payments_api.pk]}
-    names = {r[0] for r in _csv_rows(bytes(job.output)) if r}
+    names = {r[0] for r in _csv_rows(_file_bytes(job)) if r}
     assert data.newcomer.name in names
     assert not names & {org_a.people["member"].name, data.researcher.name}
 
@@ -571,7 +576,7 @@ def test_the_finished_export_downloads_as_an_attachment(org_a, login):
     assert response.status_code == 200
     assert response["Content-Type"] == exports.CONTENT_TYPES["xlsx"]
     assert response["Content-Disposition"] == 'attachment; filename="gap-report.xlsx"'
-    assert response.content == bytes(job.output)
+    assert b"".join(response.streaming_content) == _file_bytes(job)
 
 
 def test_the_job_page_links_to_the_download_once_the_export_succeeded(org_a, login):
@@ -621,7 +626,7 @@ def test_the_download_is_404_for_an_import_or_an_unfinished_or_failed_export(org
         organisation=organisation,
         created_by=org_a.admin,
         status=Job.Status.SUCCEEDED,
-        output=b"a,b",
+        file="exports/an-import.csv",  # even an import with a file is not downloadable
     )
     for job in (pending, failed, an_import):
         assert client.get(_download_url(org_a, job.pk)).status_code == 404

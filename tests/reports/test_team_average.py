@@ -1,6 +1,6 @@
 """One team average gap (``reports.gaps.team_average_gap``), two presentations: the trend snapshot
-stores 0 for a team without members in a current role, the dashboard leaves such a team out and
-rounds to 0.1."""
+stores 0 for a team without members in a current role, the dashboard lists such a team last
+without an average (and says why) and rounds to 0.1."""
 
 from datetime import date
 from decimal import Decimal
@@ -34,4 +34,7 @@ def test_the_snapshot_and_the_dashboard_share_the_average_and_keep_their_present
         stored = dict(TeamSnapshot.objects.filter(day=DAY).values_list("team_id", "avg_gap"))
         rows = organisation_dashboard(organisation=organisation)["teams"]
     assert stored == {team.pk: Decimal("30.05"), empty.pk: Decimal("0")}
-    assert [(r["team"], r["people"], r["avg_gap"]) for r in rows] == [(team, 2, Decimal("30.0"))]
+    assert [(r["team"], r["people"], r["avg_gap"]) for r in rows] == [
+        (team, 2, Decimal("30.0")),
+        (empty, 0, None),
+    ]

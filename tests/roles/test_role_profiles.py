@@ -125,7 +125,7 @@ def test_a_role_profile_from_an_onet_occupation_follows_our_mapping(org_a):
     with organisation_context(org_a.organisation):
         role = role_profile_from_occupation(
             organisation=org_a.organisation, occupation=occupation, by=org_a.hr
-        )
+        ).role
         requirements = {
             r.skill.name: r
             for r in RoleRequirement.objects.filter(role=role).select_related("skill")

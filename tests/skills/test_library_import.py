@@ -134,6 +134,23 @@ def write_content_model(onet: Path, programming_description: str = PROGRAMMING_D
         ("2.B", "Cross-Functional Skills", "Developed capacities that facilitate performance"),
         ("2.B.3", "Technical Skills", "Developed capacities used to design, set-up, operate"),
         ("2.B.3.e", "Programming", programming_description),
+        ("2.C", "Knowledge", "Organized sets of principles and facts applying in general domains"),
+        (
+            "2.C.1",
+            "Business and Management",
+            "Knowledge of principles and facts related to business",
+        ),
+        (
+            "2.C.1.e",
+            "Customer and Personal Service",
+            "Knowledge of principles for providing service.",
+        ),
+        (
+            "2.C.3",
+            "Engineering and Technology",
+            "Knowledge of the design, development, and application",
+        ),
+        ("2.C.3.a", "Computers and Electronics", "Knowledge of circuit boards, processors, chips."),
     ]
     write_table(
         onet / "Content Model Reference.txt",
@@ -184,6 +201,17 @@ def library_dir(tmp_path: Path) -> Path:
             rating("11-1011.00", "2.B.3.e", "Programming", "LV", "0.50"),
         ],
     )  # fmt: skip
+    write_table(
+        onet / "Knowledge.txt",
+        RATING_HEADER,
+        [
+            rating("15-1251.00", "2.C.3.a", "Computers and Electronics", "IM", "4.62"),
+            rating("15-1251.00", "2.C.3.a", "Computers and Electronics", "LV", "5.40"),
+            rating("15-1251.00", "2.C.1.e", "Customer and Personal Service", "IM", "2.90"),
+            rating("15-1251.00", "2.C.1.e", "Customer and Personal Service", "LV", "3.10"),
+            rating("11-1011.00", "2.C.3.a", "Computers and Electronics", "IM", "3.00"),
+        ],
+    )
     write_table(
         onet / "Work Styles.txt",
         WORK_STYLES_HEADER,
@@ -336,6 +364,14 @@ def test_onet_skills_and_work_styles_get_kinds_categories_and_attribution(
     attention = LibrarySkill.objects.get(external_id="1.C.5.b")
     assert (attention.kind, attention.category.name) == (SkillKind.HUMAN, "Conscientiousness")
     assert attention.category.parent.external_id == "1.C"
+    # Knowledge areas (Knowledge.txt) sit under "Knowledge"; engineering and technology is technical.
+    computers = LibrarySkill.objects.get(external_id="2.C.3.a")
+    assert (computers.name, computers.kind) == ("Computers and Electronics", SkillKind.TECHNICAL)
+    assert computers.category.name == "Engineering and Technology"
+    assert computers.category.parent.name == "Knowledge"
+    assert computers.attribution == ONET_ATTRIBUTION
+    service = LibrarySkill.objects.get(external_id="2.C.1.e")
+    assert (service.kind, service.category.name) == (SkillKind.HUMAN, "Business and Management")
     # The domain level ("Worker Requirements") is no category.
     assert not LibraryCategory.objects.filter(external_id__in=["1", "2"]).exists()
 
@@ -417,11 +453,15 @@ def test_occupation_links_only_for_linked_occupations_with_suppressed_values_nul
         "Programming",
         "Critical Thinking",
         "Attention to Detail",
+        "Computers and Electronics",
+        "Customer and Personal Service",
         "PostgreSQL",
         "Node.js",
         "C++",
         "C#",
     }
+    computers = links["Computers and Electronics"]
+    assert (computers.importance, computers.level) == (4.62, 5.4)
     assert (links["Programming"].importance, links["Programming"].level) == (4.5, 5.12)
     assert links["Critical Thinking"].importance is None  # Recommend Suppress = Y
     assert links["Critical Thinking"].level == 4.1
@@ -440,10 +480,10 @@ def test_occupation_links_only_for_linked_occupations_with_suppressed_values_nul
 @pytest.mark.django_db
 def test_first_import_reports_what_it_created(imported: ImportSummary) -> None:
     onet = imported.sources["onet"]
-    assert onet["skills"].created == 7
+    assert onet["skills"].created == 9
     assert onet["level anchors"].created == 3
     assert onet["occupations"].created == 3
-    assert onet["occupation skills"].created == 8
+    assert onet["occupation skills"].created == 10
     assert imported.sources["esco"]["skills"].created == 3
     assert imported.total().updated == imported.total().unchanged == 0
 
@@ -545,7 +585,7 @@ def test_command_prints_the_summary_per_source(library_dir: Path) -> None:
     call_command("import_skill_library", data_dir=library_dir, stdout=out)
     text = out.getvalue()
     assert "onet" in text and "esco" in text
-    assert "skills: 7 created, 0 updated, 0 unchanged" in text
+    assert "skills: 9 created, 0 updated, 0 unchanged" in text
 
 
 @pytest.mark.django_db
@@ -570,8 +610,15 @@ def test_the_library_that_ships_with_the_product_imports_with_known_facts(settin
     onet = LibrarySkill.objects.filter(source="onet")
     assert (
         onet.exclude(external_id__startswith="tech:").filter(external_id__startswith="2.").count()
-        == 35
+        == 35 + 33  # skills, then the knowledge areas
     )
+    knowledge = onet.filter(external_id__startswith="2.C.")
+    assert knowledge.count() == 33
+    assert {k.category.parent.name for k in knowledge if k.category.parent} == {"Knowledge"}
+    computers = knowledge.get(name="Computers and Electronics")
+    assert computers.kind == SkillKind.TECHNICAL and computers.anchors.exists()
+    dba = LibraryOccupationSkill.objects.get(occupation__code="15-1242.00", skill=computers)
+    assert dba.importance is not None and dba.importance >= 4
     assert onet.filter(external_id__startswith="1.C").count() == 16
     assert 8_000 <= onet.filter(external_id__startswith="tech:").count() <= 10_000
     assert 100 <= LibrarySkill.objects.filter(source="esco").count() <= 150

@@ -4,11 +4,12 @@ same rows. Also the dispatcher's query of organisations whose results lag their 
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.core.cache import cache
-from django.db import DatabaseError, connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -22,93 +23,97 @@ from reports.writer import write_rows
 from skillsmap.core.tenancy import organisation_context, tenant_cache_key
 from teams.hierarchy import team_descendants
 
-logger = logging.getLogger(__name__)
-
-
 DEBOUNCE_SECONDS = 5
 LOCK_SECONDS = 600
 
 
-def _lock_acquire(key: str) -> bool:
-    """Take the per-organisation recompute lock without waiting. On PostgreSQL it is a session
-    advisory lock: a worker killed mid-run loses its connection and with it the lock, so the rerun
-    (``acks_late``) can start at once. A cache key would outlive the killed worker and refuse every
-    rerun for ``LOCK_SECONDS``. Elsewhere (SQLite, tasks run in-process) the cache serves."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
-            return bool(cursor.fetchone()[0])
-    return bool(cache.add(key, 1, LOCK_SECONDS))
+@contextmanager
+def recompute_lock(organisation_id: int) -> Iterator[bool]:
+    """The per-organisation recompute lock, taken without waiting; yields whether it was taken.
 
-
-def _lock_release(key: str) -> None:
+    On PostgreSQL a transaction-scoped advisory lock (``pg_try_advisory_xact_lock``) held by the
+    transaction the block runs in. It ends with that transaction, which suits PgBouncer's
+    transaction pooling: a session-level lock would stay on a server connection that the pooler
+    then hands to another client (who would find it already "held" by itself, and run alongside),
+    or be released by the wrong client. A worker killed mid-run loses its transaction and with it
+    the lock, so the rerun (``acks_late``) can start at once; a cache key would outlive the killed
+    worker and refuse every rerun for ``LOCK_SECONDS``. Elsewhere (SQLite, tasks run in-process)
+    the cache serves."""
+    key = tenant_cache_key(organisation_id, "recompute", "lock")
     if connection.vendor == "postgresql":
-        try:
+        with transaction.atomic():
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
-        except DatabaseError:  # the connection is gone, and the lock went with it
-            logger.warning("could not release %s; its connection is gone", key, exc_info=True)
+                cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [key])
+                taken = bool(cursor.fetchone()[0])
+            yield taken
         return
-    cache.delete(key)
+    taken = bool(cache.add(key, 1, LOCK_SECONDS))
+    try:
+        yield taken
+    finally:
+        if taken:
+            cache.delete(key)
 
 
 def recompute_organisation(*, organisation_id: int) -> bool:
-    """Rebuild an organisation's gap scores and team coverage. Holds a per-organisation lock so
-    runs never overlap; returns False when another run holds it."""
-    lock = tenant_cache_key(organisation_id, "recompute", "lock")
-    if not _lock_acquire(lock):
-        return False
-    try:
-        with organisation_context(organisation_id):
-            # Read the version first: a change committed while we compute bumps it again, and the
-            # dispatcher will see this run's result as behind.
-            organisation = Organisation.objects.get(pk=organisation_id)
-            version = organisation.inputs_version
-            now = timezone.now()
-            stamp = (now, version)
-            inputs = load_inputs(organisation, required_only=True)
+    """Rebuild an organisation's gap scores and team coverage in one transaction, so pages read
+    either the previous complete results or the new ones. Holds a per-organisation lock so runs
+    never overlap; returns False when another run holds it."""
+    with recompute_lock(organisation_id) as taken:
+        if not taken:
+            return False
+        _recompute(organisation_id)
+    return True
 
-            scores = [
-                gap_row(
-                    person_id,
-                    role_id,
-                    kind,
-                    inputs.requirements.get(role_id, []),
-                    inputs.levels.get(person_id, {}),
-                    stamp,
-                )
-                for person_id, role_id, kind in inputs.assignments
-            ]
-            write_rows(GapScore, GAP_FIELDS, scores, organisation_id=organisation_id)
 
-            # One Member per person, shared by every team they count in (their own and the ones
-            # above it), and each team's people gathered once rather than by a scan per team.
-            requirements_of = current_requirements(inputs)
-            people_of: dict[int, set[int]] = defaultdict(set)
-            for team_id, person_id in inputs.memberships:
-                people_of[team_id].add(person_id)
-            member_of: dict[int, gaps.Member] = {}
-            coverage_rows = []
-            for team_id, subtree in team_descendants(inputs.teams).items():
-                people = sorted(set().union(*(people_of.get(t, ()) for t in subtree)))
-                members = members_build(
-                    people, levels=inputs.levels, requirements_of=requirements_of, cache=member_of
-                )
-                coverage_rows.extend(team_coverage_rows(team_id, members, stamp))
-            write_rows(
-                TeamSkillCoverage, COVERAGE_FIELDS, coverage_rows, organisation_id=organisation_id
+def _recompute(organisation_id: int) -> None:
+    with organisation_context(organisation_id):
+        # Read the version first: a change committed while we compute bumps it again, and the
+        # dispatcher will see this run's result as behind.
+        organisation = Organisation.objects.get(pk=organisation_id)
+        version = organisation.inputs_version
+        now = timezone.now()
+        stamp = (now, version)
+        inputs = load_inputs(organisation, required_only=True)
+
+        scores = [
+            gap_row(
+                person_id,
+                role_id,
+                kind,
+                inputs.requirements.get(role_id, []),
+                inputs.levels.get(person_id, {}),
+                stamp,
             )
-            # Rows this run did not produce (an assignment removed, a skill no longer required)
-            # are older than it: delete them. Rows written after ``now`` by a concurrent
-            # incremental update are newer and stay.
-            for model in (GapScore, TeamSkillCoverage):
-                model.objects.filter(organisation_id=organisation_id, computed_at__lt=now).delete()
-            Organisation.objects.filter(pk=organisation_id).update(
-                computed_version=version, computed_at=now
+            for person_id, role_id, kind in inputs.assignments
+        ]
+        write_rows(GapScore, GAP_FIELDS, scores, organisation_id=organisation_id)
+
+        # One Member per person, shared by every team they count in (their own and the ones
+        # above it), and each team's people gathered once rather than by a scan per team.
+        requirements_of = current_requirements(inputs)
+        people_of: dict[int, set[int]] = defaultdict(set)
+        for team_id, person_id in inputs.memberships:
+            people_of[team_id].add(person_id)
+        member_of: dict[int, gaps.Member] = {}
+        coverage_rows = []
+        for team_id, subtree in team_descendants(inputs.teams).items():
+            people = sorted(set().union(*(people_of.get(t, ()) for t in subtree)))
+            members = members_build(
+                people, levels=inputs.levels, requirements_of=requirements_of, cache=member_of
             )
-        return True
-    finally:
-        _lock_release(lock)
+            coverage_rows.extend(team_coverage_rows(team_id, members, stamp))
+        write_rows(
+            TeamSkillCoverage, COVERAGE_FIELDS, coverage_rows, organisation_id=organisation_id
+        )
+        # Rows this run did not produce (an assignment removed, a skill no longer required)
+        # are older than it: delete them. Rows written after ``now`` by a concurrent
+        # incremental update are newer and stay.
+        for model in (GapScore, TeamSkillCoverage):
+            model.objects.filter(organisation_id=organisation_id, computed_at__lt=now).delete()
+        Organisation.objects.filter(pk=organisation_id).update(
+            computed_version=version, computed_at=now
+        )
 
 
 def organisations_behind() -> list[int]:

@@ -39,6 +39,12 @@ def database_from_env(default_sqlite_path: str) -> dj_database_url.DBConfig:
             # start of the next request instead of failing it.
             conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
         )
+        if env_bool("DATABASE_POOLED"):
+            # Behind PgBouncer in transaction-pooling mode a server connection serves another
+            # client after each transaction. A server-side cursor Django declares WITH HOLD
+            # outside a transaction (``.iterator()``) would outlive it there, so use client-side
+            # cursors; the tenant setting is transaction-local already (skillsmap.core.tenancy).
+            config["DISABLE_SERVER_SIDE_CURSORS"] = True
     else:
         config = {"ENGINE": "django.db.backends.sqlite3", "NAME": default_sqlite_path}
     # Every request runs in one transaction: a failed request leaves the database as it was, and

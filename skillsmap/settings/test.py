@@ -1,6 +1,12 @@
 """The test suite: SQLite unless DATABASE_URL is set, in which case PostgreSQL with RLS."""
 
 from skillsmap.settings.base import *
+from skillsmap.settings.env import env_bool
+
+if env_bool("DATABASE_POOLED"):
+    # CI's PgBouncer pass: a test database of its own, created through PgBouncer and dropped by
+    # .ci/run directly once PgBouncer (which keeps server connections to it) has stopped.
+    DATABASES["default"]["TEST"] = {"NAME": "test_skillsmap_pooled"}
 
 SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789"
 DEBUG = False

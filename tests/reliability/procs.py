@@ -57,7 +57,13 @@ def missing_prerequisites() -> list[str]:
     for tool in ("gunicorn", "celery", "locust"):
         if not (VENV_BIN / tool).exists():
             missing.append(f"{tool} in {VENV_BIN}")
+    if reliability_pooled():
+        missing += pgbouncer_missing()
     return missing
+
+
+def reliability_pooled() -> bool:
+    return "1" in (os.environ.get("RELIABILITY_POOLED"), os.environ.get("DATABASE_POOLED"))
 
 
 def free_port() -> int:
@@ -289,6 +295,75 @@ class PrivateRedis:
         self.stop()
 
 
+class PrivatePgBouncer:
+    """PgBouncer in transaction-pooling mode in front of a PostgreSQL server, as a SaaS at scale
+    runs it: after every transaction the server connection may serve another client. Any
+    database name is passed through (``* =``), so template copies need no reconfiguration.
+    PgBouncer refuses to run as root, so as root it runs as ``postgres``."""
+
+    def __init__(self, root: Path, *, server_port: int, pool_size: int = 5) -> None:
+        self.root = root / f"pgbouncer-{free_port()}"
+        self.port = free_port()
+        self.server_port = server_port
+        self.pool_size = pool_size
+        self.log = self.root / "pgbouncer.log"
+        self.pidfile = self.root / "pgbouncer.pid"
+
+    def start(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.root, 0o777)  # noqa: S103  postgres, another user, writes its pid and log here
+        (self.root / "userlist.txt").write_text(f'"{APP_ROLE}" ""\n"postgres" ""\n')
+        (self.root / "pgbouncer.ini").write_text(
+            "[databases]\n"
+            f"* = host=127.0.0.1 port={self.server_port}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {self.root / 'userlist.txt'}\n"
+            f"pool_mode = transaction\ndefault_pool_size = {self.pool_size}\n"
+            "max_client_conn = 500\nadmin_users = postgres\n"
+            f"logfile = {self.log}\npidfile = {self.pidfile}\n"
+        )
+        argv = ["pgbouncer", "-d", str(self.root / "pgbouncer.ini")]
+        if os.geteuid() == 0:
+            argv = ["runuser", "-u", "postgres", "--", *argv]
+        subprocess.run(argv, check=True, timeout=30, capture_output=True)
+        wait_until(self._accepting, timeout=20, what="pgbouncer")
+
+    def _accepting(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def admin(self, command: str) -> list[tuple[str, ...]]:
+        """A command of PgBouncer's admin console (``SHOW SERVERS``…), its rows."""
+        connect = ["-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "pgbouncer"]
+        done = subprocess.run(
+            ["psql", *connect, "-tA", "-F", "\t", "-c", command],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        return [tuple(line.split("\t")) for line in done.stdout.splitlines() if line]
+
+    def url(self, db: str) -> str:
+        return f"postgres://{APP_ROLE}@127.0.0.1:{self.port}/{db}"
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(self.pidfile.read_text().strip()), signal.SIGTERM)
+            wait_until(lambda: not self.pidfile.exists(), timeout=10, what="pgbouncer to stop")
+
+
+def pgbouncer_missing() -> list[str]:
+    missing = [] if shutil.which("pgbouncer") else ["pgbouncer (apt-get install pgbouncer)"]
+    if os.geteuid() == 0 and shutil.which("runuser") is None:
+        missing.append("runuser (pgbouncer refuses to run as root)")
+    return missing
+
+
 @dataclass
 class Stack:
     """PostgreSQL, Redis and the application, all private. Start the parts a test needs."""
@@ -301,6 +376,10 @@ class Stack:
     procs: dict[str, Proc] = field(default_factory=dict)
     web_port: int = 0
     db_name: str = DB_NAME
+    # RELIABILITY_POOLED=1 (CI sets it) puts a private PgBouncer in transaction-pooling mode
+    # between the application and its PostgreSQL, as production at scale runs.
+    pooled: bool = field(default_factory=lambda: reliability_pooled())
+    bouncer: PrivatePgBouncer | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.pg = PrivatePostgres(self.root)
@@ -317,6 +396,9 @@ class Stack:
         try:
             stack.pg.setup()
             stack.redis.start()
+            if stack.pooled:
+                stack.bouncer = PrivatePgBouncer(root, server_port=stack.pg.port, pool_size=10)
+                stack.bouncer.start()
             yield stack
         finally:
             stack.close()
@@ -329,7 +411,7 @@ class Stack:
         }
         env.update(
             DJANGO_SETTINGS_MODULE=self.settings,
-            DATABASE_URL=self.pg.url(self.db_name),
+            DATABASE_URL=self._database_url(),
             REDIS_URL=self.redis.url(),
             SECRET_KEY="reliability-tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
             DEBUG="0",
@@ -338,8 +420,18 @@ class Stack:
             LOG_LEVEL="INFO",
             PYTHONUNBUFFERED="1",
         )
+        if self.bouncer is not None and self.db_name != DB_NAME:
+            env["DATABASE_POOLED"] = "1"
         env.update(self.extra_env)
         return env
+
+    def _database_url(self) -> str:
+        # The prepared database is the template of every test's copy, and PostgreSQL copies only
+        # a template nobody is connected to: PgBouncer would keep server connections to it, so
+        # it is prepared directly. The application reads each copy through PgBouncer.
+        if self.bouncer is not None and self.db_name != DB_NAME:
+            return self.bouncer.url(self.db_name)
+        return self.pg.url(self.db_name)
 
     def run(self, *argv: str, timeout: float = 300) -> str:
         """A one-off command in the application's environment; its stdout."""
@@ -468,13 +560,15 @@ class Stack:
     def logs(self) -> str:
         """Every process's log, for a failure message."""
         parts = []
-        for log in sorted(self.root.glob("*.log")):
+        for log in sorted(self.root.rglob("*.log")):
             with contextlib.suppress(OSError):
                 parts.append(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
         return "\n".join(parts)
 
     def close(self) -> None:
         self.stop_app()
+        if self.bouncer is not None:
+            self.bouncer.stop()
         self.redis.close()
         self.pg.close()
         if os.environ.get("KEEP_RELIABILITY_DIR"):

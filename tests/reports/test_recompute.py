@@ -159,18 +159,16 @@ def test_overlapping_runs_are_refused_by_the_lock(org_a):
 
     from django.db import connection
 
-    from reports.recompute import _lock_acquire, _lock_release
-    from skillsmap.core.tenancy import tenant_cache_key
+    from reports.recompute import recompute_lock
 
-    key = tenant_cache_key(org_a.organisation.pk, "recompute", "lock")
     held, done = threading.Event(), threading.Event()
 
     def other_run() -> None:
         try:
-            assert _lock_acquire(key)
-            held.set()
-            done.wait(10)
-            _lock_release(key)
+            with recompute_lock(org_a.organisation.pk) as taken:
+                assert taken
+                held.set()
+                done.wait(10)
         finally:
             connection.close()
 

@@ -16,6 +16,9 @@ Role gap of a person::
     gap = Σ w·shortfall / Σ w·t        shown as 0–100 %  (0 % = meets every target)
     readiness = 100 % - gap
 
+Percentages and averages are rounded to 0.01, half to even, on the exact values (weights are the
+two-decimal numbers entered), never on binary floats (``hundredths``).
+
 plus the number of requirements met (shortfall 0) and a flag when any *essential* requirement
 falls short by 2 levels or more. A role whose targets are all 0 has gap 0.
 
@@ -43,7 +46,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 ESSENTIAL_ALERT_SHORTFALL = 2
 MENTOR_MIN_LEVEL = 4
@@ -79,7 +82,7 @@ class PersonGap:
 
     @property
     def readiness(self) -> float:
-        return round(100.0 - self.gap, 2)
+        return float(100 - Decimal(repr(self.gap)))
 
     @property
     def missing(self) -> list[RequirementResult]:
@@ -87,7 +90,7 @@ class PersonGap:
         return sorted(
             (r for r in self.results if not r.met),
             key=lambda r: (
-                -r.requirement.weight * r.shortfall,
+                -exact(r.requirement.weight) * r.shortfall,
                 -r.shortfall,
                 r.requirement.skill_id,
             ),
@@ -98,6 +101,18 @@ def shortfall(target: int, level: int) -> int:
     return max(0, target - level)
 
 
+def exact(weight: float) -> Decimal:
+    """A requirement's weight as the two-decimal number it was entered as (``1.1``, not the binary
+    float nearest to it), so sums and orderings are exact, as they are in SQL."""
+    return Decimal(repr(weight))
+
+
+def hundredths(value: Decimal) -> Decimal:
+    """Rounded to 0.01, half to even, on the exact value: a figure does not depend on binary
+    floating point, and PostgreSQL's set-based recompute (``reports.sql``) rounds alike."""
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+
+
 def person_gap(requirements: Sequence[Requirement], levels: Mapping[int, int]) -> PersonGap:
     """A person's gap against one role. ``levels`` maps skill id → effective level (missing = 0)."""
     results = tuple(
@@ -106,9 +121,9 @@ def person_gap(requirements: Sequence[Requirement], levels: Mapping[int, int]) -
         )
         for r in requirements
     )
-    denominator = sum(r.weight * r.target for r in requirements)
-    numerator = sum(x.requirement.weight * x.shortfall for x in results)
-    gap = 0.0 if denominator <= 0 else round(100.0 * numerator / denominator, 2)
+    denominator = sum((exact(r.weight) * r.target for r in requirements), Decimal(0))
+    numerator = sum((exact(x.requirement.weight) * x.shortfall for x in results), Decimal(0))
+    gap = 0.0 if denominator <= 0 else float(hundredths(100 * numerator / denominator))
     return PersonGap(
         gap=gap,
         met=sum(1 for x in results if x.met),
@@ -202,7 +217,7 @@ def team_coverage(
             target=target,
             coverage=len(covered),
             required_by=len(values),
-            avg_shortfall=round(sum(values) / len(values), 2) if values else 0.0,
+            avg_shortfall=float(hundredths(Decimal(sum(values)) / len(values))) if values else 0.0,
             covered_by=covered,
         )
     return coverage

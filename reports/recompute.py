@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -19,7 +20,9 @@ from reports.inputs import current_requirements, load_inputs
 from reports.members import members_build
 from reports.models import GapScore, TeamSkillCoverage
 from reports.rows import COVERAGE_FIELDS, GAP_FIELDS, gap_row, team_coverage_rows
+from reports.sql import recompute_sql
 from reports.writer import write_rows
+from skills.selectors.ratings import review_period
 from skillsmap.core.tenancy import organisation_context, tenant_cache_key
 from teams.hierarchy import team_descendants
 
@@ -73,39 +76,17 @@ def _recompute(organisation_id: int) -> None:
         organisation = Organisation.objects.get(pk=organisation_id)
         version = organisation.inputs_version
         now = timezone.now()
-        stamp = (now, version)
-        inputs = load_inputs(organisation, required_only=True)
-
-        scores = [
-            gap_row(
-                person_id,
-                role_id,
-                kind,
-                inputs.requirements.get(role_id, []),
-                inputs.levels.get(person_id, {}),
-                stamp,
+        if connection.vendor == "postgresql":
+            # Set-based, in the database: the worker holds none of the organisation's rows
+            # (BENCHMARKS.md, P1 and P1m). Proven equal to the Python engine by a property test.
+            recompute_sql(
+                organisation_id=organisation_id,
+                now=now,
+                version=version,
+                review_period=review_period(organisation),
             )
-            for person_id, role_id, kind in inputs.assignments
-        ]
-        write_rows(GapScore, GAP_FIELDS, scores, organisation_id=organisation_id)
-
-        # One Member per person, shared by every team they count in (their own and the ones
-        # above it), and each team's people gathered once rather than by a scan per team.
-        requirements_of = current_requirements(inputs)
-        people_of: dict[int, set[int]] = defaultdict(set)
-        for team_id, person_id in inputs.memberships:
-            people_of[team_id].add(person_id)
-        member_of: dict[int, gaps.Member] = {}
-        coverage_rows = []
-        for team_id, subtree in team_descendants(inputs.teams).items():
-            people = sorted(set().union(*(people_of.get(t, ()) for t in subtree)))
-            members = members_build(
-                people, levels=inputs.levels, requirements_of=requirements_of, cache=member_of
-            )
-            coverage_rows.extend(team_coverage_rows(team_id, members, stamp))
-        write_rows(
-            TeamSkillCoverage, COVERAGE_FIELDS, coverage_rows, organisation_id=organisation_id
-        )
+        else:
+            recompute_python(organisation, now=now, version=version)
         # Rows this run did not produce (an assignment removed, a skill no longer required)
         # are older than it: delete them. Rows written after ``now`` by a concurrent
         # incremental update are newer and stay.
@@ -114,6 +95,43 @@ def _recompute(organisation_id: int) -> None:
         Organisation.objects.filter(pk=organisation_id).update(
             computed_version=version, computed_at=now
         )
+
+
+def recompute_python(organisation: Organisation, *, now: datetime, version: int) -> None:
+    """The gap engine's own recompute: inputs loaded into Python, the rule and the formula applied
+    by ``skills.levels`` and ``reports.gaps``, the rows upserted. SQLite runs it; on PostgreSQL it
+    is the definition ``reports.sql`` is tested against. Inside ``organisation_context``."""
+    organisation_id = organisation.pk
+    stamp = (now, version)
+    inputs = load_inputs(organisation, required_only=True)
+    scores = [
+        gap_row(
+            person_id,
+            role_id,
+            kind,
+            inputs.requirements.get(role_id, []),
+            inputs.levels.get(person_id, {}),
+            stamp,
+        )
+        for person_id, role_id, kind in inputs.assignments
+    ]
+    write_rows(GapScore, GAP_FIELDS, scores, organisation_id=organisation_id)
+
+    # One Member per person, shared by every team they count in (their own and the ones above
+    # it), and each team's people gathered once rather than by a scan per team.
+    requirements_of = current_requirements(inputs)
+    people_of: dict[int, set[int]] = defaultdict(set)
+    for team_id, person_id in inputs.memberships:
+        people_of[team_id].add(person_id)
+    member_of: dict[int, gaps.Member] = {}
+    coverage_rows = []
+    for team_id, subtree in team_descendants(inputs.teams).items():
+        people = sorted(set().union(*(people_of.get(t, ()) for t in subtree)))
+        members = members_build(
+            people, levels=inputs.levels, requirements_of=requirements_of, cache=member_of
+        )
+        coverage_rows.extend(team_coverage_rows(team_id, members, stamp))
+    write_rows(TeamSkillCoverage, COVERAGE_FIELDS, coverage_rows, organisation_id=organisation_id)
 
 
 def organisations_behind() -> list[int]:

@@ -1,0 +1,213 @@
+"""The full recompute on PostgreSQL, set-based: gap scores and team coverage computed and upserted
+by two ``INSERT … SELECT … ON CONFLICT`` statements, with no row brought into Python.
+
+It is a second statement of two definitions, so it is held to them: the effective-level rule
+(``skills.levels``) and the gap formula (``reports.gaps``, docstring). A property test over
+randomly generated organisations (``tests/reports/test_sql_recompute.py``) proves that it writes
+exactly the rows of the Python engine (``reports.recompute.recompute_python``), which SQLite runs.
+
+What it restates, in SQL:
+
+- effective level: per (person, skill) the latest self assessment (every source but
+  ``MANAGER_SOURCES``) and the latest manager validation, each by ``(rated_at, id)``; the manager's
+  level unless the self assessment is newer by more than the review period; "not applicable" and
+  unrated count as 0. Only skills some role requires are read;
+- people who are inactive hold no scores and cover nothing; archived skills are not required;
+- per assignment ``gap = Σ w·shortfall / Σ w·t`` in hundredths, half to even (``gaps.hundredths``),
+  the missing list heaviest first (``PersonGap.missing``);
+- per team (with every team below it) and skill its members' current roles require:
+  ``gaps.team_coverage``.
+
+The organisation's memory is PostgreSQL's, not the worker's: the worker holds no row.
+"""
+
+# The statements are assembled from constant parts and the models' table names; every value is a
+# bound parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection
+
+from reports.gaps import ESSENTIAL_ALERT_SHORTFALL
+from reports.models import GapScore, TeamSkillCoverage
+from roles.models import RoleAssignment, RoleRequirement
+from skills.levels import MANAGER_SOURCES
+from skills.models import Rating, Skill
+from teams.models import Person, Team, TeamMembership
+
+_TABLES = {
+    "rating": Rating._meta.db_table,
+    "skill": Skill._meta.db_table,
+    "requirement": RoleRequirement._meta.db_table,
+    "assignment": RoleAssignment._meta.db_table,
+    "person": Person._meta.db_table,
+    "team": Team._meta.db_table,
+    "membership": TeamMembership._meta.db_table,
+    "gapscore": GapScore._meta.db_table,
+    "coverage": TeamSkillCoverage._meta.db_table,
+}
+
+# The requirements of skills not archived, and the effective level for the gap of every rated
+# (person, skill) pair among them.
+_INPUTS = """
+required AS MATERIALIZED (
+    SELECT r.role_id, r.skill_id, r.target_level AS target, r.weight,
+           r.importance = 'essential' AS essential
+    FROM {requirement} r JOIN {skill} k ON k.id = r.skill_id AND NOT k.is_archived
+    WHERE r.organisation_id = %(org)s
+), latest AS (
+    SELECT DISTINCT ON (person_id, skill_id, source = ANY(%(manager)s))
+           person_id, skill_id, source = ANY(%(manager)s) AS by_manager,
+           CASE WHEN not_applicable THEN 0 ELSE coalesce(level, 0) END AS level, rated_at
+    FROM {rating}
+    WHERE organisation_id = %(org)s
+      AND skill_id IN (SELECT skill_id FROM required)
+    ORDER BY person_id, skill_id, source = ANY(%(manager)s), rated_at DESC, id DESC
+), effective AS MATERIALIZED (
+    SELECT coalesce(s.person_id, m.person_id) AS person_id,
+           coalesce(s.skill_id, m.skill_id) AS skill_id,
+           CASE WHEN m.person_id IS NOT NULL
+                     AND (s.person_id IS NULL OR s.rated_at - m.rated_at <= %(period)s)
+                THEN m.level ELSE s.level END AS level
+    FROM (SELECT * FROM latest WHERE NOT by_manager) s
+    FULL JOIN (SELECT * FROM latest WHERE by_manager) m
+           ON m.person_id = s.person_id AND m.skill_id = s.skill_id
+)
+"""
+
+# Hundredths of a non-negative exact numeric, half to even (``gaps.hundredths``).
+_HALF_EVEN = (
+    "(CASE WHEN {h} - floor({h}) = 0.5 AND floor({h})::bigint %% 2 = 0 THEN floor({h}) "
+    "ELSE round({h}) END) / 100"
+)
+
+GAP_SQL = (
+    """
+INSERT INTO {gapscore} (organisation_id, person_id, role_id, kind, gap, readiness, met, total,
+                        essential_alert, missing, computed_at, inputs_version)
+WITH """
+    + _INPUTS
+    + """, lines AS (
+    SELECT a.person_id, a.role_id, a.kind, r.skill_id, r.target, r.weight, r.essential,
+           coalesce(e.level, 0) AS level,
+           greatest(0, r.target - coalesce(e.level, 0)) AS shortfall
+    FROM {assignment} a
+    JOIN {person} p ON p.id = a.person_id AND p.is_active
+    LEFT JOIN required r ON r.role_id = a.role_id
+    LEFT JOIN effective e ON e.person_id = a.person_id AND e.skill_id = r.skill_id
+    WHERE a.organisation_id = %(org)s
+), sums AS (
+    SELECT person_id, role_id, kind,
+           coalesce(sum(weight * target), 0) AS den,
+           coalesce(sum(weight * shortfall), 0) AS num,
+           count(skill_id) FILTER (WHERE shortfall = 0) AS met,
+           count(skill_id) AS total,
+           coalesce(bool_or(essential AND shortfall >= %(alert)s), false) AS alert,
+           coalesce(
+               jsonb_agg(
+                   jsonb_build_object(
+                       'skill', skill_id, 'target', target, 'level', level,
+                       'shortfall', shortfall, 'weight', weight, 'essential', essential
+                   )
+                   ORDER BY weight * shortfall DESC, shortfall DESC, skill_id
+               ) FILTER (WHERE shortfall > 0),
+               '[]'::jsonb
+           ) AS missing
+    FROM lines
+    GROUP BY person_id, role_id, kind
+), gaps AS (
+    SELECT *, CASE WHEN den <= 0 THEN 0 ELSE """
+    + _HALF_EVEN.format(h="(10000 * num / den)")
+    + """ END AS gap
+    FROM sums
+)
+SELECT %(org)s, person_id, role_id, kind, gap, 100 - gap, met, total, alert, missing,
+       %(now)s, %(version)s
+FROM gaps
+ON CONFLICT (organisation_id, person_id, role_id, kind) DO UPDATE SET
+    gap = EXCLUDED.gap, readiness = EXCLUDED.readiness, met = EXCLUDED.met,
+    total = EXCLUDED.total, essential_alert = EXCLUDED.essential_alert,
+    missing = EXCLUDED.missing, computed_at = EXCLUDED.computed_at,
+    inputs_version = EXCLUDED.inputs_version
+"""
+)
+
+COVERAGE_SQL = (
+    """
+INSERT INTO {coverage} (organisation_id, team_id, skill_id, target, coverage, required_by,
+                        avg_shortfall, bus_factor_risk, covered_by, computed_at, inputs_version)
+WITH RECURSIVE """
+    + _INPUTS
+    + """, subtree (team_id, member_team, path) AS (
+    SELECT id, id, ARRAY[id] FROM {team} WHERE organisation_id = %(org)s
+    UNION ALL
+    SELECT s.team_id, c.id, s.path || c.id
+    FROM subtree s JOIN {team} c ON c.parent_id = s.member_team AND c.organisation_id = %(org)s
+    WHERE c.id <> ALL (s.path)
+), people AS MATERIALIZED (
+    SELECT DISTINCT s.team_id, m.person_id
+    FROM subtree s
+    JOIN {membership} m ON m.team_id = s.member_team AND m.organisation_id = %(org)s
+    JOIN {person} p ON p.id = m.person_id AND p.is_active
+), needs AS (
+    SELECT pe.team_id, r.skill_id, r.target,
+           greatest(0, r.target - coalesce(e.level, 0)) AS shortfall
+    FROM people pe
+    JOIN {assignment} a ON a.person_id = pe.person_id AND a.kind = %(current)s
+                       AND a.organisation_id = %(org)s
+    JOIN required r ON r.role_id = a.role_id
+    LEFT JOIN effective e ON e.person_id = pe.person_id AND e.skill_id = r.skill_id
+), targets AS MATERIALIZED (
+    SELECT team_id, skill_id, max(target) AS target, count(*) AS required_by,
+           sum(shortfall) AS shortfall_sum
+    FROM needs GROUP BY team_id, skill_id
+), covering AS (
+    -- Unrated counts as 0, which meets only a target of 0: every member covers those.
+    SELECT t.team_id, t.skill_id, pe.person_id
+    FROM targets t JOIN people pe ON pe.team_id = t.team_id
+    WHERE t.target <= 0
+    UNION ALL
+    SELECT t.team_id, t.skill_id, pe.person_id
+    FROM people pe
+    JOIN effective e ON e.person_id = pe.person_id
+    JOIN targets t ON t.team_id = pe.team_id AND t.skill_id = e.skill_id
+    WHERE t.target > 0 AND e.level >= t.target
+), covered AS (
+    SELECT team_id, skill_id, count(*) AS n, jsonb_agg(person_id ORDER BY person_id) AS ids
+    FROM covering GROUP BY team_id, skill_id
+)
+SELECT %(org)s, t.team_id, t.skill_id, t.target, coalesce(c.n, 0), t.required_by, """
+    + _HALF_EVEN.format(h="(100 * t.shortfall_sum::numeric / t.required_by)")
+    + """, coalesce(c.n, 0) <= 1, coalesce(c.ids, '[]'::jsonb), %(now)s, %(version)s
+FROM targets t LEFT JOIN covered c ON c.team_id = t.team_id AND c.skill_id = t.skill_id
+ON CONFLICT (organisation_id, team_id, skill_id) DO UPDATE SET
+    target = EXCLUDED.target, coverage = EXCLUDED.coverage, required_by = EXCLUDED.required_by,
+    avg_shortfall = EXCLUDED.avg_shortfall, bus_factor_risk = EXCLUDED.bus_factor_risk,
+    covered_by = EXCLUDED.covered_by, computed_at = EXCLUDED.computed_at,
+    inputs_version = EXCLUDED.inputs_version
+"""
+)
+
+
+def recompute_sql(
+    *, organisation_id: int, now: datetime, version: int, review_period: timedelta
+) -> None:
+    """Upsert every gap score and team-coverage row of the organisation, stamped ``(now,
+    version)``. Runs inside the caller's ``organisation_context``, so row-level security admits
+    only this organisation's rows besides the explicit filters."""
+    params: dict[str, Any] = {
+        "org": organisation_id,
+        "period": review_period,
+        "now": now,
+        "version": version,
+        "manager": sorted(s.value for s in MANAGER_SOURCES),
+        "alert": ESSENTIAL_ALERT_SHORTFALL,
+        "current": RoleAssignment.Kind.CURRENT.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(GAP_SQL.format(**_TABLES), params)
+        cursor.execute(COVERAGE_SQL.format(**_TABLES), params)

@@ -1,0 +1,189 @@
+"""The set-based recompute on PostgreSQL (``reports.sql``) restates the effective-level rule and
+the gap formula in SQL. Over randomly generated organisations it must write exactly the rows of
+the Python engine (``reports.recompute.recompute_python``), which is their definition."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reports.models import GapScore, TeamSkillCoverage
+from reports.recompute import recompute_python
+from reports.sql import recompute_sql
+from roles.models import RoleAssignment, RoleProfile, RoleRequirement
+from skills.models import Rating
+from skills.selectors.levels import review_period
+from skillsmap.core.tenancy import organisation_context
+from teams.models import Team, TeamMembership
+from tests.factories import OrganisationFactory, PersonFactory
+from tests.reports.test_incremental import _results
+from tests.skills.factories import SkillFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+# Weights with no exact binary value (1.1, 0.33) and ties of weight × shortfall (0.5 × 2 = 1 × 1).
+WEIGHTS = [
+    Decimal("0.5"),
+    Decimal("1"),
+    Decimal("1.1"),
+    Decimal("0.33"),
+    Decimal("2"),
+    Decimal("3"),
+]
+T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+# Days around a 30-day review period, and repeats, so equal timestamps (the id breaks the tie)
+# and a manager validation just inside and just outside the period both occur.
+DAYS = [0, 0, 30, 31]
+
+
+def _build(data: st.DataObject):
+    draw = data.draw
+    organisation = OrganisationFactory(review_period_days=30)
+    with organisation_context(organisation):
+        skills = [
+            SkillFactory(organisation=organisation, is_archived=draw(st.integers(0, 5)) == 0)
+            for _ in range(draw(st.integers(1, 6)))
+        ]
+        roles = [
+            RoleProfile.objects.create(organisation=organisation, name=f"Role {i}")
+            for i in range(draw(st.integers(1, 3)))
+        ]
+        for role in roles:
+            for skill in draw(st.lists(st.sampled_from(skills), unique=True, max_size=len(skills))):
+                RoleRequirement.objects.create(
+                    organisation=organisation,
+                    role=role,
+                    skill=skill,
+                    target_level=draw(st.integers(0, 5)),
+                    weight=draw(st.sampled_from(WEIGHTS)),
+                    importance=draw(st.sampled_from(["essential", "optional"])),
+                )
+        teams: list[Team] = []
+        for i in range(draw(st.integers(1, 4))):
+            parent = draw(st.sampled_from([None, *teams]))
+            teams.append(
+                Team.objects.create(organisation=organisation, name=f"Team {i}", parent=parent)
+            )
+        people = [
+            PersonFactory(organisation=organisation, is_active=draw(st.integers(0, 4)) > 0)
+            for _ in range(draw(st.integers(1, 7)))
+        ]
+        for person in people:
+            for team in draw(st.lists(st.sampled_from(teams), unique=True, max_size=2)):
+                TeamMembership.objects.create(organisation=organisation, team=team, person=person)
+            for kind in RoleAssignment.Kind.values:
+                role = draw(st.one_of(st.none(), st.sampled_from(roles)))
+                if role is not None:
+                    RoleAssignment.objects.create(
+                        organisation=organisation, person=person, role=role, kind=kind
+                    )
+        # Most events fall on a few (person, skill) pairs, so that each pair has a history: self
+        # and manager events, some at the same moment, some a review period apart.
+        for _ in range(draw(st.integers(0, 30))):
+            not_applicable = draw(st.integers(0, 9)) == 0
+            Rating.objects.create(
+                organisation=organisation,
+                person=draw(st.sampled_from(people[:2] if draw(st.booleans()) else people)),
+                skill=draw(st.sampled_from(skills[:2] if draw(st.booleans()) else skills)),
+                source=draw(st.sampled_from(["self", "manager", "import"])),
+                level=None if not_applicable else draw(st.integers(0, 5)),
+                not_applicable=not_applicable,
+                rated_at=T0 + timedelta(days=draw(st.sampled_from(DAYS))),
+            )
+    return organisation
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_the_set_based_recompute_writes_exactly_the_rows_of_the_python_engine(data) -> None:
+    organisation = _build(data)
+    now, version = timezone.now(), 7
+    with organisation_context(organisation):
+        recompute_python(organisation, now=now, version=version)
+        engine = _results(organisation)
+        GapScore.objects.filter(organisation=organisation).delete()
+        TeamSkillCoverage.objects.filter(organisation=organisation).delete()
+        recompute_sql(
+            organisation_id=organisation.pk,
+            now=now,
+            version=version,
+            review_period=review_period(organisation),
+        )
+        assert _results(organisation) == engine
+        stamps = set(GapScore.objects.values_list("computed_at", "inputs_version"))
+        stamps |= set(TeamSkillCoverage.objects.values_list("computed_at", "inputs_version"))
+        assert stamps <= {(now, version)}
+
+
+def _both(organisation) -> tuple[tuple[list, list], tuple[list, list]]:
+    now = timezone.now()
+    with organisation_context(organisation):
+        recompute_python(organisation, now=now, version=1)
+        engine = _results(organisation)
+        GapScore.objects.filter(organisation=organisation).delete()
+        TeamSkillCoverage.objects.filter(organisation=organisation).delete()
+        recompute_sql(
+            organisation_id=organisation.pk,
+            now=now,
+            version=1,
+            review_period=review_period(organisation),
+        )
+        return engine, _results(organisation)
+
+
+def test_a_validation_exactly_one_review_period_older_than_the_self_rating_still_counts() -> None:
+    organisation = OrganisationFactory(review_period_days=30)
+    with organisation_context(organisation):
+        skill = SkillFactory(organisation=organisation)
+        role = RoleProfile.objects.create(organisation=organisation, name="Backend")
+        RoleRequirement.objects.create(
+            organisation=organisation, role=role, skill=skill, target_level=5
+        )
+        person = PersonFactory(organisation=organisation)
+        RoleAssignment.objects.create(organisation=organisation, person=person, role=role)
+        for source, level, days in (("manager", 4, 0), ("self", 2, 30)):
+            Rating.objects.create(
+                organisation=organisation,
+                person=person,
+                skill=skill,
+                source=source,
+                level=level,
+                rated_at=T0 + timedelta(days=days),
+            )
+    engine, sql = _both(organisation)
+    assert sql == engine
+    [score] = sql[0]
+    assert score[8][0]["level"] == 4  # the manager's level: 30 days is within the period
+
+
+def test_an_average_shortfall_on_a_tie_rounds_half_to_even_in_both() -> None:
+    """Eight members, one a level short: 1/8 = 0.125 rounds to 0.12 (half to even)."""
+    organisation = OrganisationFactory()
+    with organisation_context(organisation):
+        skill = SkillFactory(organisation=organisation)
+        role = RoleProfile.objects.create(organisation=organisation, name="Backend")
+        RoleRequirement.objects.create(
+            organisation=organisation, role=role, skill=skill, target_level=3
+        )
+        team = Team.objects.create(organisation=organisation, name="Platform")
+        for i in range(8):
+            person = PersonFactory(organisation=organisation)
+            TeamMembership.objects.create(organisation=organisation, team=team, person=person)
+            RoleAssignment.objects.create(organisation=organisation, person=person, role=role)
+            Rating.objects.create(
+                organisation=organisation, person=person, skill=skill, level=2 if i == 0 else 3,
+                source="self", rated_at=T0,
+            )  # fmt: skip
+    engine, sql = _both(organisation)
+    assert sql == engine
+    [coverage] = sql[1]
+    assert coverage[5] == Decimal("0.12")

@@ -47,6 +47,17 @@ def organisation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
+def organisation_menu(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The account menu's organisation switcher, fetched by htmx when the menu opens on an
+    organisation's page, so that the page itself does not read every membership of the user."""
+    context = {
+        "organisations": selectors.organisation_list_for_user(user=request.user),
+        "current": request.GET.get("current", ""),
+    }
+    return render(request, "accounts/_organisation_menu.html", context)
+
+
+@login_required
 def organisation_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = OrganisationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

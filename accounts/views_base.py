@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django_htmx.middleware import HtmxDetails
 
@@ -82,6 +83,10 @@ def org_view(
                     response.render()
                 return response
 
-        return wrapper
+        # The view's one transaction is ``organisation_context``'s, which also holds the database
+        # setting: wrapping it in ``ATOMIC_REQUESTS``'s as well would only add a savepoint and its
+        # release to every page. What runs before it (the session, the user, the organisation by
+        # slug) only reads.
+        return transaction.non_atomic_requests(wrapper)
 
     return decorator

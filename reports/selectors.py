@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Avg, Count, QuerySet, Sum
+from django.db.models import Avg, Count, QuerySet, Sum, Window
 from django.http import Http404
 from django.utils import timezone
 
@@ -508,12 +508,13 @@ def _chart(
 
 def organisation_dashboard(*, organisation: Organisation) -> dict[str, object]:
     """Gap by team and by role, bus-factor risks, the trend and freshness, for hr and admins."""
-    current = {
-        person_id: gap
-        for person_id, gap in GapScore.objects.filter(
-            organisation=organisation, kind="current"
-        ).values_list("person_id", "gap")
-    }
+    # The current-role scores, read once for the team rows, the role rows and the live point.
+    current_rows = list(
+        GapScore.objects.filter(organisation=organisation, kind="current").values_list(
+            "person_id", "gap", "role_id", "role__name"
+        )
+    )
+    current = {person_id: gap for person_id, gap, _, _ in current_rows}
     memberships = list(
         TeamMembership.objects.filter(
             organisation=organisation, person__is_active=True
@@ -548,15 +549,21 @@ def organisation_dashboard(*, organisation: Organisation) -> dict[str, object]:
         for team in sorted(teams.values(), key=lambda t: t.name.lower())
         if team.pk not in listed
     ]
-    role_rows = list(
-        GapScore.objects.filter(organisation=organisation, kind="current")
-        .values("role__id", "role__name")
-        .annotate(people=Count("id"), avg_gap=Avg("gap"))
-        .order_by("-avg_gap")
-    )
+    # Gap by role from the same rows (the average of the people's gaps, highest first).
+    role_gaps: dict[int, tuple[str, list[Decimal]]] = {}
+    for _person_id, gap, role_id, role_name in current_rows:
+        role_gaps.setdefault(role_id, (role_name, []))[1].append(gap)
+    role_average = {r: sum(g, Decimal(0)) / len(g) for r, (_name, g) in role_gaps.items()}
+    role_rows = [
+        {"role__id": r, "role__name": name, "people": len(g), "avg_gap": role_average[r]}
+        for r, (name, g) in sorted(role_gaps.items(), key=lambda item: -role_average[item[0]])
+    ]
+    # The first 200 risks, each carrying the count of all of them (a window over the whole
+    # filtered set, taken before the limit): the live point of the risks line needs no COUNT.
     risks = list(
         TeamSkillCoverage.objects.filter(organisation=organisation, bus_factor_risk=True)
         .select_related("team", "skill")
+        .annotate(risks_total=Window(Count("id")))
         .order_by("coverage", "team__name", "skill__name")[:200]
     )
     # The gap line averages people in their current role (from the person snapshots, which also
@@ -580,9 +587,7 @@ def organisation_dashboard(*, organisation: Organisation) -> dict[str, object]:
         gap_by_day = {d: v for d, v in gap_by_day.items() if d < today}
         gap_by_day[today] = sum(current.values(), Decimal(0)) / len(current)
         risks_by_day = {d: v for d, v in risks_by_day.items() if d < today}
-        risks_by_day[today] = TeamSkillCoverage.objects.filter(
-            organisation=organisation, bus_factor_risk=True
-        ).count()
+        risks_by_day[today] = risks[0].risks_total if risks else 0
     gap_days, risk_days = sorted(gap_by_day), sorted(risks_by_day)
     gap_chart = _chart(
         labels=[_day_label(d) for d in gap_days],

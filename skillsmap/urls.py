@@ -38,6 +38,7 @@ urlpatterns = [
     path("api/", include("skillsmap.api_urls")),
     path("orgs/", account_views.organisation_list, name="organisation_list"),
     path("orgs/new/", account_views.organisation_create, name="organisation_create"),
+    path("orgs/menu/", account_views.organisation_menu, name="organisation_menu"),
     path("settings/tokens/", account_views.api_token_list, name="api_tokens"),
     path(
         "settings/tokens/<int:token_id>/revoke/",

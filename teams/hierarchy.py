@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from accounts.models import Membership, Organisation
 from accounts.permissions import Perm
-from teams.models import Person, Team, TeamManager
+from teams.models import Team, TeamManager
 
 Pairs = Iterable[tuple[int, int | None]]
 
@@ -110,9 +110,12 @@ def teams_visible_to(*, organisation: Organisation, membership: Membership | Non
         return TeamScope(True, frozenset(ids))
     if not membership.has_perm(Perm.RATINGS_VALIDATE_REPORTS):
         return TeamScope(False, frozenset())
-    person_id = (
-        Person.objects.filter(organisation=organisation, user_id=membership.user_id)
-        .values_list("pk", flat=True)
-        .first()
+    # The teams led by the caller's person record (one per user and organisation), joined in the
+    # same query rather than looked up first: two queries however many teams.
+    led = list(
+        TeamManager.objects.filter(
+            organisation=organisation, person__user_id=membership.user_id
+        ).values_list("team_id", flat=True)
     )
-    return TeamScope(False, frozenset(teams_led_by(organisation=organisation, person_id=person_id)))
+    below = team_subtree_ids(organisation=organisation, team_ids=led) if led else []
+    return TeamScope(False, frozenset(below))

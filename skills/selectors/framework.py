@@ -206,16 +206,21 @@ def scale_bounds(*, organisation: Organisation) -> tuple[int, int]:
 
 
 def level_descriptors(
-    *, organisation: Organisation, skills: Iterable[Skill]
+    *,
+    organisation: Organisation,
+    skills: Iterable[Skill],
+    levels: Sequence[ProficiencyLevel] | None = None,
 ) -> dict[int, dict[int, str]]:
     """What each level means for each skill: ``{skill id: {level value: text}}``.
 
     Every skill gets every level of the scale: its own descriptor where it has one, otherwise the
     scale's generic description. Two queries (the scale, the descriptors), whatever the number of
-    skills.
+    skills; one when the caller passes the scale (``levels``, from ``scale_levels``).
     """
     skill_ids = [skill.pk for skill in skills]
-    generic = {level.value: level.description for level in scale_levels(organisation=organisation)}
+    if levels is None:
+        levels = scale_levels(organisation=organisation)
+    generic = {level.value: level.description for level in levels}
     result = {skill_id: dict(generic) for skill_id in skill_ids}
     if not skill_ids:
         return result

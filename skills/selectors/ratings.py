@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -73,16 +73,19 @@ def people_visible_to(*, organisation: Organisation, membership: Membership) -> 
     and indirect reports; HR and admins everyone. At most two queries."""
     if membership.has_perm(Perm.RATINGS_VIEW_ALL):
         return set(Person.objects.filter(organisation=organisation).values_list("pk", flat=True))
-    own = _own_person_id(organisation, membership)
+    if not membership.has_perm(Perm.RATINGS_VALIDATE_REPORTS):
+        own = _own_person_id(organisation, membership)
+        return set() if own is None else {own}
+    # One query for the whole organisation's reporting line and the caller's own record, walked in
+    # Python: a recursive CTE would do it in SQL, but the pairs are small and this works on SQLite
+    # alike. In the order of ``_own_person_id`` (the model's), so both find the same record.
+    rows = list(
+        Person.objects.filter(organisation=organisation).values_list("pk", "manager_id", "user_id")
+    )
+    own = next((pk for pk, _, user_id in rows if user_id == membership.user_id), None)
     if own is None:
         return set()
-    visible = {own}
-    if membership.has_perm(Perm.RATINGS_VALIDATE_REPORTS):
-        # One query for the whole organisation's reporting line, walked in Python: a recursive
-        # CTE would do it in SQL, but the pairs are small and this works on SQLite alike.
-        pairs = Person.objects.filter(organisation=organisation).values_list("pk", "manager_id")
-        visible |= _below(pairs, own)
-    return visible
+    return {own} | _below(((pk, manager_id) for pk, manager_id, _ in rows), own)
 
 
 def people_validatable_by(*, organisation: Organisation, membership: Membership) -> set[int]:
@@ -294,7 +297,7 @@ def _rows(
     for event in events:
         by_skill[event.skill_id].append(event)
     levels = scale_levels(organisation=organisation)
-    descriptors = level_descriptors(organisation=organisation, skills=list(skills))
+    descriptors = level_descriptors(organisation=organisation, skills=list(skills), levels=levels)
     period, now = review_period(organisation), now or timezone.now()
     rows = []
     for skill in skills:
@@ -346,13 +349,13 @@ def self_rating_rows(
     its effective level, latest self-assessment and level descriptors. Five queries plus those of
     ``level_descriptors``, whatever the number of skills."""
     events = _events_of(organisation, person)
-    profile = ProfileSkill.objects.filter(organisation=organisation, person=person).values_list(
-        "skill_id", flat=True
+    # The profile's skills as a subquery: one statement for the rated and the added skills.
+    profile = ProfileSkill.objects.filter(organisation=organisation, person=person).values(
+        "skill_id"
     )
-    ids = {e[0] for e in events} | set(profile)
     skills = list(
         skill_list(organisation=organisation)
-        .filter(pk__in=ids)
+        .filter(Q(pk__in={e[0] for e in events}) | Q(pk__in=profile))
         .select_related("category")
         .order_by("name", "pk")
     )

@@ -104,3 +104,23 @@ def test_members_page_query_count_does_not_grow_with_members(org_a, login):
         response = client.get("/o/alpha/members/")
     assert response.content.count(b"<tr") >= 19
     assert len(many) == len(few)
+
+
+def test_the_account_menu_loads_the_switcher_when_opened_on_an_organisation_page(
+    org_a, org_b, login
+):
+    user = org_a.member
+    with organisation_context(org_b.organisation):
+        Membership.objects.create(organisation=org_b.organisation, user=user, is_active=False)
+    client = login(user)
+    page = client.get("/o/alpha/people/").content.decode()
+    # The page links the menu's fragment and the full list; the other organisations come later.
+    assert 'hx-get="/orgs/menu/?current=alpha"' in page and 'href="/orgs/"' in page
+    menu = client.get("/orgs/menu/?current=alpha").content.decode()
+    assert 'href="/o/alpha/" aria-current="true"' in menu
+    assert "Beta GmbH" not in menu  # a deactivated membership is not listed
+
+
+def test_the_switcher_fragment_needs_a_signed_in_user(client):
+    response = client.get("/orgs/menu/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]

@@ -226,11 +226,15 @@ def recompute_sql(
         "current": RoleAssignment.Kind.CURRENT.value,
     }
     with connection.cursor() as cursor:
-        # Both transaction-local, so they end with the recompute (and suit PgBouncer): sorts of a
+        # All transaction-local, so they end with the recompute (and suit PgBouncer): sorts of a
         # large organisation fit in memory rather than spilling to disk, and JIT compilation
         # costs more than it saves on these statements (2 s of 24 s measured on L).
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("SET LOCAL jit = off")
+        # Whole-organisation joins are hash or merge joins. Right after a large import the
+        # tables' statistics still describe them small, and a nested loop chosen on that
+        # estimate ran for minutes (an organisation grown by 4,000 people, before autovacuum).
+        cursor.execute("SET LOCAL enable_nestloop = off")
         # A second run in one transaction (tests, nested callers) finds the first one's table.
         cursor.execute("DROP TABLE IF EXISTS " + EFFECTIVE_TABLE)
         cursor.execute(EFFECTIVE_SQL.format(**_TABLES), params)

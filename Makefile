@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE ?= skillsmap.settings.local
 
-.PHONY: demo dev test install lint typecheck format lock bench clean
+.PHONY: demo dev test install lint typecheck format lock bench bench-xl clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,13 +70,26 @@ lock: $(BIN)/python
 # Benchmarks (BENCHMARKS.md): builds the data once (minutes), then measures and rewrites the
 # results section of BENCHMARKS.md. PostgreSQL only; no Redis (Celery in-process, local cache).
 BENCH_DATABASE_URL ?= postgres://skillsmap@127.0.0.1:5432/skillsmap_bench
-BENCH_ARGS ?= --people 10000 --teams 200 --skills 1500 --ratings-per-person 40 --roles 60 --neighbours 20
+BENCH_ARGS ?= --preset L
 BENCH_RUNS ?= 5
 bench: install
 	env -u REDIS_URL DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" DJANGO_SETTINGS_MODULE=bench.settings \
-		sh -c '$(BIN)/python manage.py migrate --noinput -v 0 && \
+		sh -c '$(BIN)/python -m bench.database && \
+		$(BIN)/python manage.py migrate --noinput -v 0 && \
 		$(BIN)/python -m bench.generate --if-missing $(BENCH_ARGS) && \
-		$(BIN)/python -m bench.measure --runs $(BENCH_RUNS) --report BENCHMARKS.md --spec "$(BENCH_ARGS)"'
+		$(BIN)/python -m bench.measure --runs $(BENCH_RUNS) --report BENCHMARKS.md --workload L --spec "$(BENCH_ARGS)"'
+
+# The XL workload (issue #14), by hand and not in CI: 55,000 people, ~4 M rating events. Its own
+# database (created when missing) and its own section of BENCHMARKS.md; generating takes a while.
+BENCH_XL_DATABASE_URL ?= postgres://skillsmap@127.0.0.1:5432/skillsmap_bench_xl
+BENCH_XL_ARGS ?= --preset XL
+BENCH_XL_RUNS ?= 3
+bench-xl: install
+	env -u REDIS_URL DATABASE_URL="$(BENCH_XL_DATABASE_URL)" DJANGO_SETTINGS_MODULE=bench.settings \
+		sh -c '$(BIN)/python -m bench.database && \
+		$(BIN)/python manage.py migrate --noinput -v 0 && \
+		$(BIN)/python -m bench.generate --if-missing $(BENCH_XL_ARGS) && \
+		$(BIN)/python -m bench.measure --runs $(BENCH_XL_RUNS) --report BENCHMARKS.md --workload XL --spec "$(BENCH_XL_ARGS)"'
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache

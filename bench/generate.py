@@ -1,5 +1,6 @@
 """The benchmark's data: one large organisation and its neighbours, deterministic for a seed.
 
+    python -m bench.generate --preset L      # or: --preset XL (55,000 people, ~4 M ratings)
     python -m bench.generate --people 10000 --teams 200 --skills 1500 \\
         --ratings-per-person 40 --roles 60 --neighbours 20
 
@@ -9,7 +10,15 @@ others is the parent of the nine after it), ``--skills`` skills, about ``--ratin
 rating events per person with history (self, manager and import events over two years, a few "not
 applicable", a few imports sharing a timestamp), ``--roles`` role profiles of about 15 requirements,
 a current role for everyone and a target role for half of them, and ``--neighbours`` organisations
-of 500 people built the same way, so that every query runs among other tenants' rows.
+of ``--neighbour-people`` people (500) built the same way, so that every query runs among other
+tenants' rows. ``--parent-block 1000`` (preset XL) adds a parent team whose subtree holds exactly
+that many people (a parent of 50 and sub-teams of 50), for the team-matrix measures.
+
+The large organisation is written in several transactions (its structure, then one per batch of
+ratings), so that PostgreSQL checks the deferred foreign keys batch by batch instead of for
+millions of rows at one COMMIT. Its name carries " (incomplete)" until the last neighbour is written
+and the tables analysed: ``--if-missing`` takes only a finished dataset as built, and starts again
+from an empty database otherwise.
 
 Rows are written as the application role, inside ``organisation_context``, so row-level security
 checks every one of them; ratings go in as ``INSERT … SELECT FROM unnest(arrays)`` in batches
@@ -24,7 +33,7 @@ import os
 import random
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -35,6 +44,7 @@ if TYPE_CHECKING:
 
 LARGE_SLUG = "bench-large"
 NEIGHBOUR_PEOPLE = 500
+INCOMPLETE = " (incomplete)"
 # The team-matrix measures read teams of exactly these sizes (P3/P4).
 MEASURED_TEAM_SIZES = (200, 50, 10)
 MEMBER_EMAIL = "member@bench-large.example"
@@ -55,14 +65,40 @@ class Spec:
     roles: int = 60
     neighbours: int = 20
     seed: int = 6
+    neighbour_people: int = NEIGHBOUR_PEOPLE
+    # People in the subtree of one measured parent team (0: none).
+    parent_block: int = 0
 
     @property
     def label(self) -> str:
-        """Stored in the organisation's name, so a later run knows what the data was built with."""
+        """Stored in the organisation's name, so a later run knows what the data was built with.
+        (The parameters added later appear only when they differ from what L always had.)"""
+        extra = ""
+        if self.neighbour_people != NEIGHBOUR_PEOPLE:
+            extra += f" np{self.neighbour_people}"
+        if self.parent_block:
+            extra += f" pb{self.parent_block}"
         return (
             f"p{self.people} t{self.teams} s{self.skills} r{self.ratings_per_person} "
-            f"roles{self.roles} n{self.neighbours} seed{self.seed}"
+            f"roles{self.roles} n{self.neighbours}{extra} seed{self.seed}"
         )
+
+
+PRESETS: dict[str, Spec] = {
+    # make bench: ~400,000 rating events.
+    "L": Spec(),
+    # make bench-xl: ~4,000,000 rating events (72 per person), 200 neighbours of 100 people.
+    "XL": Spec(
+        people=55_000,
+        teams=1_100,
+        skills=2_500,
+        ratings_per_person=72,
+        roles=120,
+        neighbours=200,
+        neighbour_people=100,
+        parent_block=1_000,
+    ),
+}
 
 
 @dataclass
@@ -74,16 +110,35 @@ class Built:
     ratings: int
     requirements: int
     assignments: int
-    # Team ids by the size the measures ask for.
+    # Team ids by the size the measures ask for (the parent block's parent under its subtree size).
     measured_teams: dict[int, int]
 
 
-def _team_sizes(people: int, teams: int) -> list[int]:
-    """Team sizes summing to ``people``: the measured sizes first (when they fit), the rest even."""
+PARENT_BLOCK_TEAM = 50  # people in the parent and in each sub-team of the parent block
+
+
+def _parent_block(people: int) -> list[int]:
+    """Team sizes of the parent block: the parent first, then its sub-teams; they sum to people."""
+    if people <= 0:
+        return []
+    sizes = [PARENT_BLOCK_TEAM] * (people // PARENT_BLOCK_TEAM)
+    if people % PARENT_BLOCK_TEAM:
+        sizes.append(people % PARENT_BLOCK_TEAM)
+    return sizes
+
+
+def _team_layout(people: int, teams: int, parent_block: int = 0) -> tuple[list[int], int, int]:
+    """Team sizes summing to ``people``: the measured sizes first (when they fit), then the parent
+    block (when asked for and it fits), the rest even. Returns the sizes and how many teams are
+    measured and in the parent block."""
     fixed = [s for s in MEASURED_TEAM_SIZES if s * 2 <= people] if teams >= 4 else []
-    rest_people, rest_teams = people - sum(fixed), teams - len(fixed)
+    block = _parent_block(parent_block)
+    if not block or len(fixed) + len(block) >= teams or sum(fixed) + parent_block >= people:
+        block = []
+    rest_people, rest_teams = people - sum(fixed) - sum(block), teams - len(fixed) - len(block)
     base, extra = divmod(rest_people, rest_teams)
-    return fixed + [base + (1 if i < extra else 0) for i in range(rest_teams)]
+    sizes = fixed + block + [base + (1 if i < extra else 0) for i in range(rest_teams)]
+    return sizes, len(fixed), len(block)
 
 
 def build_organisation(
@@ -97,8 +152,12 @@ def build_organisation(
     roles: int,
     rng: random.Random,
     with_users: bool = False,
+    parent_block: int = 0,
 ) -> Built:
-    """Create one organisation with its scale, skills, roles, teams, people and ratings."""
+    """Create one organisation with its scale, skills, roles, teams, people and ratings.
+
+    The structure is one transaction, the ratings one transaction per batch (each inside
+    ``organisation_context``, so row-level security checks every row)."""
     from django.db import connection, transaction
 
     from accounts.models import Organisation
@@ -157,21 +216,27 @@ def build_organisation(
                     )
             RoleRequirement.objects.bulk_create(requirement_rows, batch_size=5000)
 
-            sizes = _team_sizes(people, teams)
+            sizes, n_fixed, n_block = _team_layout(people, teams, parent_block)
             team_rows = Team.objects.bulk_create(
                 [Team(organisation=organisation, name=f"Team {i:03d}") for i in range(len(sizes))]
             )
             measured = {
                 size: team_rows[i].pk
-                for i, size in enumerate(sizes[: len(MEASURED_TEAM_SIZES)])
+                for i, size in enumerate(sizes[:n_fixed])
                 if size in MEASURED_TEAM_SIZES
             }
+            # The parent block: its first team leads the others, a subtree of parent_block people.
+            block = team_rows[n_fixed : n_fixed + n_block]
+            for team in block[1:]:
+                team.parent = block[0]
+            if block:
+                measured[parent_block] = block[0].pk
             # Every tenth unmeasured team leads the nine after it: sub-teams roll up into parents.
-            others = team_rows[len(measured) :]
+            others = team_rows[n_fixed + n_block :]
             for i, team in enumerate(others):
                 if i % 10:
                     team.parent = others[i - i % 10]
-            Team.objects.bulk_update(others, ["parent"])
+            Team.objects.bulk_update([*block[1:], *others], ["parent"])
 
             person_rows = Person.objects.bulk_create(
                 [
@@ -248,31 +313,34 @@ def build_organisation(
                         )
             RoleAssignment.objects.bulk_create(assignments, batch_size=5000)
 
-            ratings = _ratings(
-                person_ids=person_ids,
-                current=current,
-                requirements=requirements,
-                skill_ids=skill_ids,
-                per_person=ratings_per_person,
-                rng=rng,
-            )
-            total = 0
-            with connection.cursor() as cursor:
-                for start in range(0, len(ratings), RATING_BATCH):
-                    batch = ratings[start : start + RATING_BATCH]
-                    columns = [list(c) for c in zip(*batch, strict=True)]
-                    cursor.execute(
-                        "INSERT INTO skills_rating (organisation_id, person_id, skill_id, level, "
-                        "not_applicable, interest, source, rated_at, note, evidence_url) "
-                        "SELECT %s, p, s, l, na, i, src, t, '', '' FROM unnest("
-                        "%s::bigint[], %s::bigint[], %s::smallint[], %s::boolean[], "
-                        "%s::boolean[], %s::text[], %s::timestamptz[]) AS r(p, s, l, na, i, src, t)",
-                        [org_id, *columns[:7]],
-                    )
-                    total += len(batch)
-
             if with_users:
                 _users(organisation, person_rows[0])
+
+    # The ratings: one transaction per batch of people, each admitted by row-level security.
+    total = 0
+    block_people = max(1, RATING_BATCH // max(1, ratings_per_person))
+    for start in range(0, len(person_ids), block_people):
+        ratings = _ratings(
+            person_ids=person_ids[start : start + block_people],
+            current=current,
+            requirements=requirements,
+            skill_ids=skill_ids,
+            per_person=ratings_per_person,
+            rng=rng,
+        )
+        if not ratings:
+            continue
+        columns = [list(c) for c in zip(*ratings, strict=True)]
+        with organisation_context(org_id), connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO skills_rating (organisation_id, person_id, skill_id, level, "
+                "not_applicable, interest, source, rated_at, note, evidence_url) "
+                "SELECT %s, p, s, l, na, i, src, t, '', '' FROM unnest("
+                "%s::bigint[], %s::bigint[], %s::smallint[], %s::boolean[], "
+                "%s::boolean[], %s::text[], %s::timestamptz[]) AS r(p, s, l, na, i, src, t)",
+                [org_id, *columns[:7]],
+            )
+        total += len(ratings)
     return Built(
         organisation_id=org_id,
         people=people,
@@ -302,8 +370,9 @@ def _ratings(
     than the review period older than a newer self rating, so that the rule's branches all occur.
     """
     events = []
+    # Never more distinct skills than the organisation has (a small neighbour, many ratings).
+    distinct = min(max(1, int(per_person * 0.6)), len(set(skill_ids)))
     for person_id in person_ids:
-        distinct = max(1, int(per_person * 0.6))
         wanted = list(requirements[current[person_id]])
         rng.shuffle(wanted)
         wanted = wanted[: max(1, int(len(wanted) * 0.8))]
@@ -400,7 +469,7 @@ def generate(spec: Spec, *, reset: bool = True, log: Any = None) -> Built:
     if reset:
         reset_database()
     built = build_organisation(
-        name=f"Bench large {spec.label}",
+        name=f"Bench large {spec.label}{INCOMPLETE}",
         slug=LARGE_SLUG,
         people=spec.people,
         teams=spec.teams,
@@ -409,22 +478,29 @@ def generate(spec: Spec, *, reset: bool = True, log: Any = None) -> Built:
         roles=spec.roles,
         rng=rng,
         with_users=True,
+        parent_block=spec.parent_block,
     )
     if log:
         log(f"large organisation: {built.ratings} ratings in {time.perf_counter() - started:.1f} s")
-    scale = NEIGHBOUR_PEOPLE / max(spec.people, 1)
+    scale = spec.neighbour_people / max(spec.people, 1)
     for n in range(spec.neighbours):
         build_organisation(
             name=f"Bench neighbour {n:02d}",
             slug=f"bench-neighbour-{n:02d}",
-            people=NEIGHBOUR_PEOPLE,
+            people=spec.neighbour_people,
             teams=max(1, round(spec.teams * scale)),
             skills=max(20, round(spec.skills * scale)),
             ratings_per_person=spec.ratings_per_person,
             roles=max(1, round(spec.roles * scale)),
             rng=rng,
         )
+        if log and n % 20 == 19:
+            log(f"{n + 1} neighbours in {time.perf_counter() - started:.1f} s")
     analyse()
+    # The marker of a finished dataset (--if-missing): the name without " (incomplete)".
+    from accounts.models import Organisation
+
+    Organisation.objects.filter(pk=built.organisation_id).update(name=f"Bench large {spec.label}")
     if log:
         log(f"{spec.neighbours} neighbours done in {time.perf_counter() - started:.1f} s")
     return built
@@ -453,34 +529,47 @@ def analyse() -> None:
             cursor.execute(f"ANALYZE {table}")
 
 
+FIELDS = (
+    "people",
+    "teams",
+    "skills",
+    "ratings_per_person",
+    "roles",
+    "neighbours",
+    "neighbour_people",
+    "parent_block",
+    "seed",
+)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__)
-    defaults = Spec()
-    parser.add_argument("--people", type=int, default=defaults.people)
-    parser.add_argument("--teams", type=int, default=defaults.teams)
-    parser.add_argument("--skills", type=int, default=defaults.skills)
-    parser.add_argument("--ratings-per-person", type=int, default=defaults.ratings_per_person)
-    parser.add_argument("--roles", type=int, default=defaults.roles)
-    parser.add_argument("--neighbours", type=int, default=defaults.neighbours)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.generate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default="L",
+        help="the workload (L: make bench, XL: make bench-xl); the flags below override it",
+    )
+    for name in FIELDS:
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=None)
     parser.add_argument(
         "--if-missing",
         action="store_true",
-        help="do nothing when the database already holds data built with these arguments",
+        help="do nothing when the database already holds a finished dataset built with these "
+        "arguments",
     )
     return parser
 
 
 def spec_from_args(args: argparse.Namespace) -> Spec:
-    return Spec(
-        people=args.people,
-        teams=args.teams,
-        skills=args.skills,
-        ratings_per_person=args.ratings_per_person,
-        roles=args.roles,
-        neighbours=args.neighbours,
-        seed=args.seed,
-    )
+    """The preset, with every flag given on the command line in place of its value."""
+    preset = PRESETS[getattr(args, "preset", None) or "L"]
+    overrides = {n: getattr(args, n) for n in FIELDS if getattr(args, n, None) is not None}
+    return replace(preset, **overrides)
 
 
 def setup_django() -> None:

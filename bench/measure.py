@@ -1,18 +1,24 @@
 """The measures of ``make bench``, on the data of ``bench.generate``; one JSON line each.
 
-    python -m bench.measure [--runs 5] [--report BENCHMARKS.md] [--only P1,P2]
+    python -m bench.measure [--runs 5] [--report BENCHMARKS.md] [--only P1,P2] [--workload XL]
 
 - P1  full recompute of the large organisation (gap scores + team coverage) against the reference
       ``INSERT … SELECT`` (``bench.reference``); the ratio, and whether the numbers are identical.
+      P1m: the peak memory (``VmHWM``) of one recompute run in a fresh process of its own.
 - P2  one rating change → the affected rows fresh (``reports.incremental.ratings_changed``); its
       time and its ratio to P1, and whether the rows equal those of a full recompute.
-- P3/P4  the team matrix page for teams of 200, 50 and 10 people: queries, and server time
-      against a bare view rendering a table of the same size (``bench.views``).
-- P5  the XLSX gap report of the large organisation: peak memory (a process of its own) and time
-      against the same rows written with the csv module.
+- P3/P4  the team matrix page for teams of 200, 50 and 10 people and for a parent team (its
+      subtree; 1,000 people in XL): queries, and server time against a bare view rendering a table
+      of the same size (``bench.views``). P3 also counts the statements of one request to the
+      organisation dashboard, My skills, the people list filtered on each of those teams and the
+      person page of each team's first member.
+- P5  the XLSX gap report of the large organisation: peak memory (``VmHWM`` of a process of its
+      own) and time against the same rows written with the csv module and against the reference
+      SQL of P1 (``reference_ratio``).
 - Rating save: median and p95 of the self-rating request and of the team matrix API.
 
-Times are medians of several runs, with min and max. Ratings the measures add are deleted at the
+Every line carries ``workload`` (L: ``make bench``, XL: ``make bench-xl``); each workload has its
+own section of BENCHMARKS.md. Times are medians of several runs, with min and max. Ratings the measures add are deleted at the
 end and the results recomputed, so a second run measures the same data. No goal is asserted here
 or in tests: missed goals are reported, with a profile, in BENCHMARKS.md.
 """
@@ -40,8 +46,19 @@ if TYPE_CHECKING:  # Django is set up after the arguments are read
     from skills.models import Skill
     from teams.models import Person
 
-REPORT_START, REPORT_END = "<!-- bench:start -->", "<!-- bench:end -->"
-COMMAND = "make bench"
+WORKLOADS = ("L", "XL")
+# The markers of each workload's section of BENCHMARKS.md, and the command that writes it.
+MARKERS = {
+    "L": ("<!-- bench:start -->", "<!-- bench:end -->"),
+    "XL": ("<!-- bench-xl:start -->", "<!-- bench-xl:end -->"),
+}
+REPORT_START, REPORT_END = MARKERS["L"]
+COMMANDS = {"L": "make bench", "XL": "make bench-xl"}
+COMMAND = COMMANDS["L"]
+# P1m: the recompute's peak on XL, and at most this many times L's peak.
+RECOMPUTE_PEAK_GOAL_MB, RECOMPUTE_PEAK_GROWTH = 512, 2.0
+# P5's export against P1's reference SQL.
+REFERENCE_GOAL = 3.0
 P1_GOAL, P2_GOAL, QUERY_GOAL, PAGE_GOAL, MEMORY_GOAL_MB, XLSX_GOAL, SAVE_P95_GOAL_MS = (
     1.5,
     1 / 200,
@@ -52,6 +69,9 @@ P1_GOAL, P2_GOAL, QUERY_GOAL, PAGE_GOAL, MEMORY_GOAL_MB, XLSX_GOAL, SAVE_P95_GOA
     50,
 )
 MATRIX_TEAMS = ("Team 000", "Team 001", "Team 002")  # 200, 50 and 10 people (bench.generate)
+# The first team after the measured ones leads sub-teams: the parent block of XL (1,000 people in
+# its subtree), a parent of nine teams in L.
+PARENT_TEAM = "Team 003"
 
 
 # --- Timing ------------------------------------------------------------------------------------
@@ -122,7 +142,22 @@ def vacuum() -> None:
 # --- P1 ----------------------------------------------------------------------------------------
 
 
-def measure_p1(*, runs: int) -> dict[str, Any]:
+def recompute_once() -> dict[str, Any]:
+    """One full recompute of the large organisation in this process, with its memory."""
+    from reports.recompute import recompute_organisation
+
+    organisation = large_organisation()
+    baseline = _rss_mb()
+    started = time.perf_counter()
+    recompute_organisation(organisation_id=organisation.pk)
+    return {
+        "seconds": time.perf_counter() - started,
+        "rss_before_mb": round(baseline, 1),
+        "peak_rss_mb": round(_rss_mb("VmHWM"), 1),
+    }
+
+
+def measure_p1(*, runs: int, in_process: bool = False) -> dict[str, Any]:
     from bench import reference
     from reports.recompute import recompute_organisation
 
@@ -131,6 +166,8 @@ def measure_p1(*, runs: int) -> dict[str, Any]:
     engine = timed(
         lambda: recompute_organisation(organisation_id=organisation.pk), runs, before=vacuum
     )
+    vacuum()
+    memory = recompute_once() if in_process else _child("--recompute-child")
     ref = timed(lambda: reference.reference_compute(organisation=organisation), runs, before=vacuum)
     check = reference.compare(organisation=organisation)
     ratio = statistics.median(engine) / statistics.median(ref)
@@ -140,6 +177,10 @@ def measure_p1(*, runs: int) -> dict[str, Any]:
         "engine_s": stats(engine),
         "reference_s": stats(ref),
         "ratio": round(ratio, 2),
+        "peak_rss_mb": memory["peak_rss_mb"],
+        "rss_before_recompute_mb": memory["rss_before_mb"],
+        "peak_process": "in-process (not isolated)" if in_process else "fresh child process",
+        "child_recompute_s": round(memory["seconds"], 4),
         "goal": f"ratio <= {P1_GOAL}",
         "met": ratio <= P1_GOAL and bool(check["identical"]),
         "identical": check["identical"],
@@ -280,23 +321,113 @@ def _client(email: str) -> Client:
 
 
 def _matrix_teams(organisation: Organisation) -> list[tuple[str, int, int]]:
-    """(name, team id, people) of the teams the matrix measure reads."""
-    from django.db.models import Count
-
+    """(name, team id, people) of the teams the matrix measure reads, largest first: the teams of
+    200, 50 and 10 people and the parent team (people: everyone in its subtree, as its matrix)."""
     from skillsmap.core.tenancy import organisation_context
-    from teams.models import Team
+    from teams.hierarchy import team_subtree_ids
+    from teams.models import Team, TeamMembership
 
     with organisation_context(organisation):
-        return list(
-            Team.objects.filter(organisation=organisation, name__in=MATRIX_TEAMS)
-            .annotate(people=Count("memberships"))
-            .order_by("-people")
-            .values_list("name", "pk", "people")
+        found = []
+        for name, team_id in Team.objects.filter(
+            organisation=organisation, name__in=(*MATRIX_TEAMS, PARENT_TEAM)
+        ).values_list("name", "pk"):
+            subtree = team_subtree_ids(organisation=organisation, team_ids=[team_id])
+            if name == PARENT_TEAM and len(subtree) < 2:
+                continue  # no sub-teams: not a parent
+            people = (
+                TeamMembership.objects.filter(organisation=organisation, team_id__in=subtree)
+                .values("person_id")
+                .distinct()
+                .count()
+            )
+            found.append((name, team_id, people))
+    return sorted(found, key=lambda t: (-t[2], t[0]))
+
+
+def _statements(client: Client, url: str) -> tuple[int, int]:
+    """(status, SQL statements) of one GET. A wrapper rather than CaptureQueriesContext: each
+    request resets the debug log."""
+    from django.db import connection
+
+    statements: list[str] = []
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        status = client.get(url).status_code
+    return status, len(statements)
+
+
+# P3's other pages: (key, label, who asks, per team).
+P3_PAGES = (
+    ("dashboard", "organisation dashboard", "hr", False),
+    ("my_skills", "My skills (the member's own ratings)", "member", False),
+    ("people_list", "people list filtered on the team", "hr", True),
+    ("person", "person page of the team's first member", "hr", True),
+)
+
+
+def measure_pages(
+    organisation: Organisation, teams: list[tuple[str, int, int]]
+) -> list[dict[str, Any]]:
+    """Statements of one request to each page of ``P3_PAGES`` (after one warm-up request to the page), per
+    team where the team matters; one entry per page with its counts and whether they meet P3."""
+    from django.urls import reverse
+
+    from bench.generate import HR_EMAIL, MEMBER_EMAIL
+    from skillsmap.core.tenancy import organisation_context
+    from teams.models import TeamMembership
+
+    clients = {"hr": _client(HR_EMAIL), "member": _client(MEMBER_EMAIL)}
+    slug = {"org_slug": organisation.slug}
+    with organisation_context(organisation):
+        first_member = {
+            team_id: TeamMembership.objects.filter(organisation=organisation, team_id=team_id)
+            .order_by("person_id")
+            .values_list("person_id", flat=True)
+            .first()
+            for _, team_id, _ in teams
+        }
+    pages = []
+    for key, label, who, per_team in P3_PAGES:
+        targets: list[tuple[str | None, int | None, str]] = []
+        if key == "dashboard":
+            targets.append((None, None, reverse("reports:organisation_dashboard", kwargs=slug)))
+        elif key == "my_skills":
+            targets.append((None, None, reverse("skills:self_rating", kwargs=slug)))
+        for team_name, team_id, people in teams if per_team else ():
+            if key == "people_list":
+                url = f"{reverse('teams:person_list', kwargs=slug)}?team={team_id}"
+            else:
+                url = reverse(
+                    "teams:person_detail", kwargs={**slug, "person_id": first_member[team_id]}
+                )
+            targets.append((team_name, people, url))
+        counts: list[dict[str, Any]] = []
+        clients[who].get(targets[0][2])  # warm up: caches, session, the page's first compile
+        for name, size, url in targets:
+            status, queries = _statements(clients[who], url)
+            counts.append({"team": name, "people": size, "status": status, "queries": queries})
+        distinct: set[int] = {c["queries"] for c in counts}
+        pages.append(
+            {
+                "page": key,
+                "what": label,
+                "as": who,
+                "counts": counts,
+                "queries_same_for_all": len(distinct) == 1,
+                "met": len(distinct) == 1
+                and max(distinct) <= QUERY_GOAL
+                and all(c["status"] == 200 for c in counts),
+            }
         )
+    return pages
 
 
 def measure_p3_p4(*, runs: int) -> dict[str, Any]:
-    from django.db import connection
     from django.test.utils import override_settings
     from django.urls import reverse
 
@@ -308,8 +439,9 @@ def measure_p3_p4(*, runs: int) -> dict[str, Any]:
     organisation = large_organisation()
     client = _client(HR_EMAIL)
     teams = []
+    measured = _matrix_teams(organisation)
     with override_settings(ROOT_URLCONF="bench.views"):
-        for name, team_id, people in _matrix_teams(organisation):
+        for name, team_id, people in measured:
             url = reverse(
                 "reports:team_matrix", kwargs={"org_slug": organisation.slug, "team_id": team_id}
             )
@@ -318,17 +450,7 @@ def measure_p3_p4(*, runs: int) -> dict[str, Any]:
             size = (len(matrix.rows), len(matrix.columns))
             bare = reverse("bench_table", kwargs={"rows": size[0], "columns": size[1]})
             assert client.get(url).status_code == 200 and client.get(bare).status_code == 200
-            statements: list[str] = []
-
-            def count(
-                execute: Any, sql: str, params: Any, many: bool, context: Any, seen=statements
-            ) -> Any:
-                seen.append(sql)
-                return execute(sql, params, many, context)
-
-            # A wrapper rather than CaptureQueriesContext: each request resets the debug log.
-            with connection.execute_wrapper(count):
-                client.get(url)
+            _, queries = _statements(client, url)
             page = timed(lambda url=url: client.get(url), runs)
             baseline = timed(lambda bare=bare: client.get(bare), runs)
             ratio = statistics.median(page) / statistics.median(baseline)
@@ -336,24 +458,30 @@ def measure_p3_p4(*, runs: int) -> dict[str, Any]:
                 {
                     "team": name,
                     "people": people,
+                    "parent": name == PARENT_TEAM,
                     "rows": size[0],
                     "columns": size[1],
-                    "queries": len(statements),
+                    "queries": queries,
                     "page_s": stats(page),
                     "bare_view_s": stats(baseline),
                     "ratio": round(ratio, 2),
                 }
             )
+        pages = measure_pages(organisation, measured)
     counts = {t["queries"] for t in teams}
     return {
         "measure": "P3/P4",
-        "what": "team matrix page: queries and server time vs a bare view of the same table",
+        "what": "team matrix page: queries and server time vs a bare view of the same table; "
+        "queries of one request to the other pages",
         "teams": teams,
         "queries_same_for_all": len(counts) == 1,
         "goal": f"same query count <= {QUERY_GOAL}; ratio <= {PAGE_GOAL}",
         "met": len(counts) == 1
         and max(counts) <= QUERY_GOAL
         and all(t["ratio"] <= PAGE_GOAL for t in teams),
+        "pages": pages,
+        "pages_goal": f"<= {QUERY_GOAL} queries, the same for every team size",
+        "pages_met": all(p["met"] for p in pages),
     }
 
 
@@ -411,8 +539,14 @@ def export_once(fmt: str) -> dict[str, Any]:
 
 def _export_in_child(fmt: str) -> dict[str, Any]:
     """A process of its own, so that its peak memory is the export's and nothing else's."""
+    return _child("--export-child", fmt)
+
+
+def _child(*args: str) -> dict[str, Any]:
+    """``python -m bench.measure <args>`` in a fresh process; its last line, a JSON object, holds
+    its own ``VmHWM`` (read from ``/proc/self/status`` by the child, so the peak is its alone)."""
     out = subprocess.run(  # noqa: S603  (our own module, fixed arguments)
-        [sys.executable, "-m", "bench.measure", "--export-child", fmt],
+        [sys.executable, "-m", "bench.measure", *args],
         check=True,
         capture_output=True,
         text=True,
@@ -421,19 +555,37 @@ def _export_in_child(fmt: str) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure_p5(*, runs: int, in_process: bool = False) -> dict[str, Any]:
+def measure_p5(
+    *, runs: int, in_process: bool = False, reference_median: float | None = None
+) -> dict[str, Any]:
     run = export_once if in_process else _export_in_child
     xlsx = [run("xlsx") for _ in range(runs)]
     csv = [run("csv") for _ in range(runs)]
     x, c = [r["seconds"] for r in xlsx], [r["seconds"] for r in csv]
     peak = max(r["peak_rss_mb"] for r in xlsx)
     ratio = statistics.median(x) / statistics.median(c)
+    if reference_median is None:  # P1 was not run: time the reference SQL here
+        from bench import reference
+
+        organisation = large_organisation()
+        reference.reference_prepare()
+        reference_median = statistics.median(
+            timed(
+                lambda: reference.reference_compute(organisation=organisation),
+                max(1, runs),
+                before=vacuum,
+            )
+        )
+    reference_ratio = statistics.median(x) / reference_median
     return {
         "measure": "P5",
         "what": "XLSX gap report of the large organisation vs the same rows with the csv module",
         "xlsx_s": stats(x),
         "csv_s": stats(c),
         "ratio": round(ratio, 2),
+        "reference_s": round(reference_median, 4),
+        "reference_ratio": round(reference_ratio, 2),
+        "peak_process": "in-process (not isolated)" if in_process else "fresh child process",
         "peak_rss_mb": peak,
         "rss_before_export_mb": xlsx[0]["rss_before_mb"],
         "csv_peak_rss_mb": max(r["peak_rss_mb"] for r in csv),
@@ -441,6 +593,8 @@ def measure_p5(*, runs: int, in_process: bool = False) -> dict[str, Any]:
         "xlsx_bytes": xlsx[0]["bytes"],
         "goal": f"peak <= {MEMORY_GOAL_MB} MB; ratio <= {XLSX_GOAL}",
         "met": peak <= MEMORY_GOAL_MB and ratio <= XLSX_GOAL,
+        "reference_goal": f"reference_ratio <= {REFERENCE_GOAL}",
+        "reference_met": reference_ratio <= REFERENCE_GOAL,
     }
 
 
@@ -537,14 +691,18 @@ def render(
     info: dict[str, Any],
     spec: str,
     runs: int,
+    workload: str = "L",
+    other_p1: dict[str, Any] | None = None,
 ) -> str:
-    """The generated part of BENCHMARKS.md."""
+    """The generated part of BENCHMARKS.md for one workload. ``other_p1``: the P1 line of the
+    other workload's section, when the report has one (P1m's growth goal compares XL with L)."""
     by = {r["measure"]: r for r in results}
+    start, _ = MARKERS[workload]
     out = [
-        REPORT_START,
-        "## Results",
+        start,
+        f"## Results, workload {workload}",
         "",
-        f"Generated by `{COMMAND}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; times are medians of "
+        f"Generated by `{COMMANDS[workload]}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; times are medians of "
         f"{runs} runs (min and max in brackets) unless stated. Data: `python -m bench.generate {spec}`.",
         "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()) + ".",
@@ -566,6 +724,28 @@ def render(
             f"≤ {P1_GOAL}× and identical",
             p1["met"],
         )
+        peak = p1["peak_rss_mb"]
+        figure = (
+            f"peak RSS (VmHWM) {peak} MB, {p1['peak_process']} (at {p1['rss_before_recompute_mb']} "
+            f"MB before the recompute; that run {p1['child_recompute_s']} s)"
+        )
+        l_peak = (other_p1 or {}).get("peak_rss_mb") if workload == "XL" else None
+        if workload == "XL":
+            met = peak <= RECOMPUTE_PEAK_GOAL_MB
+            goal = f"≤ {RECOMPUTE_PEAK_GOAL_MB} MB on XL"
+            if l_peak:
+                figure += f"; {round(peak / l_peak, 2)}× L's {l_peak} MB"
+                goal += f"; ≤ {RECOMPUTE_PEAK_GROWTH}× L's"
+                met = met and peak <= RECOMPUTE_PEAK_GROWTH * l_peak
+            row("P1m recompute peak memory", figure, goal, met)
+        else:
+            xl_peak = (other_p1 or {}).get("peak_rss_mb")
+            if xl_peak:
+                figure += f"; XL's peak {xl_peak} MB ({round(xl_peak / peak, 2)}× this)"
+            out.append(
+                f"| P1m recompute peak memory | {figure} | reported (the goal is XL's: "
+                f"≤ {RECOMPUTE_PEAK_GOAL_MB} MB, ≤ {RECOMPUTE_PEAK_GROWTH}× L's) | – |"
+            )
     if "P2" in by:
         p2 = by["P2"]
         row(
@@ -578,14 +758,29 @@ def render(
     if "P3/P4" in by:
         p3 = by["P3/P4"]
         for t in p3["teams"]:
+            kind = "parent team (subtree)" if t.get("parent") else "team matrix"
             row(
-                f"P3/P4 team matrix, {t['people']} people ({t['rows']}×{t['columns']})",
+                f"P3/P4 {kind}, {t['people']} people ({t['rows']}×{t['columns']})",
                 f"{t['queries']} queries; page {_s(t['page_s'])}; bare view {_s(t['bare_view_s'])}; "
                 f"ratio {t['ratio']}×",
                 f"same count ≤ {QUERY_GOAL}; ≤ {PAGE_GOAL}×",
                 t["queries"] <= QUERY_GOAL
                 and p3["queries_same_for_all"]
                 and t["ratio"] <= PAGE_GOAL,
+            )
+        for page in p3.get("pages", []):
+            counts = "; ".join(
+                f"{c['queries']} queries"
+                + (f" ({c['people']} people)" if c["team"] else "")
+                + ("" if c["status"] == 200 else f" HTTP {c['status']}")
+                for c in page["counts"]
+            )
+            sizes = "same for every team size" if len(page["counts"]) > 1 else "one request"
+            row(
+                f"P3 {page['what']}",
+                f"{counts} (as {page['as']})",
+                f"≤ {QUERY_GOAL}, {sizes}",
+                page["met"],
             )
     if "P5" in by:
         p5 = by["P5"]
@@ -596,6 +791,13 @@ def render(
             f"{p5['ratio']}×; {p5['gap_rows']} gap rows + team sheets",
             f"≤ {MEMORY_GOAL_MB} MB; ≤ {XLSX_GOAL}×",
             p5["met"],
+        )
+        row(
+            "P5 XLSX vs reference SQL",
+            f"XLSX {p5['xlsx_s']['median']} s / reference SQL {p5['reference_s']} s (P1's, same "
+            f"run) = {p5['reference_ratio']}×",
+            f"≤ {REFERENCE_GOAL}×",
+            p5["reference_met"],
         )
     if "requests" in by:
         rq = by["requests"]
@@ -619,16 +821,42 @@ def render(
             out += [f"{name} (pyinstrument, one run):", "", "```text", text, "```", ""]
     out += ["", "Raw figures (one JSON line per measure):", "", "```json"]
     out += [_line(r) for r in results]
-    out += ["```", REPORT_END]
+    out += ["```", MARKERS[workload][1]]
     return "\n".join(out)
 
 
-def write_report(path: Path, generated: str) -> None:
-    """Replace the part between the markers; everything outside them is kept as it is."""
+def section_lines(text: str, workload: str) -> list[dict[str, Any]]:
+    """The JSON lines of one workload's section of a report (empty when it has none)."""
+    start, end = MARKERS[workload]
+    if start not in text or end not in text:
+        return []
+    section = text.split(start, 1)[1].split(end, 1)[0]
+    lines = []
+    for line in section.splitlines():
+        if line.startswith('{"measure"'):
+            try:
+                lines.append(json.loads(line))
+            except ValueError:
+                continue
+    return lines
+
+
+def other_p1(path: Path | None, workload: str) -> dict[str, Any] | None:
+    """The P1 line of the other workload's section of the report, if there is one."""
+    if path is None or not path.exists():
+        return None
+    other = next(w for w in WORKLOADS if w != workload)
+    return next((r for r in section_lines(path.read_text(), other) if r["measure"] == "P1"), None)
+
+
+def write_report(path: Path, generated: str, workload: str = "L") -> None:
+    """Replace the part between this workload's markers; everything outside them (the other
+    workload's section included) is kept as it is. A section not there yet is appended."""
+    start, end = MARKERS[workload]
     text = path.read_text() if path.exists() else ""
-    if REPORT_START in text and REPORT_END in text:
-        head, rest = text.split(REPORT_START, 1)
-        tail = rest.split(REPORT_END, 1)[1]
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        tail = rest.split(end, 1)[1]
         text = head + generated + tail
     else:
         text = (
@@ -639,16 +867,24 @@ def write_report(path: Path, generated: str) -> None:
 
 HEADER = """# Benchmarks
 
-Speed targets of skillsmap (GitHub issue #6), measured by `make bench` against PostgreSQL on the
-data of `bench/generate.py`: one organisation of 10,000 people in 200 teams, 1,500 skills, about
-400,000 rating events with history, 60 role profiles, about 15,000 role assignments, and 20
-neighbouring organisations of 500 people. Reproduce with
+Speed targets of skillsmap (GitHub issues #6 and #14), measured against PostgreSQL on the data of
+`bench/generate.py`, in two workloads:
+
+- **L** (`make bench`, `--preset L`): one organisation of 10,000 people in 200 teams, 1,500 skills,
+  about 400,000 rating events with history, 60 role profiles, about 15,000 role assignments, and
+  20 neighbouring organisations of 500 people.
+- **XL** (`make bench-xl`, by hand, not in CI; `--preset XL`): one organisation of 55,000 people in
+  1,100 teams (parent teams of up to 1,000 people, one of exactly 1,000), 2,500 skills, about
+  4,000,000 rating events (72 a person), 120 role profiles, and 200 neighbouring organisations of
+  100 people.
 
 ```sh
-make bench   # DATABASE_URL defaults to postgres://skillsmap@127.0.0.1:5432/skillsmap_bench
+make bench     # DATABASE_URL defaults to postgres://skillsmap@127.0.0.1:5432/skillsmap_bench
+make bench-xl  # DATABASE_URL defaults to postgres://skillsmap@127.0.0.1:5432/skillsmap_bench_xl
 ```
 
-The section between the markers below is rewritten by every run; the rest of this file is not.
+Each workload rewrites only its own section between the markers below; the rest of this file is
+left as it is.
 
 """
 
@@ -659,6 +895,7 @@ def run_all(
     only: set[str] | None = None,
     in_process: bool = False,
     profile_misses: bool = True,
+    workload: str = "L",
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Run the measures, printing one JSON line each; profile those that miss their goal."""
     from reports.recompute import recompute_organisation
@@ -668,13 +905,15 @@ def run_all(
     organisation = large_organisation()
 
     def emit(result: dict[str, Any]) -> None:
+        result = {"measure": result["measure"], "workload": workload, **result}
         results.append(result)
         print(_line(result), flush=True)
 
-    p1_median = None
+    p1_median = reference_median = None
     if not only or "P1" in only:
-        p1 = measure_p1(runs=runs)
+        p1 = measure_p1(runs=runs, in_process=in_process)
         p1_median = p1["engine_s"]["median"]
+        reference_median = p1["reference_s"]["median"]
         emit(p1)
         if profile_misses and not p1["met"]:
             profiles["P1 full recompute"] = profile(
@@ -701,7 +940,9 @@ def run_all(
                     lambda: client.get(url)
                 )
     if not only or "P5" in only:
-        p5 = measure_p5(runs=max(1, min(runs, 3)), in_process=in_process)
+        p5 = measure_p5(
+            runs=max(1, min(runs, 3)), in_process=in_process, reference_median=reference_median
+        )
         emit(p5)
         if profile_misses and not p5["met"]:
             profiles["P5 XLSX gap report"] = profile(lambda: export_once("xlsx"))
@@ -717,7 +958,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, help="write the results into this Markdown file")
     parser.add_argument("--only", help="comma-separated: P1,P2,P3,P5,requests")
     parser.add_argument("--spec", default="", help="the generator's arguments, for the report")
+    parser.add_argument(
+        "--workload",
+        choices=WORKLOADS,
+        default="L",
+        help="the data's workload (bench.generate --preset): labels the lines, picks the section",
+    )
     parser.add_argument("--export-child", choices=["xlsx", "csv"], help=argparse.SUPPRESS)
+    parser.add_argument("--recompute-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     from bench.generate import setup_django
@@ -727,15 +975,27 @@ def main(argv: list[str] | None = None) -> int:
         result = export_once(args.export_child)
         print(json.dumps(result))
         return 0
+    if args.recompute_child:
+        print(json.dumps(recompute_once()))
+        return 0
     from django.db import connection
 
     if connection.vendor != "postgresql":
         print("the benchmark runs on PostgreSQL: set DATABASE_URL", file=sys.stderr)
         return 2
     only = {o.strip() for o in args.only.split(",")} if args.only else None
-    results, profiles = run_all(runs=args.runs, only=only)
+    results, profiles = run_all(runs=args.runs, only=only, workload=args.workload)
     if args.report:
-        write_report(args.report, render(results, profiles, machine(), args.spec, args.runs))
+        generated = render(
+            results,
+            profiles,
+            machine(),
+            args.spec,
+            args.runs,
+            workload=args.workload,
+            other_p1=other_p1(args.report, args.workload),
+        )
+        write_report(args.report, generated, args.workload)
     return 0
 
 

@@ -22,7 +22,7 @@ from reports.models import GapScore, TeamSkillCoverage
 from reports.rows import COVERAGE_FIELDS, GAP_FIELDS, gap_row, team_coverage_rows
 from reports.sql import recompute_sql
 from reports.writer import write_rows
-from skills.selectors.ratings import review_period
+from skills.selectors.levels import review_period
 from skillsmap.core.tenancy import organisation_context, tenant_cache_key
 from teams.hierarchy import team_descendants
 

@@ -29,6 +29,11 @@ class Perm(StrEnum):
     RATINGS_VALIDATE_REPORTS = "ratings.validate_reports"
     RATINGS_VIEW_ALL = "ratings.view_all"
     RATINGS_IMPORT = "ratings.import"
+    # Review campaigns: managers ask their own teams; HR and admins the whole organisation.
+    CAMPAIGNS_LAUNCH_TEAMS = "campaigns.launch_teams"
+    CAMPAIGNS_LAUNCH_ALL = "campaigns.launch_all"
+    # Endorsing a colleague's skill; everyone may, within a rate limit.
+    ENDORSEMENTS_GIVE = "endorsements.give"
 
 
 _EVERYONE = frozenset(
@@ -38,15 +43,17 @@ _EVERYONE = frozenset(
         Perm.FRAMEWORK_VIEW,
         Perm.PEOPLE_VIEW,
         Perm.RATINGS_RATE_SELF,
+        Perm.ENDORSEMENTS_GIVE,
     }
 )
-_MANAGER = _EVERYONE | {Perm.RATINGS_VALIDATE_REPORTS}
+_MANAGER = _EVERYONE | {Perm.RATINGS_VALIDATE_REPORTS, Perm.CAMPAIGNS_LAUNCH_TEAMS}
 _HR = _MANAGER | {
     Perm.AUDIT_VIEW,
     Perm.FRAMEWORK_MANAGE,
     Perm.PEOPLE_MANAGE,
     Perm.RATINGS_VIEW_ALL,
     Perm.RATINGS_IMPORT,
+    Perm.CAMPAIGNS_LAUNCH_ALL,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {

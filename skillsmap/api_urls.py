@@ -5,7 +5,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import apis as account_apis
+from certifications import apis as certification_apis
+from endorsements import apis as endorsement_apis
+from notifications import apis as notification_apis
 from reports import apis as report_apis
+from reviews import apis as review_apis
 from roles import apis as role_apis
 from skills import apis as skill_apis
 from teams import apis as team_apis
@@ -16,6 +20,10 @@ organisation_patterns = [
     *role_apis.urlpatterns,
     *team_apis.urlpatterns,
     *report_apis.urlpatterns,
+    *notification_apis.urlpatterns,
+    *certification_apis.urlpatterns,
+    *endorsement_apis.urlpatterns,
+    *review_apis.urlpatterns,
 ]
 
 app_name = "api"

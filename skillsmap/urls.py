@@ -69,4 +69,8 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("roles.urls")),
     path("o/<slug:org_slug>/", include("teams.urls")),
     path("o/<slug:org_slug>/", include("reports.urls")),
+    path("o/<slug:org_slug>/", include("notifications.urls")),
+    path("o/<slug:org_slug>/", include("certifications.urls")),
+    path("o/<slug:org_slug>/", include("endorsements.urls")),
+    path("o/<slug:org_slug>/", include("reviews.urls")),
 ]

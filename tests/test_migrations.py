@@ -43,7 +43,10 @@ from skillsmap.core import rls
 from skillsmap.core.tenancy import ORGANISATION_SETTING
 
 # The project's own apps; the tables of every model in them are compared before and after.
-LOCAL_APPS = ("core", "accounts", "teams", "skills", "roles", "reports")
+LOCAL_APPS = (
+    "core", "accounts", "notifications", "teams", "skills", "certifications", "endorsements",
+    "roles", "reports", "reviews",
+)  # fmt: skip
 
 # The migration state before the redesign: core and roles not migrated at all.
 BEFORE = [

@@ -40,10 +40,14 @@ THIRD_PARTY_APPS = [
 LOCAL_APPS = [
     "skillsmap.core",
     "accounts",
+    "notifications",
     "teams",
     "skills",
+    "certifications",
+    "endorsements",
     "roles",
     "reports",
+    "reviews",
     # The composition root, above every app: the demo seed (``seed_demo``).
     "skillsmap",
 ]

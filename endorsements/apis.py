@@ -1,0 +1,5 @@
+"""API of endorsements, mounted under /api/v1/orgs/<org_slug>/."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""API of reviews, mounted under /api/v1/orgs/<org_slug>/."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE ?= skillsmap.settings.local
 
-.PHONY: demo dev test install lint typecheck format lock bench bench-xl clean
+.PHONY: demo dev test install lint typecheck format lock bench bench-xl bench-dispatch clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +90,17 @@ bench-xl: install
 		$(BIN)/python manage.py migrate --noinput -v 0 && \
 		$(BIN)/python -m bench.generate --if-missing $(BENCH_XL_ARGS) && \
 		$(BIN)/python -m bench.measure --runs $(BENCH_XL_RUNS) --report BENCHMARKS.md --workload XL --spec "$(BENCH_XL_ARGS)"'
+
+# P7 (issue #14), by hand: the beat dispatcher against 1,000 lagging organisations, with Redis as
+# the broker and a real worker of 4 processes draining 200 of them. Its own database and queue.
+BENCH_DISPATCH_DATABASE_URL ?= postgres://skillsmap@127.0.0.1:5432/skillsmap_bench_dispatch
+BENCH_DISPATCH_REDIS_URL ?= redis://127.0.0.1:6379/15
+bench-dispatch: install
+	env DATABASE_URL="$(BENCH_DISPATCH_DATABASE_URL)" REDIS_URL="$(BENCH_DISPATCH_REDIS_URL)" \
+		DJANGO_SETTINGS_MODULE=bench.dispatch_settings \
+		sh -c '$(BIN)/python -m bench.database && \
+		$(BIN)/python manage.py migrate --noinput -v 0 && \
+		$(BIN)/python -m bench.dispatch --report BENCHMARKS.md'
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache

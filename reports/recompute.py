@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Literal
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -58,23 +59,42 @@ def recompute_lock(organisation_id: int) -> Iterator[bool]:
             cache.delete(key)
 
 
-def recompute_organisation(*, organisation_id: int) -> bool:
+RecomputeOutcome = Literal["computed", "current", "busy"]
+
+
+def recompute_organisation(*, organisation_id: int, only_if_behind: bool = False) -> bool:
     """Rebuild an organisation's gap scores and team coverage in one transaction, so pages read
     either the previous complete results or the new ones. Holds a per-organisation lock so runs
     never overlap; returns False when another run holds it."""
+    outcome = recompute_organisation_outcome(
+        organisation_id=organisation_id, only_if_behind=only_if_behind
+    )
+    return outcome != "busy"
+
+
+def recompute_organisation_outcome(
+    *, organisation_id: int, only_if_behind: bool = False
+) -> RecomputeOutcome:
+    """``recompute_organisation``, saying what happened. With ``only_if_behind`` (the dispatcher's
+    tasks) an organisation whose results already match its inputs is left alone: two beat cycles
+    in a row queue two tasks for a lagging organisation, and once the first has run the second
+    has nothing to do. Nothing else skips, as the results also age with the clock (staleness)."""
     with recompute_lock(organisation_id) as taken:
         if not taken:
-            return False
-        _recompute(organisation_id)
-    return True
+            return "busy"
+        return (
+            "computed" if _recompute(organisation_id, only_if_behind=only_if_behind) else "current"
+        )
 
 
-def _recompute(organisation_id: int) -> None:
+def _recompute(organisation_id: int, *, only_if_behind: bool = False) -> bool:
     with organisation_context(organisation_id):
         # Read the version first: a change committed while we compute bumps it again, and the
         # dispatcher will see this run's result as behind.
         organisation = Organisation.objects.get(pk=organisation_id)
         version = organisation.inputs_version
+        if only_if_behind and organisation.computed_version >= version:
+            return False
         now = timezone.now()
         if connection.vendor == "postgresql":
             # Set-based, in the database: the worker holds none of the organisation's rows
@@ -95,6 +115,7 @@ def _recompute(organisation_id: int) -> None:
         Organisation.objects.filter(pk=organisation_id).update(
             computed_version=version, computed_at=now
         )
+    return True
 
 
 def recompute_python(organisation: Organisation, *, now: datetime, version: int) -> None:

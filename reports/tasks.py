@@ -18,8 +18,12 @@ DISPATCH_SPREAD_SECONDS = 60
 
 
 @shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
-def recompute_organisation_task(*, organisation_id: int) -> bool:
-    return recompute.recompute_organisation(organisation_id=organisation_id)
+def recompute_organisation_task(*, organisation_id: int, only_if_behind: bool = False) -> str:
+    """Returns "computed", "current" (``only_if_behind`` and nothing lags) or "busy" (another run
+    holds the organisation's lock)."""
+    return recompute.recompute_organisation_outcome(
+        organisation_id=organisation_id, only_if_behind=only_if_behind
+    )
 
 
 @shared_task(acks_late=True)
@@ -29,7 +33,8 @@ def dispatch_recomputes() -> int:
     behind = recompute.organisations_behind()
     for index, organisation_id in enumerate(behind):
         recompute_organisation_task.apply_async(
-            kwargs={"organisation_id": organisation_id},
+            # A task of an earlier cycle may catch the organisation up before this one runs.
+            kwargs={"organisation_id": organisation_id, "only_if_behind": True},
             countdown=(index * DISPATCH_SPREAD_SECONDS) // max(len(behind), 1),
         )
     return len(behind)

@@ -226,3 +226,28 @@ def test_a_real_worker_recomputes_after_a_change(org_a):
     assert Organisation.objects.get(pk=org_a.organisation.pk).results_are_fresh
     with organisation_context(org_a.organisation):
         assert GapScore.objects.filter(role=role).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_dispatched_task_for_an_organisation_already_caught_up_does_no_work(org_a, monkeypatch):
+    """Two beat cycles queue two tasks for a lagging organisation; the second finds it current."""
+    from reports.recompute import recompute_organisation_outcome
+    from reports.tasks import dispatch_recomputes
+
+    _backend_team(org_a)
+    organisation_id = org_a.organisation.pk
+    Organisation.objects.filter(pk=organisation_id).update(inputs_version=7, computed_version=3)
+    sent = []
+    monkeypatch.setattr(
+        "reports.tasks.recompute_organisation_task.apply_async",
+        lambda **kwargs: sent.append(kwargs["kwargs"]),
+    )
+    dispatch_recomputes()
+    dispatch_recomputes()
+    assert sent == [{"organisation_id": organisation_id, "only_if_behind": True}] * 2
+    outcomes = [recompute_organisation_outcome(**kwargs) for kwargs in sent]
+    assert outcomes == ["computed", "current"]
+    assert Organisation.objects.get(pk=organisation_id).computed_version == 7
+    # Without the flag (the nightly snapshot, the demo seed) a run always rebuilds: the results
+    # also age with the clock.
+    assert recompute_organisation_outcome(organisation_id=organisation_id) == "computed"

@@ -261,6 +261,12 @@ def _ratings_imported(s: _Said) -> str:
     )
 
 
+def _ratings_reviewed(s: _Said) -> str:
+    # "Mark as reviewed" (#16): one event for all the ratings it confirmed, levels unchanged.
+    count = s.after.get("confirmed", 0)
+    return f"{s.who} confirmed {count} rating{'' if count == 1 else 's'} as reviewed"
+
+
 def _role_created(s: _Said) -> str:
     return f"{s.who} created the role profile {s.after.get('name', s.target)}"
 
@@ -323,6 +329,75 @@ def _report_downloaded(s: _Said) -> str:
     return f"{s.who} downloaded {report}{f' {name}' if name else ''}"
 
 
+# -- certifications (#16) --
+def _certification_of(s: _Said, record: dict[str, Any]) -> str:
+    # A certification reads "Bo · AWS SAA": its name and whose, as recorded at the time.
+    person, _, name = s.target.partition(" · ")
+    return f"{record.get('name') or name or s.target} of {record.get('person') or person}"
+
+
+def _certification_created(s: _Said) -> str:
+    return f"{s.who} added the certification {_certification_of(s, s.after)}"
+
+
+def _certification_updated(s: _Said) -> str:
+    changes = {k: v for k, v in s.after.items() if k != "person"}
+    return (
+        f"{s.who} changed the certification {_certification_of(s, s.before)}: "
+        f"{_changes(s.before, changes)}"
+    )
+
+
+def _certification_deleted(s: _Said) -> str:
+    return f"{s.who} deleted the certification {_certification_of(s, s.before)}"
+
+
+def _certification_evidence_downloaded(s: _Said) -> str:
+    return f"{s.who} downloaded the evidence of the certification {_certification_of(s, s.after)}"
+
+
+def _certifications_imported(s: _Said) -> str:
+    return (
+        f"{s.who} imported certifications from {s.after.get('filename', 'a file')}: "
+        f"{s.after.get('created', 0)} new, {s.after.get('updated', 0)} updated, "
+        f"{s.after.get('unchanged', 0)} unchanged"
+    )
+
+
+# -- end certifications --
+
+
+# -- endorsements (#16) --
+def _endorsement_of(record: dict[str, Any]) -> str:
+    return f"{record.get('person', 'someone')} for {record.get('skill', 'a skill')}"
+
+
+def _endorsement_created(s: _Said) -> str:
+    return f"{s.who} endorsed {_endorsement_of(s.after)}"
+
+
+def _endorsement_withdrawn(s: _Said) -> str:
+    return f"{s.who} withdrew their endorsement of {_endorsement_of(s.before)}"
+
+
+def _endorsement_by(s: _Said) -> str:
+    return (
+        f"{s.after.get('endorser', 'a colleague')}'s endorsement of their "
+        f"{s.after.get('skill', 'skill')}"
+    )
+
+
+def _endorsement_hidden(s: _Said) -> str:
+    return f"{s.who} hid {_endorsement_by(s)}"
+
+
+def _endorsement_unhidden(s: _Said) -> str:
+    return f"{s.who} showed {_endorsement_by(s)} again"
+
+
+# -- end endorsements --
+
+
 def _demo_seeded(s: _Said) -> str:
     return f"{s.who} filled the organisation with demo data ({_counts(s.after)})"
 
@@ -365,6 +440,7 @@ EVENT_KINDS: dict[str, tuple[str, Callable[[_Said], str]]] = {
         _profile_skill_added_for_roles,
     ),
     "ratings.imported": ("Ratings imported", _ratings_imported),
+    "ratings.reviewed": ("Ratings marked as reviewed", _ratings_reviewed),
     "role.created": ("Role profile created", _role_created),
     "role.requirement_set": ("Role requirement set", _role_requirement_set),
     "role.requirement_removed": ("Role requirement removed", _role_requirement_removed),
@@ -374,6 +450,18 @@ EVENT_KINDS: dict[str, tuple[str, Callable[[_Said], str]]] = {
     "role.deleted": ("Role profile deleted", _role_deleted),
     "report.exported": ("Report exported", _report_exported),
     "report.downloaded": ("Export downloaded", _report_downloaded),
+    "certification.created": ("Certification added", _certification_created),
+    "certification.updated": ("Certification changed", _certification_updated),
+    "certification.deleted": ("Certification deleted", _certification_deleted),
+    "certification.evidence_downloaded": (
+        "Certification evidence downloaded",
+        _certification_evidence_downloaded,
+    ),
+    "certifications.imported": ("Certifications imported", _certifications_imported),
+    "endorsement.created": ("Endorsement given", _endorsement_created),
+    "endorsement.withdrawn": ("Endorsement withdrawn", _endorsement_withdrawn),
+    "endorsement.hidden": ("Endorsement hidden", _endorsement_hidden),
+    "endorsement.unhidden": ("Endorsement shown again", _endorsement_unhidden),
     "demo.seeded": ("Demo data added", _demo_seeded),
 }
 

@@ -11,7 +11,9 @@ What it restates, in SQL:
 - effective level: per (person, skill) the latest self assessment (every source but
   ``MANAGER_SOURCES``) and the latest manager validation, each by ``(rated_at, id)``; the manager's
   level unless the self assessment is newer by more than the review period; "not applicable" and
-  unrated count as 0. Only skills some role requires are read;
+  unrated count as 0. Reviews (``REVIEW_SOURCES``, "Mark as reviewed") are left out: they only
+  date the effective rating (its staleness), never choose its level. Only skills some role
+  requires are read;
 - people who are inactive hold no scores and cover nothing; archived skills are not required;
 - per assignment ``gap = Σ w·shortfall / Σ w·t`` in hundredths, half to even (``gaps.hundredths``),
   the missing list heaviest first (``PersonGap.missing``);
@@ -35,7 +37,7 @@ from django.db import connection
 from reports.gaps import ESSENTIAL_ALERT_SHORTFALL
 from reports.models import GapScore, TeamSkillCoverage
 from roles.models import RoleAssignment, RoleRequirement
-from skills.levels import MANAGER_SOURCES
+from skills.levels import MANAGER_SOURCES, REVIEW_SOURCES
 from skills.models import Rating, Skill
 from teams.models import Person, Team, TeamMembership
 
@@ -77,6 +79,7 @@ EFFECTIVE_SQL = (
     FROM {rating}
     WHERE organisation_id = %(org)s
       AND skill_id IN (SELECT skill_id FROM required)
+      AND source <> ALL(%(review)s)
     ORDER BY person_id, skill_id, source = ANY(%(manager)s), rated_at DESC, id DESC
 )
 SELECT coalesce(s.person_id, m.person_id) AS person_id,
@@ -222,6 +225,7 @@ def recompute_sql(
         "now": now,
         "version": version,
         "manager": sorted(s.value for s in MANAGER_SOURCES),
+        "review": sorted(s.value for s in REVIEW_SOURCES),
         "alert": ESSENTIAL_ALERT_SHORTFALL,
         "current": RoleAssignment.Kind.CURRENT.value,
     }

@@ -308,6 +308,49 @@ class RatingCreateApi(OrgAPIView):
         return self.output(RatingOut, rating, status_code=status.HTTP_201_CREATED)
 
 
+class RatingsReviewIn(StrictInput):
+    person = TenantPrimaryKeyField(
+        model=Person,
+        noun="person",
+        required=False,
+        help_text="Your own person; the default. Nobody marks another person's ratings.",
+    )
+
+
+class RatingsReviewOut(serializers.Serializer):
+    confirmed = serializers.IntegerField(help_text="How many ratings were confirmed.")
+    ratings = RatingOut(many=True, help_text="The `review` events written, one per rating.")
+
+
+class RatingsReviewApi(OrgAPIView):
+    """Confirm every current rating of yours as it stands ("Mark as reviewed"). One `review` event
+    per rated skill at its effective level; no level changes (a validation stays in effect),
+    staleness starts again. With no rating yet it is a 400 and nothing is written."""
+
+    permissions = {"POST": Perm.RATINGS_RATE_SELF}
+
+    @extend_schema(
+        operation_id="ratings_review",
+        request=RatingsReviewIn,
+        responses={201: RatingsReviewOut},
+        tags=["ratings"],
+    )
+    def post(self, request: AuthenticatedRequest) -> Response:
+        data = self.input(RatingsReviewIn, request.data)
+        organisation = self.tenant.organisation
+        person = data.get("person") or rating_selectors.person_for_user(
+            organisation=organisation, user=request.user
+        )
+        reviews = rating_services.ratings_mark_reviewed(
+            organisation=organisation, person=person, by=request.user
+        )
+        return self.output(
+            RatingsReviewOut,
+            {"confirmed": len(reviews), "ratings": reviews},
+            status_code=status.HTTP_201_CREATED,
+        )
+
+
 class EffectiveOut(serializers.Serializer):
     skill = serializers.IntegerField()
     skill_name = serializers.CharField()
@@ -319,6 +362,9 @@ class EffectiveOut(serializers.Serializer):
     self_level = serializers.IntegerField(allow_null=True)
     manager_level = serializers.IntegerField(allow_null=True)
     rated_at = serializers.DateTimeField(allow_null=True)
+    reviewed = serializers.BooleanField(
+        help_text="`rated_at` is the date of a review (“Mark as reviewed”) confirming the level."
+    )
 
 
 class PersonRatingsApi(OrgAPIView):
@@ -359,6 +405,7 @@ def _effective_row(skill: Skill, effective: Effective) -> dict[str, Any]:
         "self_level": effective.self_level,
         "manager_level": effective.manager_level,
         "rated_at": effective.rated_at,
+        "reviewed": effective.reviewed,
     }
 
 
@@ -435,6 +482,7 @@ urlpatterns = [
     path("skills/<int:skill_id>/", SkillDetailApi.as_view(), name="skill"),
     path("scale/", ScaleApi.as_view(), name="scale"),
     path("ratings/", RatingCreateApi.as_view(), name="ratings"),
+    path("ratings/review/", RatingsReviewApi.as_view(), name="ratings-review"),
     path("people/search/", PeopleSearchApi.as_view(), name="people-search"),
     path("people/<int:person_id>/ratings/", PersonRatingsApi.as_view(), name="person-ratings"),
     path(

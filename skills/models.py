@@ -274,6 +274,10 @@ class RatingSource(models.TextChoices):
     SELF = "self", "Self"
     MANAGER = "manager", "Manager"
     IMPORT = "import", "Import"
+    # "Mark as reviewed" (#16): the person confirms their effective rating as it stands. It
+    # assesses nothing, so it never chooses a level; it only dates the rating it confirms
+    # (``skills.levels``, step 5).
+    REVIEW = "review", "Reviewed"
 
 
 class Rating(TenantModel):

@@ -11,6 +11,7 @@ urlpatterns = [
     # ratings
     path("me/skills/", ratings.self_rating, name="self_rating"),
     path("me/skills/add/", ratings.self_rating_add, name="self_rating_add"),
+    path("me/skills/review/", ratings.self_rating_review, name="self_rating_review"),
     path("me/skills/<int:skill_id>/", ratings.self_rating_save, name="self_rating_save"),
     path("me/skills/<int:skill_id>/remove/", ratings.self_rating_remove, name="self_rating_remove"),
     path("ratings/validate/", ratings.validation, name="validation"),

@@ -4,10 +4,11 @@
 The rule is ``skills.levels.effective_level`` and lives only there; this module feeds it. Two
 shapes:
 
-- ``effective_levels``: set-based. The database keeps only the latest self assessment and the
-  latest manager validation of each (person, skill) pair, by ``(rated_at, id)``, which is all the
-  rule reads; the partition between the two kinds is ``skills.levels.MANAGER_SOURCES``, the same
-  fact ``effective_level`` uses. One query, for a few people or a whole organisation.
+- ``effective_levels``: set-based. The database keeps only the latest self assessment, the
+  latest manager validation and the latest review of each (person, skill) pair, by
+  ``(rated_at, id)``, which is all the rule reads; the partition between the three kinds is
+  ``skills.levels.MANAGER_SOURCES`` and ``REVIEW_SOURCES``, the same facts ``effective_level``
+  uses. One query, for a few people or a whole organisation.
 - ``rating_events``: every event, for callers that replay history (the demo's trend points).
 
 ``EVENT_FIELDS`` and ``rating_event`` are the columns and the constructor every query that feeds
@@ -27,7 +28,14 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.models import Organisation
-from skills.levels import MANAGER_SOURCES, Effective, RatingEvent, Source, effective_level
+from skills.levels import (
+    MANAGER_SOURCES,
+    REVIEW_SOURCES,
+    Effective,
+    RatingEvent,
+    Source,
+    effective_level,
+)
 from skills.models import Rating
 
 # The columns ``rating_event`` takes, in order.
@@ -101,21 +109,22 @@ def effective_levels(
     pairs are absent; callers use ``skills.levels.UNRATED`` for them. ``None`` ids mean all of the
     organisation's (the gap engine's full recompute).
 
-    One query: a window keeps the latest event of each kind per pair (``MANAGER_SOURCES`` against
-    the rest), so Python sees at most two events per pair instead of the whole history, and the
-    rule itself is still applied by ``effective_level``, and only there."""
+    One query: a window keeps the latest event of each kind per pair (``MANAGER_SOURCES``,
+    ``REVIEW_SOURCES`` and the rest), so Python sees at most three events per pair instead of the
+    whole history, and the rule itself is still applied by ``effective_level``, and only there."""
     events = _ratings(organisation, person_ids, skill_ids)
     if events is None:
         return {}
-    is_manager = Case(
+    kind = Case(
         When(source__in=sorted(s.value for s in MANAGER_SOURCES), then=Value(1)),
+        When(source__in=sorted(s.value for s in REVIEW_SOURCES), then=Value(2)),
         default=Value(0),
         output_field=IntegerField(),
     )
     latest = events.annotate(
         latest=Window(
             RowNumber(),
-            partition_by=[F("person_id"), F("skill_id"), is_manager],
+            partition_by=[F("person_id"), F("skill_id"), kind],
             order_by=[F("rated_at").desc(), F("pk").desc()],
         )
     ).filter(latest=1)

@@ -20,7 +20,14 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organisation, User
 from accounts.permissions import Perm
-from skills.levels import UNRATED, Effective, RatingEvent, effective_level, is_manager_validation
+from skills.levels import (
+    UNRATED,
+    Effective,
+    RatingEvent,
+    effective_level,
+    is_manager_validation,
+    is_self_assessment,
+)
 from skills.models import ProficiencyLevel, ProfileSkill, Rating, Skill
 from skills.selectors.framework import level_descriptors, scale_levels, skill_list
 from skills.selectors.levels import EVENT_FIELDS, effective_levels, rating_event, review_period
@@ -307,7 +314,8 @@ def _rows(
             if mine
             else UNRATED
         )
-        selfs = [e for e in mine if not is_manager_validation(e.source)]
+        # A review is neither: the form starts from the person's own latest assessment.
+        selfs = [e for e in mine if is_self_assessment(e.source)]
         managers = [e for e in mine if is_manager_validation(e.source)]
         last_self = max(selfs, key=lambda e: e.order, default=None)
         last_manager = max(managers, key=lambda e: e.order, default=None)
@@ -373,9 +381,12 @@ def self_rating_row(
 
 # The filters of My skills: the form value and its label.
 SHOW_ALL, SHOW_UNRATED, SHOW_REQUIRED = "", "unrated", "required"
+# Where the stale-ratings digest (#16, ``reviews.digests``) sends the person.
+SHOW_STALE = "stale"
 SHOW_CHOICES = {
     SHOW_ALL: "All skills",
     SHOW_UNRATED: "Unrated",
+    SHOW_STALE: "Stale",
     SHOW_REQUIRED: "Required by my role",
 }
 
@@ -392,6 +403,7 @@ def self_rating_rows_shown(
             for row in group.rows
             if show != SHOW_UNRATED or row.effective.rated_at is None
             if show != SHOW_REQUIRED or row.skill.pk in per_skill
+            if show != SHOW_STALE or row.effective.stale
         ]
         if rows:
             shown.append(CategoryGroup(group.name, rows))

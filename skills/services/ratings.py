@@ -1,4 +1,5 @@
-"""Writes of ratings: rating events (self, manager, import) and the skills on a person's profile.
+"""Writes of ratings: rating events (self, manager, import, review) and the skills on a person's
+profile.
 
 A ``Rating`` is an event: it is created, never updated or deleted, so the history of a person's
 level is the table itself. The effective level is derived from the events by
@@ -15,11 +16,15 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, User
 from accounts.permissions import Perm
+from notifications.kinds import Kind
+from notifications.services import notify
+from skills.levels import SELF_SOURCES
 from skills.models import ProficiencyLevel, ProfileSkill, Rating, RatingSource, Skill
 from skills.selectors.ratings import effective_levels, people_validatable_by
 from skillsmap.core.changes import ratings_changed
@@ -188,8 +193,12 @@ def rating_validate(
     """A manager's validation: confirming the latest self-assessment as it is, or adjusting it,
     in which case the note saying why is required (the engineer reads it on their history)."""
     latest_self = (
-        Rating.objects.filter(organisation=organisation, person=person, skill=skill)
-        .exclude(source=RatingSource.MANAGER)
+        Rating.objects.filter(
+            organisation=organisation,
+            person=person,
+            skill=skill,
+            source__in=sorted(s.value for s in SELF_SOURCES),
+        )
         .order_by("-rated_at", "-pk")
         .values_list("level", "not_applicable")
         .first()
@@ -200,7 +209,7 @@ def rating_validate(
     )
     if not confirms and not note.strip():
         raise RatingError("Add a note saying why your level differs from the self-assessment.")
-    return rating_set(
+    rating = rating_set(
         organisation=organisation,
         person=person,
         skill=skill,
@@ -210,6 +219,102 @@ def rating_validate(
         source=RatingSource.MANAGER,
         by=by,
     )
+    _notify_validated(organisation=organisation, rating=rating, skill=skill, confirms=confirms)
+    return rating
+
+
+def _notify_validated(
+    *, organisation: Organisation, rating: Rating, skill: Skill, confirms: bool
+) -> None:
+    """Tell the rated person (if they sign in) what their manager decided, inside the
+    validation's transaction: a rolled-back validation notifies no one. One notification per
+    validation: a manager validates one skill at a time (the validation page saves each row on
+    its own), so there is no batch to summarise."""
+    recipient = rating.person.user
+    if recipient is None:
+        return
+    by = rating.rated_by
+    who = by.get_full_name() if by is not None else "Your manager"
+    if rating.not_applicable or rating.level is None:
+        level_text = "not applicable"
+    else:
+        level = ProficiencyLevel.objects.filter(
+            organisation=organisation, value=rating.level
+        ).first()
+        level_text = f"level {rating.level}" + (f" ({level.name})" if level else "")
+    if confirms:
+        title = f"{who} validated your rating of {skill.name}"
+        body = f"Your self-assessment of {skill.name}, {level_text}, is now validated."
+    else:
+        title = f"{who} adjusted your rating of {skill.name}"
+        body = f"Your validated level in {skill.name} is now {level_text}."
+    if rating.note:
+        body += f"\n\nTheir note: {rating.note}"
+    notify(
+        organisation=organisation,
+        recipient=recipient,
+        kind=Kind.RATING_VALIDATED,
+        title=title,
+        body=body,
+        url=reverse("skills:self_rating", kwargs={"org_slug": organisation.slug})
+        + f"#skill-{skill.pk}",
+    )
+
+
+# --- "Mark as reviewed" (#16) ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def ratings_mark_reviewed(*, organisation: Organisation, person: Person, by: User) -> list[Rating]:
+    """The person confirms every current rating of theirs as still true, in one action: one
+    ``review`` event per rated skill still open, recording its effective level (or "not
+    applicable") as it stands. A review never chooses a level (``skills.levels``, step 5), so
+    every effective level stays exactly what it was, a manager's validation included; it dates
+    the rating, so staleness starts again and the history shows the review. Audited once."""
+    if person.organisation_id != organisation.pk:
+        raise RatingError("Select a valid person.")
+    if person.user_id != by.pk or _membership(organisation, by) is None:
+        raise RatingError("You can mark only your own ratings as reviewed.")
+    current = effective_levels(organisation=organisation, person_ids=[person.pk])
+    open_skills = set(
+        Skill.objects.filter(
+            organisation=organisation,
+            pk__in={skill_id for _, skill_id in current},
+            is_archived=False,
+        ).values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    reviews = [
+        Rating(
+            organisation=organisation,
+            person=person,
+            skill_id=skill_id,
+            level=None if effective.not_applicable else effective.level,
+            not_applicable=effective.not_applicable,
+            # Copied so the history reads the same on this row; the rule reads interest from
+            # self assessments only.
+            interest=effective.interest,
+            source=RatingSource.REVIEW,
+            rated_by=by,
+            rated_at=now,
+        )
+        for (_, skill_id), effective in sorted(current.items())
+        if skill_id in open_skills
+    ]
+    if not reviews:
+        raise RatingError("You have no ratings to confirm yet: rate your skills first.")
+    reviews = Rating.objects.bulk_create(reviews)
+    audit_record(
+        organisation=organisation,
+        actor=by,
+        verb="ratings.reviewed",
+        target=person,
+        after={"confirmed": len(reviews)},
+    )
+    _ratings_changed(
+        organisation=organisation, person_ids=[person.pk], skill_ids=[r.skill_id for r in reviews]
+    )
+    return reviews
 
 
 def _check_profile_owner(organisation: Organisation, person: Person, by: User) -> None:

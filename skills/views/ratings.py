@@ -26,7 +26,7 @@ from skills.forms.ratings import (
     SelfRatingForm,
     ValidationForm,
 )
-from skills.hooks import my_skills_extras
+from skills.hooks import my_skills_extras, people_search_extras
 from skills.imports import ratings_import_start
 from skills.models import RatingSource, Skill
 from skills.selectors import ratings as selectors
@@ -36,6 +36,10 @@ from skillsmap.core.tabular import MAX_BYTES, TableError
 from teams.models import Person
 
 MAX_CRITERIA = 3
+# People search shows at most this many results (the selector's default limit).
+MAX_RESULTS = 200
+# The limit that returns every match, for the extras of the layers above to narrow.
+SEARCH_EVERYONE = 2**31
 SELF_ROW_TEMPLATE = "skills/ratings/_self_rating_row.html"
 
 
@@ -59,11 +63,12 @@ def _self_page(
     show = request.GET.get("show", "")
     show = show if show in selectors.SHOW_CHOICES else selectors.SHOW_ALL
     extras = my_skills_extras(organisation=organisation, person=person)
+    all_groups = selectors.self_rating_rows(organisation=organisation, person=person)
     groups = selectors.self_rating_rows_shown(
-        selectors.self_rating_rows(organisation=organisation, person=person),
-        per_skill=extras.per_skill if extras else {},
-        show=show,
+        all_groups, per_skill=extras.per_skill if extras else {}, show=show
     )
+    # What "Mark as reviewed" would confirm, counted from the rows already loaded (no query).
+    current = [r for g in all_groups for r in g.rows if r.rated and not r.skill.is_archived]
     return render(
         request,
         "skills/ratings/self_rating.html",
@@ -74,6 +79,8 @@ def _self_page(
             "extras": extras,
             "show": show,
             "show_choices": selectors.SHOW_CHOICES,
+            "current_ratings": len(current),
+            "stale_ratings": sum(1 for r in current if r.effective.stale),
             "error_skill_id": error_skill_id,
             "error": error,
         },
@@ -220,6 +227,28 @@ def self_rating_remove(
     return redirect("skills:self_rating", org_slug=organisation.slug)
 
 
+@org_view(Perm.RATINGS_RATE_SELF)
+@require_POST
+def self_rating_review(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpResponse:
+    """Confirm every current rating as it stands ("Mark as reviewed", #16), in one POST."""
+    organisation = tenant.organisation
+    person = selectors.person_for_user(organisation=organisation, user=request.user)
+    try:
+        reviews = services.ratings_mark_reviewed(
+            organisation=organisation, person=person, by=request.user
+        )
+    except services.RatingError as exc:
+        messages.error(request, str(exc))
+    else:
+        count = len(reviews)
+        messages.success(
+            request,
+            f"{count} rating{'' if count == 1 else 's'} confirmed. "
+            f"They count as current for another {organisation.review_period_days} days.",
+        )
+    return redirect("skills:self_rating", org_slug=organisation.slug)
+
+
 # --- Manager validation --------------------------------------------------------------------------
 
 
@@ -333,27 +362,52 @@ def people_search(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     levels = _level_values(tenant)[1:]
     default_min = str(levels[0]) if levels else ""
     pairs = zip_longest(request.GET.getlist("skill"), request.GET.getlist("min"), fillvalue="")
+    used = [(i, s, m) for i, (s, m) in enumerate(pairs) if s.strip()][:MAX_CRITERIA]
     forms = [
         CriterionForm({"skill": s, "min": m or default_min}, skills=skills, levels=levels)
-        for s, m in pairs
-        if s.strip()
-    ][:MAX_CRITERIA]
+        for _, s, m in used
+    ]
     valid = all(f.is_valid() for f in forms)
     criteria = [(f.cleaned_data["skill"], f.cleaned_data["min"]) for f in forms] if valid else []
-    results, count = selectors.people_search(
-        organisation=organisation, membership=tenant.membership, criteria=criteria
+    # The layers above (endorsements) narrow the whole result, not its first page: the selector
+    # returns every match (it holds them all in memory anyway) and the page keeps the first
+    # MAX_RESULTS of those the extras keep.
+    everyone, _ = selectors.people_search(
+        organisation=organisation,
+        membership=tenant.membership,
+        criteria=criteria,
+        limit=SEARCH_EVERYONE,
     )
+    extras = people_search_extras(
+        organisation=organisation,
+        params=request.GET,
+        positions=[i for i, _, _ in used],
+        slots=MAX_CRITERIA,
+        criteria=criteria,
+        person_ids=[r.person.pk for r in everyone],
+    )
+    valid = valid and (extras is None or extras.valid)
+    keep = extras.keep if extras else None
+    kept = [r for r in everyone if keep is None or r.person.pk in keep]
+    results, count = (kept[:MAX_RESULTS], len(kept)) if valid else ([], 0)
     rows = [*forms, *[None] * (MAX_CRITERIA - len(forms))]
+    extra_fields = list(extras.fields) if extras else []
+    criterion_rows = list(zip_longest(rows, extra_fields[:MAX_CRITERIA]))
+    per_person = extras.per_person if extras else {}
+    result_rows = [(result, per_person.get(result.person.pk)) for result in results]
     return render(
         request,
         "skills/ratings/people_search.html",
         {
             "tenant": tenant,
             "rows": rows,
+            "criterion_rows": criterion_rows,
+            "extras": extras,
             "skills": list(skills),
             "levels": levels,
-            "criteria": criteria,
+            "criteria": criteria if valid else [],
             "results": results,
+            "result_rows": result_rows,
             "count": count,
             "searched": bool(forms),
         },

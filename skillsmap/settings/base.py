@@ -184,6 +184,13 @@ STATICFILES_DIRS = [
 MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
 # How long an export's file is kept before the retention task deletes it (the job row stays).
 EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 7)
+# Certifications (#16): evidence files (PDF, PNG or JPEG, checked by their content) up to this
+# size, and how many days before its expiry a certification is listed and alerted as expiring.
+CERTIFICATION_EVIDENCE_MAX_BYTES = env_int("CERTIFICATION_EVIDENCE_MAX_BYTES", 5 * 1024 * 1024)
+CERTIFICATION_EXPIRY_WARNING_DAYS = env_int("CERTIFICATION_EXPIRY_WARNING_DAYS", 90)
+# Reminders outside campaigns (#16): how often at most a person gets the digest of their stale
+# ratings, and a validator the digest of ratings waiting for them (7: once per ISO week).
+REMINDER_DIGEST_PERIOD_DAYS = env_int("REMINDER_DIGEST_PERIOD_DAYS", 7)
 
 # Email: console in development; SMTP settings from the environment in production.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -196,6 +203,19 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # which the browser tests send mail in order to read the links in it.
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or None
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "skillsmap <noreply@skillsmap.localhost>")
+# Notifications (#16). A hung mail server must not hold a worker (or, in embedded mode, a
+# request) for long: give up after EMAIL_TIMEOUT seconds and retry later.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# The site's address as its users reach it: emails sent by a worker (no request to read the host
+# from) build their links on it. Set it to the public https:// address in production.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Attempts per notification email (the first and its retries) before it is left as failed.
+NOTIFICATION_EMAIL_MAX_ATTEMPTS = env_int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", 6)
+# The sweep re-enqueues an email still pending this long after it was raised (its enqueue was
+# lost), and a failed one with attempts left this long after its last attempt (above the task's
+# 30-minute backoff cap, so it does not race a retry that is still scheduled).
+NOTIFICATION_EMAIL_SWEEP_AFTER_SECONDS = env_int("NOTIFICATION_EMAIL_SWEEP_AFTER_SECONDS", 600)
+NOTIFICATION_EMAIL_RETRY_AFTER_SECONDS = env_int("NOTIFICATION_EMAIL_RETRY_AFTER_SECONDS", 2400)
 
 # Redis is optional: without REDIS_URL the cache is in memory and Celery tasks run in-process.
 # A newer official O*NET/ESCO release for import_skill_library; unset, the bundled copy is read.
@@ -245,6 +265,25 @@ CELERY_BEAT_SCHEDULE = {
     "expire-export-files": {
         "task": "reports.tasks.expire_export_files",
         "schedule": crontab(minute=40),
+    },
+    # Daily: alerts of certifications at 90 and 30 days before expiry and once expired, each
+    # sent once (notify's dedupe key), so a run missed or repeated changes nothing.
+    "certification-expiry-alerts": {
+        "task": "certifications.tasks.dispatch_expiry_alerts",
+        "schedule": crontab(hour=6, minute=5),
+    },
+    # Daily: the digests of stale ratings and of ratings waiting for validation (#16). Each goes
+    # once per REMINDER_DIGEST_PERIOD_DAYS (notify's dedupe key), so a weekly digest leaves on the
+    # week's first run and a missed run is made up the next day.
+    "reminder-digests": {
+        "task": "reviews.tasks_digest.dispatch_digests",
+        "schedule": crontab(hour=7, minute=10),
+    },
+    # Every ten minutes: notification emails whose enqueue or retries were lost (broker down,
+    # worker killed) or that embedded mode could not retry; sending twice is prevented.
+    "notification-email-sweep": {
+        "task": "notifications.tasks.notification_email_sweep",
+        "schedule": crontab(minute="*/10"),
     },
 }
 CELERY_TIMEZONE = TIME_ZONE

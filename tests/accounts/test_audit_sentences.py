@@ -225,6 +225,13 @@ CASES = [
         "Ana imported ratings from r.csv: 10 new, 2 unchanged",
     ),
     (
+        "ratings.reviewed",
+        "Ana",
+        None,
+        {"confirmed": 12},
+        "Ana confirmed 12 ratings as reviewed",
+    ),
+    (
         "role.created",
         "Backend Engineer",
         None,

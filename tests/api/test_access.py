@@ -59,6 +59,14 @@ ENDPOINTS = [
         lambda ids: {"person": ids["person_id"], "skill": ids["skill_id"], "level": 3},
         ("person", "skill"),
     ),
+    # "Mark as reviewed" (#16): one's own ratings only; the person defaults to the caller.
+    Endpoint(
+        "post",
+        "ratings/review/",
+        Role.MEMBER,
+        lambda ids: {"person": ids["person_id"]},
+        ("person",),
+    ),
     Endpoint("get", "people/", Role.MEMBER),
     Endpoint(
         "post",
@@ -132,12 +140,24 @@ ENDPOINTS = [
     # Anyone follows their own jobs (HR everyone's); downloads are for managers and up.
     Endpoint("get", "jobs/{job_id}/", Role.MEMBER),
     Endpoint("get", "jobs/{job_id}/download/", Role.MANAGER),
+    # Notifications (#16): every member, their own only. {notification_id} is one nobody here
+    # holds (see _ids); another member's reads as missing too (tests/notifications/test_api.py).
+    Endpoint("get", "notifications/", Role.MEMBER),
+    Endpoint("post", "notifications/read-all/", Role.MEMBER),
+    Endpoint("post", "notifications/{notification_id}/read/", Role.MEMBER),
+    Endpoint("get", "notifications/preferences/", Role.MEMBER),
+    Endpoint("put", "notifications/preferences/", Role.MEMBER, lambda ids: {"endorsement": False}),
 ]
 
 
 def _ids(furnished: Furnished) -> dict[str, int]:
     people = furnished.world.people
-    return {**furnished.ids, "manager_id": people["manager"].pk, "hr_id": people["hr"].pk}
+    return {
+        **furnished.ids,
+        "manager_id": people["manager"].pk,
+        "hr_id": people["hr"].pk,
+        "notification_id": 987_654,  # notifications are per user: none to share here
+    }
 
 
 def _call(client: Any, endpoint: Endpoint, url: str, body: dict[str, Any] | None = None) -> Any:

@@ -90,7 +90,9 @@ def _build(data: st.DataObject):
                 organisation=organisation,
                 person=draw(st.sampled_from(people[:2] if draw(st.booleans()) else people)),
                 skill=draw(st.sampled_from(skills[:2] if draw(st.booleans()) else skills)),
-                source=draw(st.sampled_from(["self", "manager", "import"])),
+                # "review" ("Mark as reviewed") dates a rating but never chooses its level: the
+                # SQL leaves it out, whatever level it records.
+                source=draw(st.sampled_from(["self", "manager", "import", "review"])),
                 level=None if not_applicable else draw(st.integers(0, 5)),
                 not_applicable=not_applicable,
                 rated_at=T0 + timedelta(days=draw(st.sampled_from(DAYS))),

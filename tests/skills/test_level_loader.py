@@ -10,10 +10,12 @@ import pytest
 from accounts.models import Organisation
 from skills.levels import (
     MANAGER_SOURCES,
+    REVIEW_SOURCES,
     SELF_SOURCES,
     Source,
     effective_level,
     is_manager_validation,
+    is_review,
 )
 from skills.models import RatingSource
 from skills.selectors import levels as loader
@@ -29,7 +31,13 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 def test_an_import_counts_as_a_self_assessment_and_only_a_manager_validates():
     assert {Source.MANAGER} == MANAGER_SOURCES
     assert {Source.SELF, Source.IMPORT} == SELF_SOURCES
-    assert not MANAGER_SOURCES & SELF_SOURCES and set(Source) == MANAGER_SOURCES | SELF_SOURCES
+    # A review ("Mark as reviewed", #16) is a third kind: it confirms, it neither assesses nor
+    # validates.
+    assert {Source.REVIEW} == REVIEW_SOURCES and is_review("review") and not is_review("self")
+    assert not MANAGER_SOURCES & SELF_SOURCES and not REVIEW_SOURCES & (
+        MANAGER_SOURCES | SELF_SOURCES
+    )
+    assert set(Source) == MANAGER_SOURCES | SELF_SOURCES | REVIEW_SOURCES
     assert is_manager_validation("manager") and is_manager_validation(Source.MANAGER)
     assert not is_manager_validation("import") and not is_manager_validation("self")
     # The model's choices are the rule's sources, so every stored row falls on one side.

@@ -42,11 +42,9 @@ from django.utils import timezone
 from skillsmap.core import rls
 from skillsmap.core.tenancy import ORGANISATION_SETTING
 
-# The project's own apps; the tables of every model in them are compared before and after.
-LOCAL_APPS = (
-    "core", "accounts", "notifications", "teams", "skills", "certifications", "endorsements",
-    "roles", "reports", "reviews",
-)  # fmt: skip
+# The apps of the redesign's moves; the tables of every model in them are compared before and
+# after. (Apps created since, such as notifications, add tables of their own on the way forward.)
+LOCAL_APPS = ("core", "accounts", "teams", "skills", "roles", "reports")
 
 # The migration state before the redesign: core and roles not migrated at all.
 BEFORE = [

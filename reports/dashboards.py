@@ -8,6 +8,7 @@ from django.shortcuts import render
 
 from accounts.permissions import Perm
 from accounts.views_base import Tenant, org_view
+from endorsements.selectors import endorsement_counts
 from reports import selectors
 from skills.selectors.ratings import person_get_visible
 
@@ -37,11 +38,31 @@ def team_matrix(request: HttpRequest, tenant: Tenant, team_id: int) -> HttpRespo
         what_if = selectors.team_what_if(
             organisation=organisation, team=team, person_id=what_if_person
         )
+    # Endorsement counts per cell (#16), on request: one query for the whole matrix. They are
+    # shown beside the levels and never change them.
+    show_endorsements = request.GET.get("endorsements") == "1"
+    endorsed: list[list[int] | None] = [None] * len(matrix.rows)
+    if show_endorsements:
+        counts = endorsement_counts(
+            organisation=organisation,
+            person_ids=[r.person.pk for r in matrix.rows],
+            skill_ids=[c.skill.pk for c in matrix.columns],
+        )
+        endorsed = [
+            [counts.get((r.person.pk, c.skill.pk), 0) for c in matrix.columns] for r in matrix.rows
+        ]
     context = {
         "tenant": tenant,
         "matrix": matrix,
+        "matrix_rows": list(zip(matrix.rows, endorsed, strict=True)),
         **selectors.matrix_filter_choices(organisation=organisation),
-        "filters": {"role": role_id, "category": category_id, "sort": sort, "skills": skill_ids},
+        "filters": {
+            "role": role_id,
+            "category": category_id,
+            "sort": sort,
+            "skills": skill_ids,
+            "endorsements": show_endorsements,
+        },
         "what_if": what_if,
         "what_if_person": next(
             (r.person for r in matrix.rows if r.person.pk == what_if_person), None

@@ -8,7 +8,7 @@ audit event records under the follower's name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,3 +56,41 @@ def my_skills_extras(*, organisation: Any, person: Any) -> MySkillsExtras | None
     if not _my_skills_providers:
         return None
     return _my_skills_providers[0](organisation=organisation, person=person)
+
+
+# --- What people search shows and filters from the layers above (#16) ----------------------------
+# People search is skills', but endorsement counts live above it (endorsements). The provider
+# registered in ``EndorsementsConfig.ready`` adds one input to each criterion (its template is
+# included in the criterion's fieldset), narrows the results and adds a column; skills renders its
+# templates and never knows what they show.
+
+
+@dataclass(frozen=True)
+class PeopleSearchExtras:
+    criterion_template: str  # included in each criterion's fieldset, with ``field`` (its entry)
+    fields: Sequence[Any]  # one entry per criterion fieldset of the page, in order
+    valid: bool  # False: an input of the provider was refused (shown on its field); answers 400
+    keep: Collection[int] | None  # the people the provider's filters keep; None: everyone
+    header_template: str  # included in the results' header row
+    cell_template: str  # included in each result's row, with ``extra`` (per_person's value or None)
+    per_person: Mapping[int, Any]
+
+
+# (*, organisation, params, positions, slots, criteria, person_ids) -> PeopleSearchExtras:
+# ``params`` is the query string; ``positions`` the index, among its ``skill`` values, of each
+# criterion used (blank rows are skipped); ``slots`` the number of fieldsets; ``criteria`` the
+# valid (skill, minimum) pairs; ``person_ids`` the people who meet them.
+PeopleSearchProvider = Callable[..., PeopleSearchExtras]
+
+_people_search_providers: list[PeopleSearchProvider] = []
+
+
+def on_people_search(provider: PeopleSearchProvider) -> None:
+    _people_search_providers[:] = [provider]
+
+
+def people_search_extras(**kwargs: Any) -> PeopleSearchExtras | None:
+    """The registered provider's extras, or None when no app above skills provides any."""
+    if not _people_search_providers:
+        return None
+    return _people_search_providers[0](**kwargs)

@@ -19,6 +19,9 @@ from teams.models import Person
 from teams.services import person_link_user
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
+# A real SMTP server for any test that asks for it (tests/smtp.py).
+from tests.smtp import smtp_server  # noqa: F401
+
 
 @dataclass
 class World:

@@ -7,7 +7,7 @@ Every value here is a number or a fixed word, and ``format_html`` escapes them a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from django import template
@@ -29,7 +29,7 @@ class _Option(Protocol):
     def name(self) -> str: ...
 
 
-def _cell(cell: MatrixCell) -> tuple[str, str, str, str]:
+def _cell(cell: MatrixCell, endorsed: int | None = None) -> tuple[str, str, str, str]:
     if cell.not_applicable:
         level_class, title, text = "na", "not applicable", "n/a"
     elif cell.rated:
@@ -45,15 +45,22 @@ def _cell(cell: MatrixCell) -> tuple[str, str, str, str]:
     if cell.target is not None:
         title += f"; target {cell.target}"
     short = format_html('<sup class="short">−{}</sup>', cell.shortfall) if cell.shortfall else ""
+    if endorsed:
+        # Endorsements (#16) beside the level, never part of it.
+        title += f"; {endorsed} endorsement{'' if endorsed == 1 else 's'}"
+        short = format_html('{}<sub class="endorsed">✓{}</sub>', short, endorsed)
     return css, title, text, short
 
 
 @register.filter
-def matrix_cells(cells: Iterable[MatrixCell]) -> SafeString:
-    """``{{ row.cells|matrix_cells }}``: one ``<td>`` per cell, as the template used to write it."""
-    return format_html_join(
-        "", '<td class="{}" title="{}">{}{}</td>', (_cell(cell) for cell in cells)
-    )
+def matrix_cells(cells: Iterable[MatrixCell], endorsed: Sequence[int] | None = None) -> SafeString:
+    """``{{ row.cells|matrix_cells }}``: one ``<td>`` per cell, as the template used to write it;
+    ``{{ row.cells|matrix_cells:endorsed }}`` adds each cell's endorsement count (same order)."""
+    if endorsed is None:
+        parts = (_cell(cell) for cell in cells)
+    else:
+        parts = (_cell(cell, n) for cell, n in zip(cells, endorsed, strict=True))
+    return format_html_join("", '<td class="{}" title="{}">{}{}</td>', parts)
 
 
 @register.simple_tag

@@ -43,6 +43,7 @@ class Job(TenantModel):
         PEOPLE_IMPORT = "people_import", "People import"
         RATINGS_IMPORT = "ratings_import", "Ratings import"
         GAP_EXPORT = "gap_export", "Gap report export"
+        CERTIFICATIONS_IMPORT = "certifications_import", "Certifications import"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting"

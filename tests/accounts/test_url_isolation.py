@@ -52,8 +52,14 @@ def _prefix_kwargs(prefix: str) -> list[str]:
 
 
 def org_routes() -> list[OrgRoute]:
-    # Tenant pages and API live under these prefixes; the invitation link has its own tests below.
-    return [r for r in _walk(get_resolver().url_patterns) if r.route.startswith(("o/", "api/"))]
+    # Tenant pages and API live under these prefixes; the invitation link has its own tests below,
+    # and the one-click unsubscribe link (signed, answered without signing in, a foreign token a
+    # 400 naming nothing) has its own in tests/notifications.
+    return [
+        r
+        for r in _walk(get_resolver().url_patterns)
+        if r.route.startswith(("o/", "api/")) and r.name != "notifications:unsubscribe"
+    ]
 
 
 def _invitation(world: World) -> int:
@@ -80,7 +86,52 @@ def _job(world: World) -> int:
 
 # How to find an object of a given organisation for each id kwarg in a URL. A new kind of id in a
 # URL fails every test here until it is registered.
-OBJECT_IDS: dict[str, Callable[[World], int]] = {
+def _notification(world: World) -> int:
+    from notifications.models import Notification
+
+    with organisation_context(world.organisation):
+        return Notification.objects.create(
+            organisation=world.organisation, recipient=world.member, kind="endorsement", title="x"
+        ).pk
+
+
+def _certification(world: World) -> int:
+    from datetime import date
+
+    from certifications.models import Certification
+
+    with organisation_context(world.organisation):
+        return Certification.objects.create(
+            organisation=world.organisation,
+            person=world.people["member"],
+            name="CKA",
+            issuer="CNCF",
+            issued_on=date(2026, 1, 1),
+        ).pk
+
+
+def _endorsement(world: World) -> int:
+    from endorsements.models import Endorsement
+
+    with organisation_context(world.organisation):
+        return Endorsement.objects.create(
+            organisation=world.organisation,
+            endorser=world.people["manager"],
+            person=world.people["member"],
+            skill=SkillFactory(organisation=world.organisation),
+        ).pk
+
+
+def _unsubscribe_token(world: World) -> str:  # type: ignore[return-value]
+    from notifications.kinds import Kind
+    from notifications.tokens import unsubscribe_token
+
+    return unsubscribe_token(
+        organisation_id=world.organisation.pk, user_id=world.member.pk, kind=Kind.ENDORSEMENT
+    )
+
+
+OBJECT_IDS: dict[str, Callable[[World], object]] = {
     "membership_id": lambda w: w.memberships["member"].pk,
     "invitation_id": _invitation,
     "person_id": lambda w: w.people["member"].pk,
@@ -89,6 +140,10 @@ OBJECT_IDS: dict[str, Callable[[World], int]] = {
     "skill_id": lambda w: SkillFactory(organisation=w.organisation).pk,
     "role_id": _role,
     "rating_id": lambda w: RatingFactory(organisation=w.organisation, person=w.people["member"]).pk,
+    "notification_id": _notification,
+    "certification_id": _certification,
+    "endorsement_id": _endorsement,
+    "token": _unsubscribe_token,
 }
 
 
@@ -142,9 +197,10 @@ def test_another_organisations_object_is_404_and_left_unchanged(route, org_a, or
     before = _snapshot(org_b)
     get, post = client.get(url), client.post(url, {"role": "member", "is_active": "false"})
     assert get.status_code in (404, 405)
-    # An API endpoint without POST answers 405 before looking at ids: the same for any id, so it
-    # tells nothing (the comparison with a missing id below proves it).
-    assert post.status_code in ((404, 405) if route.name.startswith("api:") else (404,))
+    # An API endpoint without POST answers 405, and one that takes only JSON 415, before looking
+    # at ids: the same for any id, so it tells nothing (the comparison with a missing id below
+    # proves it).
+    assert post.status_code in ((404, 405, 415) if route.name.startswith("api:") else (404,))
     assert _snapshot(org_b) == before
     # The same answer as for an id that does not exist at all.
     missing = reverse(

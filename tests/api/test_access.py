@@ -147,6 +147,26 @@ ENDPOINTS = [
     Endpoint("post", "notifications/{notification_id}/read/", Role.MEMBER),
     Endpoint("get", "notifications/preferences/", Role.MEMBER),
     Endpoint("put", "notifications/preferences/", Role.MEMBER, lambda ids: {"endorsement": False}),
+    # Endorsements (#16): everyone reads and endorses; hiding is the endorsed person's own and
+    # withdrawing the endorser's (the services say so). Nobody has endorsed anything here, so a
+    # caller let in reads the endorsements named as missing.
+    Endpoint("get", "people/{person_id}/endorsements/", Role.MEMBER),
+    Endpoint(
+        "post",
+        "people/{person_id}/endorsements/",
+        Role.MEMBER,
+        lambda ids: {"skill": ids["skill_id"], "note": "Knows it well."},
+        ("skill",),
+    ),
+    Endpoint(
+        "post",
+        "people/{person_id}/endorsements/visibility/",
+        Role.MEMBER,
+        lambda ids: {"skill": ids["skill_id"], "endorser": ids["manager_id"], "hidden": True},
+        ("skill", "endorser"),
+    ),
+    Endpoint("get", "people/{person_id}/skills/{skill_id}/endorsement/", Role.MEMBER),
+    Endpoint("delete", "people/{person_id}/skills/{skill_id}/endorsement/", Role.MEMBER),
 ]
 
 

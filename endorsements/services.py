@@ -35,8 +35,6 @@ from skills.models import Skill
 from skillsmap.core.errors import ServiceError
 from teams.models import Person
 
-# At most this many endorsements per endorser per hour unless ENDORSEMENTS_PER_HOUR says otherwise.
-DEFAULT_PER_HOUR = 30
 RATE_WINDOW = timedelta(hours=1)
 
 
@@ -45,7 +43,7 @@ class EndorsementError(ServiceError):
 
 
 def endorsements_per_hour() -> int:
-    return int(getattr(settings, "ENDORSEMENTS_PER_HOUR", DEFAULT_PER_HOUR))
+    return int(settings.ENDORSEMENTS_PER_HOUR)
 
 
 def _record(endorsement: Endorsement) -> dict[str, str]:

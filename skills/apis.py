@@ -309,12 +309,8 @@ class RatingCreateApi(OrgAPIView):
 
 
 class RatingsReviewIn(StrictInput):
-    person = TenantPrimaryKeyField(
-        model=Person,
-        noun="person",
-        required=False,
-        help_text="Your own person; the default. Nobody marks another person's ratings.",
-    )
+    """No input: the caller confirms their own ratings, and nobody marks another person's. A
+    field sent is refused rather than ignored."""
 
 
 class RatingsReviewOut(serializers.Serializer):
@@ -331,16 +327,16 @@ class RatingsReviewApi(OrgAPIView):
 
     @extend_schema(
         operation_id="ratings_review",
-        request=RatingsReviewIn,
+        # No request body in the schema: the only valid body is an empty one, and a schema
+        # checker's "invalid" example would be a request without it, which is valid.
+        request=None,
         responses={201: RatingsReviewOut},
         tags=["ratings"],
     )
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = self.input(RatingsReviewIn, request.data)
+        self.input(RatingsReviewIn, request.data)
         organisation = self.tenant.organisation
-        person = data.get("person") or rating_selectors.person_for_user(
-            organisation=organisation, user=request.user
-        )
+        person = rating_selectors.person_for_user(organisation=organisation, user=request.user)
         reviews = rating_services.ratings_mark_reviewed(
             organisation=organisation, person=person, by=request.user
         )

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import api_token_create
+from certifications.models import Certification
+from notifications.kinds import Kind
+from notifications.models import Notification
 from reports.recompute import recompute_organisation
 from roles.services import role_assign, role_profile_create, role_requirement_set
 from skills.models import RatingSource
@@ -73,6 +77,20 @@ def furnish(world: World, marker: str) -> Furnished:
             filename="gap.csv",
             params={"format": "csv", "team_ids": []},
         )
+        certification = Certification.objects.create(
+            organisation=organisation,
+            person=world.people["member"],
+            name=f"{marker} certificate",
+            issuer="CNCF",
+            issued_on=date(2026, 1, 1),
+        )
+        # The member's own notification: the endpoints that read or mark one act on the caller's.
+        notification = Notification.objects.create(
+            organisation=organisation,
+            recipient=world.member,
+            kind=Kind.ENDORSEMENT,
+            title=f"{marker} endorsed your Python",
+        )
     return Furnished(
         world,
         {
@@ -82,6 +100,8 @@ def furnish(world: World, marker: str) -> Furnished:
             "role_id": profile.pk,
             "job_id": job.pk,
             "rating_id": rating.pk,
+            "certification_id": certification.pk,
+            "notification_id": notification.pk,
         },
     )
 

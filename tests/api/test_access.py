@@ -59,14 +59,8 @@ ENDPOINTS = [
         lambda ids: {"person": ids["person_id"], "skill": ids["skill_id"], "level": 3},
         ("person", "skill"),
     ),
-    # "Mark as reviewed" (#16): one's own ratings only; the person defaults to the caller.
-    Endpoint(
-        "post",
-        "ratings/review/",
-        Role.MEMBER,
-        lambda ids: {"person": ids["person_id"]},
-        ("person",),
-    ),
+    # "Mark as reviewed" (#16): the caller's own ratings, with nothing to send.
+    Endpoint("post", "ratings/review/", Role.MEMBER),
     Endpoint("get", "people/", Role.MEMBER),
     Endpoint(
         "post",
@@ -166,6 +160,11 @@ ENDPOINTS = [
         ("skill", "endorser"),
     ),
     Endpoint("get", "people/{person_id}/skills/{skill_id}/endorsement/", Role.MEMBER),
+    # Certifications: everyone reads and records their own; whose others' one may read follows the
+    # reporting line (the selectors), so the lowest role is member throughout.
+    Endpoint("get", "certifications/", Role.MEMBER),
+    Endpoint("get", "certifications/{certification_id}/", Role.MEMBER),
+    Endpoint("get", "certifications/{certification_id}/evidence/", Role.MEMBER),
     Endpoint("delete", "people/{person_id}/skills/{skill_id}/endorsement/", Role.MEMBER),
 ]
 

@@ -42,6 +42,8 @@ ID_FIELDS = {
     "team_id": "team_id",
     "role_id": "role_id",
     "job_id": "job_id",
+    "certification_id": "certification_id",
+    "notification_id": "notification_id",
     "person": "person_id",
     "manager": "person_id",
     "skill": "skill_id",

@@ -153,3 +153,20 @@ def test_hide_and_withdraw_are_the_persons_and_the_endorsers_own(
     assert endorsements_of(org_a) == []
     assert api(colleague).delete(_own_url(member, python)).status_code == 404
     assert _visibility(api(org_a.member), member, python, endorser, True).status_code == 404
+
+
+def test_the_api_refuses_an_endorsement_over_the_hourly_limit_and_writes_nothing(
+    org_a, colleague, api, settings
+):
+    settings.ENDORSEMENTS_PER_HOUR = 2
+    member = org_a.people["member"]
+    skills = [SkillFactory(organisation=org_a.organisation) for _ in range(3)]
+    client = api(colleague)
+    for skill in skills[:2]:
+        assert client.post(_list_url(member), {"skill": skill.pk}, format="json").status_code == 201
+    audits = _audit_count(org_a)
+    refused = client.post(_list_url(member), {"skill": skills[2].pk}, format="json")
+    assert refused.status_code == 400
+    assert "2 endorsements in the last hour" in str(refused.json())
+    assert len(endorsements_of(org_a)) == 2
+    assert _audit_count(org_a) == audits

@@ -16,6 +16,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -27,6 +28,10 @@ from openpyxl import load_workbook
 from accounts.audit import audit_record
 from accounts.models import Organisation
 from accounts.services import api_token_create
+from certifications.models import Certification, CertificationSkill
+from endorsements.models import Endorsement
+from notifications.kinds import Kind
+from notifications.models import Notification
 from reports.recompute import recompute_organisation
 from roles.models import RoleAssignment, RoleProfile, RoleRequirement
 from skills.models import ProficiencyLevel, ProfileSkill, RatingSource, SkillLevelDescriptor
@@ -86,6 +91,12 @@ FIELDS: dict[str, str] = {
     "upload filename": evil("File", IMG) + ".csv",
     "import cell": evil("Cell", SCRIPT),
     "API token name": evil("Token", IMG),
+    "notification title": evil("Notice", SCRIPT),
+    "notification body": evil("Notice body", IMG),
+    "certification name": evil("Certificate", SCRIPT),
+    "certification issuer": evil("Issuer", IMG),
+    "certification credential": evil("Credential", SCRIPT),
+    "endorsement note": evil("Endorsement", IMG),
 }
 
 
@@ -181,6 +192,34 @@ def _build(world: World) -> Evil:
             after={"name": FIELDS["team name"]},
         )
         invitation = InvitationFactory(organisation=organisation)
+        # The admin's own notification: its page opens only for its recipient.
+        notification = Notification.objects.create(
+            organisation=organisation,
+            recipient=world.admin,
+            kind=Kind.ENDORSEMENT,
+            title=FIELDS["notification title"],
+            body=FIELDS["notification body"],
+            url=f"/o/{organisation.slug}/me/skills/",
+        )
+        certification = Certification.objects.create(
+            organisation=organisation,
+            person=member,
+            name=FIELDS["certification name"],
+            issuer=FIELDS["certification issuer"],
+            credential_id=FIELDS["certification credential"],
+            issued_on=date(2025, 1, 1),
+            expires_on=date.today() + timedelta(days=30),
+        )
+        CertificationSkill.objects.create(
+            organisation=organisation, certification=certification, skill=skill
+        )
+        Endorsement.objects.create(
+            organisation=organisation,
+            endorser=admin,
+            person=member,
+            skill=skill,
+            note=FIELDS["endorsement note"],
+        )
     api_token_create(user=world.admin, name=FIELDS["API token name"], organisation=organisation)
 
     # Real imports that fail on a cell holding the payload: their messages quote the cell.
@@ -229,6 +268,8 @@ def _build(world: World) -> Evil:
             "job_id": [failed.pk, rejected.pk, *exports.values()],
             "skill_id": [skill.pk, other.pk],
             "role_id": [role.pk, target.pk],
+            "notification_id": [notification.pk],
+            "certification_id": [certification.pk],
         },
         export_jobs=exports,
     )
@@ -244,6 +285,8 @@ def _urls(route: OrgRoute, evil_org: Evil) -> Iterator[str]:
     ids = dict(evil_org.ids)
     if route.name == "reports:job_download":  # only an export has a file; an import is a 404
         ids["job_id"] = list(evil_org.export_jobs.values())
+    if route.name == "certifications:certification_evidence":
+        return  # a file download, never HTML (its headers are tested in tests/certifications)
     for name in route.kwargs:
         if name not in ids:
             pytest.fail(f"{route.name} takes {name!r}: give it an object in _build")
@@ -359,6 +402,12 @@ WHERE: dict[str, list[str]] = {
     "upload filename": ["reports:job_detail", "teams:people_import"],
     "import cell": ["reports:job_detail"],
     "API token name": ["api_tokens"],
+    "notification title": ["notifications:list"],
+    "notification body": ["notifications:list"],
+    "certification name": ["certifications:person_certifications", "certifications:expiry_list"],
+    "certification issuer": ["certifications:person_certifications"],
+    "certification credential": ["certifications:certification_update"],
+    "endorsement note": ["teams:person_detail"],
 }
 
 

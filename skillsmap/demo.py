@@ -16,6 +16,11 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Organisation, User
+from certifications.alerts import expiry_alerts_send
+from certifications.models import Certification
+from certifications.services import certification_create
+from endorsements.models import Endorsement
+from endorsements.services import endorsement_create
 from skills.library import normalise_skill_name
 from skills.models import LibrarySkill, ProfileSkill, Rating, RatingSource, Skill, SkillCategory
 from teams.models import Person, Team, TeamMembership
@@ -413,6 +418,59 @@ def _history(organisation: Organisation) -> None:
     TeamSnapshot.objects.bulk_create(team_rows, ignore_conflicts=True)
 
 
+# (holder's email, name, issuer, credential id, issued days ago, expires in days or None, skills)
+CERTIFICATIONS = [
+    ("engineer@acme.example", "AWS Certified Developer – Associate", "Amazon Web Services", "AWS-DVA-4471", 1065, 30, ["Amazon Web Services AWS software"]),
+    ("engineer@acme.example", "Certified Kubernetes Application Developer (CKAD)", "The Linux Foundation", "LF-CKAD-2291", 200, 530, ["Kubernetes", "Docker"]),
+    ("manager@acme.example", "Professional Scrum Master I", "Scrum.org", "PSM-I-88213", 900, None, []),
+    ("manager@acme.example", "Google Cloud Professional Cloud Architect", "Google Cloud", "GCP-PCA-1204", 760, -12, ["Google Cloud software"]),
+]  # fmt: skip
+
+# (endorser's email, endorsed person's email, skill, note)
+ENDORSEMENTS = [
+    ("manager@acme.example", "engineer@acme.example", "Python", "Led the move of the billing service to async workers."),
+    ("manager@acme.example", "engineer@acme.example", "PostgreSQL", ""),
+    ("admin@acme.example", "engineer@acme.example", "Python", "Her code reviews teach the whole team."),
+    ("hr@acme.example", "engineer@acme.example", "Communication", "Ran the onboarding sessions for new joiners."),
+    ("engineer@acme.example", "manager@acme.example", "Communication", ""),
+]  # fmt: skip
+
+
+def _keeping_current(organisation: Organisation, demo_people: dict[str, Person]) -> None:
+    """Certifications (one expiring within a month, one expired: the alerts have something to
+    say) and endorsements among the demo logins, through the services, so the bell and the
+    expiry lists show what a real organisation's would. Only into an organisation with none."""
+    skills = {s.name: s for s in Skill.objects.filter(organisation=organisation)}
+    today = timezone.localdate()
+    if not Certification.objects.filter(organisation=organisation).exists():
+        for email, name, issuer, credential, issued_ago, expires_in, skill_names in CERTIFICATIONS:
+            person = demo_people[email]
+            assert person.user is not None
+            certification_create(
+                organisation=organisation,
+                person=person,
+                by=person.user,
+                name=name,
+                issuer=issuer,
+                credential_id=credential,
+                issued_on=today - timedelta(days=issued_ago),
+                expires_on=None if expires_in is None else today + timedelta(days=expires_in),
+                skills=[skills[n] for n in skill_names if n in skills],
+            )
+        expiry_alerts_send(organisation=organisation)
+    if not Endorsement.objects.filter(organisation=organisation).exists():
+        for endorser, endorsed, skill_name, note in ENDORSEMENTS:
+            by = demo_people[endorser].user
+            assert by is not None
+            endorsement_create(
+                organisation=organisation,
+                person=demo_people[endorsed],
+                skill=skills[skill_name],
+                note=note,
+                by=by,
+            )
+
+
 @transaction.atomic
 def demo_populate(
     *, organisation: Organisation, admin: User, demo_people: dict[str, Person]
@@ -425,6 +483,7 @@ def demo_populate(
     created = _ratings(organisation, rng, people)
     _roles(organisation, admin, people, demo_people)
     _history(organisation)
+    _keeping_current(organisation, demo_people)
     if created:
         audit_record(
             organisation=organisation,

@@ -11,6 +11,9 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Membership, Organisation
+from certifications.models import Certification
+from endorsements.models import Endorsement
+from notifications.models import Notification
 from skills.models import ProfileSkill, Rating, Skill
 from skillsmap.core.tenancy import organisation_context
 from teams.models import Person, Team
@@ -33,6 +36,9 @@ def _counts(organisation):
             "skills": Skill.objects.count(),
             "ratings": Rating.objects.count(),
             "members": Membership.objects.count(),
+            "certifications": Certification.objects.count(),
+            "endorsements": Endorsement.objects.count(),
+            "notifications": Notification.objects.count(),
         }
 
 
@@ -62,6 +68,20 @@ def test_the_demo_has_a_quarter_of_team_history_for_the_dashboard_trends(acme):
         assert TeamSnapshot.objects.filter(bus_factor_risks__gt=0).exists()
         # One point per team per day, as the nightly snapshot writes them.
         assert TeamSnapshot.objects.count() == len(days) * Team.objects.count()
+
+
+def test_the_demo_keeps_its_data_alive_with_certifications_and_endorsements(acme):
+    with organisation_context(acme):
+        engineer = Person.objects.get(email="engineer@acme.example")
+        statuses = {c.status for c in Certification.objects.all()}
+        assert statuses == {"valid", "expiring", "expired"}
+        assert Certification.objects.filter(person=engineer).count() == 2
+        assert Endorsement.objects.filter(person=engineer).count() >= 3
+        # The expiry alert and the endorsements are in the engineer's bell.
+        kinds = set(
+            Notification.objects.filter(recipient=engineer.user).values_list("kind", flat=True)
+        )
+        assert {"certification_expiry", "endorsement"} <= kinds
 
 
 def test_seeding_twice_changes_nothing(acme):

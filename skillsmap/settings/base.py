@@ -188,6 +188,8 @@ EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 7)
 # size, and how many days before its expiry a certification is listed and alerted as expiring.
 CERTIFICATION_EVIDENCE_MAX_BYTES = env_int("CERTIFICATION_EVIDENCE_MAX_BYTES", 5 * 1024 * 1024)
 CERTIFICATION_EXPIRY_WARNING_DAYS = env_int("CERTIFICATION_EXPIRY_WARNING_DAYS", 90)
+# Endorsements (#16): how many one person may give per hour, counted in the database.
+ENDORSEMENTS_PER_HOUR = env_int("ENDORSEMENTS_PER_HOUR", 30)
 # Reminders outside campaigns (#16): how often at most a person gets the digest of their stale
 # ratings, and a validator the digest of ratings waiting for them (7: once per ISO week).
 REMINDER_DIGEST_PERIOD_DAYS = env_int("REMINDER_DIGEST_PERIOD_DAYS", 7)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import new_page, sign_in, snap
+from tests.e2e.helpers import new_page, settled, sign_in, snap
 from tests.e2e.stack import AXE_JS, Stack
 
 if TYPE_CHECKING:
@@ -160,7 +160,7 @@ def test_main_pages_have_no_serious_accessibility_violations(
     for name, page, url in pages:
         response = page.goto(url)
         assert response and response.ok, f"{url} answered {response and response.status}"
-        page.wait_for_load_state("networkidle")
+        settled(page)
         snap(page, name)
         violations = _audit(page)
         if violations:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import new_page, sign_in, snap
+from tests.e2e.helpers import new_page, settled, sign_in, snap
 from tests.e2e.stack import Stack
 from tests.e2e.test_accessibility import DEMO, DEMO_PASSWORD, _audit, _describe
 
@@ -40,7 +40,7 @@ def test_each_roles_home_page_shows_its_panels_and_passes_axe(
     page.goto(DEMO)
     for heading in ROLE_PANELS[login]:
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
-    page.wait_for_load_state("networkidle")
+    settled(page)
     snap(page, f"home-{login}")
     violations = _audit(page)
     assert not violations, _describe(page.url, violations)

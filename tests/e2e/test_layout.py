@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import TIMEOUT_MS, sign_in, snap
+from tests.e2e.helpers import TIMEOUT_MS, settled, sign_in, snap
 from tests.e2e.stack import Stack
 
 if TYPE_CHECKING:
@@ -91,12 +91,12 @@ def test_every_main_page_fits_a_phone_without_the_page_scrolling_sideways(
     for path in paths:
         response = phone.goto(path)
         assert response and response.ok, f"{role}: {path} answered {response and response.status}"
-        phone.wait_for_load_state("networkidle")
+        settled(phone)
         if (extra := _overflow(phone)) > 0:
             too_wide.append(f"{path}: {extra}px wider than the phone")
         snap(phone, f"phone-{role}-{_name(path)}")
         laptop.goto(path)
-        laptop.wait_for_load_state("networkidle")
+        settled(laptop)
         snap(laptop, f"laptop-{role}-{_name(path)}")
     assert not too_wide, f"{role}: pages wider than 390px:\n" + "\n".join(too_wide)
 

@@ -19,7 +19,7 @@ from allauth.mfa.totp.internal.auth import (
 )
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import PASSWORD, link_in, new_page, sign_in, snap
+from tests.e2e.helpers import PASSWORD, link_in, new_page, settled, sign_in, snap
 from tests.e2e.stack import AXE_JS, Stack
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class _Audit:
         self.pages: list[str] = []
 
     def __call__(self, page: Page, name: str) -> None:
-        page.wait_for_load_state("networkidle")
+        settled(page)
         # Each page is the product's: its navigation and stylesheet, not allauth's bare layout.
         expect(page.locator("header.topbar .brand")).to_have_text("skillsmap")
         expect(page.locator("main.auth-page")).to_be_visible()

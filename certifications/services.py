@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import IO, Any, cast
+from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -293,7 +293,7 @@ def certification_update(
 ) -> Certification:
     """Change a certification. A new evidence file replaces the old one; ``remove_evidence``
     drops it. The old file is deleted from the storage once the change has committed."""
-    organisation = cast(Organisation, certification.organisation)
+    organisation = certification.organisation
     person = certification.person
     _check_may_manage(organisation, person, by)
     before_skills = list(
@@ -357,7 +357,7 @@ def certification_update(
         "updated_at",
     ]
     if remove_evidence and not checked:
-        certification.evidence = ""  # type: ignore[assignment]  # FileField accepts a name
+        certification.evidence = ""  # FileField accepts a name: "" is no file
         certification.evidence_name, certification.evidence_content_type = "", ""
         certification.evidence_size = 0
         fields += ["evidence", "evidence_name", "evidence_content_type", "evidence_size"]
@@ -377,14 +377,14 @@ def certification_update(
     )
     if checked is not None:
         _store_evidence(certification, checked)
-    _delete_file_on_commit(storage, old_file)
+    _delete_file_on_commit(storage, old_file or "")
     return certification
 
 
 @transaction.atomic
 def certification_delete(*, certification: Certification, by: User) -> None:
     """Delete a certification and, once that has committed, its evidence file."""
-    organisation = cast(Organisation, certification.organisation)
+    organisation = certification.organisation
     _check_may_manage(organisation, certification.person, by)
     audit_record(
         organisation=organisation,
@@ -420,7 +420,7 @@ def certification_evidence_open(*, certification: Certification, by: User) -> Fi
     except FileNotFoundError as missing:
         raise EvidenceMissing from missing
     audit_record(
-        organisation=cast(Organisation, certification.organisation),
+        organisation=certification.organisation,
         actor=by,
         verb="certification.evidence_downloaded",
         target=certification,

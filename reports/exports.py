@@ -46,6 +46,8 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, User
+from certifications.models import Certification, certification_status
+from certifications.selectors import certifications_visible
 from reports.models import GapScore, TeamSkillCoverage
 from reports.selectors import team_matrix
 from skills.models import ProficiencyLevel, Skill
@@ -71,8 +73,8 @@ CONTENT_TYPES = {
     XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
-# A cell of an export: what an upload may hold, and moments (written as date cells).
-ExportCell = Cell | datetime
+# A cell of an export: what an upload may hold, and moments and days (written as date cells).
+ExportCell = Cell | datetime | date
 ExportRow = tuple[ExportCell, ...]
 
 
@@ -108,10 +110,23 @@ BUS_FACTOR_TABLE = (
     Column("Covered by", 50),
 )
 BUS_FACTOR_COLUMNS = tuple(c.name for c in BUS_FACTOR_TABLE)
+CERTIFICATIONS_TABLE = (
+    Column("Person", 26),
+    Column("Email", 30),
+    Column("Certification", 36),
+    Column("Issuer", 26),
+    Column("Credential id", 20),
+    Column("Issued", 11),
+    Column("Expires", 11),
+    Column("Status", 14),
+    Column("Skills", 40),
+)
+CERTIFICATIONS_COLUMNS = tuple(c.name for c in CERTIFICATIONS_TABLE)
 ABOUT_WIDTHS = (28, 100)
 MATRIX_LEGEND = "Blank: not rated (counts as 0). n/a: not applicable."
-# Excel shows a date cell by its format; this one reads the same in every locale.
+# Excel shows a date cell by its format; these read the same in every locale.
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+DATE_FORMAT = "yyyy-mm-dd"
 
 T = TypeVar("T")
 
@@ -392,6 +407,47 @@ def bus_factor_rows(*, organisation: Organisation, scope: Scope) -> Iterator[Exp
             )
 
 
+def certification_rows(
+    *,
+    organisation: Organisation,
+    scope: Scope,
+    membership: Membership | None,
+    today: date | None = None,
+) -> Iterator[ExportRow]:
+    """The certifications of the scope's active people, by person and soonest expiry, in chunks.
+    With ``membership`` (the exporter), only those they may see on the pages too: a team lead's
+    export does not show certifications of people outside their reporting line."""
+    today = today or timezone.localdate()
+    if membership is not None:
+        certifications = certifications_visible(organisation=organisation, membership=membership)
+    else:
+        certifications = Certification.objects.filter(organisation=organisation)
+    certifications = certifications.filter(person__is_active=True)
+    if not scope.whole_organisation:
+        certifications = certifications.filter(
+            person_id__in=TeamMembership.objects.filter(
+                organisation=organisation, team_id__in=scope.team_ids
+            ).values("person_id")
+        )
+    certifications = certifications.select_related("person").order_by(
+        "person__name", "person_id", "expires_on", "name", "pk"
+    )
+    # iterator() keeps the prefetched skills (``skill_list``) per chunk: one query each.
+    for certification in certifications.iterator(chunk_size=CHUNK):
+        person = certification.person
+        yield (
+            person.name,
+            person.email,
+            certification.name,
+            certification.issuer,
+            certification.credential_id,
+            certification.issued_on,
+            certification.expires_on,
+            certification_status(certification.expires_on, today=today).label,
+            "; ".join(link.skill.name for link in getattr(certification, "skill_list", [])),
+        )
+
+
 MATRIX_FIXED = (Column("Person", 26), Column("Current role", 22), Column("Gap %", 9))
 
 
@@ -478,6 +534,8 @@ def _csv_value(value: ExportCell) -> Cell:
     if isinstance(value, datetime):
         # The form every spreadsheet reads as a date and time (an ISO "T" or offset it does not).
         return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
     return neutralise(value)
 
 
@@ -596,6 +654,13 @@ class XlsxWriter:
             cell = WriteOnlyCell(self._sheet, value=value)
             cell.number_format = DATETIME_FORMAT
             return cell
+        if isinstance(value, date):
+            from openpyxl.cell import WriteOnlyCell
+
+            # A day is a midnight to the file format; the number format shows the day alone.
+            cell = WriteOnlyCell(self._sheet, value=datetime(value.year, value.month, value.day))
+            cell.number_format = DATE_FORMAT
+            return cell
         return self._text(value)
 
     def _text(self, value: str) -> Any:
@@ -624,6 +689,7 @@ class XlsxWriter:
 
 
 GAP_SHEET, ABOUT_SHEET, RISKS_SHEET = "Gap report", "About", "Bus-factor risks"
+CERTIFICATIONS_SHEET = "Certifications"
 
 
 def _team_sheets(*, organisation: Organisation, scope: Scope, taken: set[str]) -> list[TeamSheet]:
@@ -640,7 +706,9 @@ def _team_sheets(*, organisation: Organisation, scope: Scope, taken: set[str]) -
     ]
 
 
-def _sheet_contents(team_sheets: Sequence[TeamSheet], risks_title: str) -> list[tuple[str, str]]:
+def _sheet_contents(
+    team_sheets: Sequence[TeamSheet], risks_title: str, certifications_title: str
+) -> list[tuple[str, str]]:
     contents = [
         (
             GAP_SHEET,
@@ -657,6 +725,11 @@ def _sheet_contents(team_sheets: Sequence[TeamSheet], risks_title: str) -> list[
             for s in team_sheets
         ),
         (risks_title, "Skills a team depends on one person (or nobody) for, and who covers them."),
+        (
+            certifications_title,
+            "Each person's certifications: issuer, issue and expiry dates, status (expiring: "
+            "within the warning period of its expiry) and the skills it shows.",
+        ),
     ]
     return contents
 
@@ -669,9 +742,11 @@ def gap_report_write(
     progress: Progress | None = None,
     now: datetime | None = None,
     writer: ReportWriter | None = None,
+    membership: Membership | None = None,
 ) -> tuple[bytes, int]:
     """The report file and the number of gap rows in it. ``writer`` replaces the format's own
-    (the benchmark writes the same rows with the csv module to compare)."""
+    (the benchmark writes the same rows with the csv module to compare). ``membership``: the
+    exporter's, which narrows the certifications sheet to those they may see."""
     if writer is None:
         writer = XlsxWriter() if fmt == XLSX else CsvWriter()
     now = now or timezone.now()
@@ -686,8 +761,9 @@ def gap_report_write(
     if writer.wants_sheets:
         team_sheets = _team_sheets(organisation=organisation, scope=scope, taken=taken)
         risks_title = sheet_title(RISKS_SHEET, taken)
+        certifications_title = sheet_title(CERTIFICATIONS_SHEET, taken)
         writer.sheet(ABOUT_SHEET, widths=ABOUT_WIDTHS)
-        contents = _sheet_contents(team_sheets, risks_title)
+        contents = _sheet_contents(team_sheets, risks_title, certifications_title)
         for about in about_rows(organisation=organisation, scope=scope, now=now, sheets=contents):
             writer.row(about)
         for team_sheet in team_sheets:
@@ -695,6 +771,12 @@ def gap_report_write(
         writer.sheet(risks_title, widths=[c.width for c in BUS_FACTOR_TABLE])
         writer.header(BUS_FACTOR_COLUMNS)
         for row in bus_factor_rows(organisation=organisation, scope=scope):
+            writer.row(row)
+        writer.sheet(certifications_title, widths=[c.width for c in CERTIFICATIONS_TABLE])
+        writer.header(CERTIFICATIONS_COLUMNS)
+        for row in certification_rows(
+            organisation=organisation, scope=scope, membership=membership
+        ):
             writer.row(row)
     return writer.close(), rows
 
@@ -708,8 +790,21 @@ def gap_export_handler(*, job: Job, progress: Progress) -> dict[str, int]:
     """
     organisation = Organisation.objects.get(pk=job.organisation_id)
     scope, fmt = _scope_for_job(job=job, organisation=organisation)
+    # _scope_for_job refuses a job whose creator has no active membership left; checked again
+    # here so that the certifications sheet can never fall back to everyone's.
+    membership = (
+        Membership.objects.filter(
+            organisation=organisation, user_id=job.created_by_id, is_active=True
+        ).first()
+        if job.created_by_id
+        else None
+    )
+    if membership is None:
+        raise JobRowErrors(
+            [RowError(0, "Your role no longer allows exporting this; nothing was exported.")]
+        )
     data, rows = gap_report_write(
-        organisation=organisation, scope=scope, fmt=fmt, progress=progress
+        organisation=organisation, scope=scope, fmt=fmt, progress=progress, membership=membership
     )
     name = job.filename or gap_export_filename(organisation=organisation, fmt=fmt)
     audit_record(

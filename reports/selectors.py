@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Avg, Count, QuerySet, Sum, Window
+from django.db.models import Avg, Count, Exists, OuterRef, QuerySet, Sum, Window
 from django.http import Http404
 from django.utils import timezone
 
@@ -18,7 +18,8 @@ from reports import gaps
 from reports.inputs import load_inputs, requirements_load, team_members
 from reports.members import levels_for_gap, members_build
 from reports.models import GapScore, GapSnapshot, TeamSkillCoverage, TeamSnapshot
-from roles.models import RoleAssignment, RoleProfile
+from roles.models import RoleAssignment, RoleProfile, RoleRequirement
+from roles.selectors import CertificationCheck, role_certification_checks
 from skills.levels import Effective
 from skills.models import Skill, SkillCategory
 from skills.selectors.levels import effective_levels
@@ -421,16 +422,35 @@ class MissingSkill:
 class RoleGapView:
     score: GapScore
     missing: list[MissingSkill]
+    # Certifications the role asks for, held or not. Beside the score, not inside it: the gap
+    # formula (reports/gaps.py) is over skill levels only, so a certificate neither raises nor
+    # lowers readiness, and the stored scores need no recompute when one expires.
+    certifications: list[CertificationCheck] = field(default_factory=list)
 
 
 def person_gap_view(*, organisation: Organisation, person: Person) -> dict[str, object]:
     """A person's readiness for their current and target roles, the missing skills heaviest first,
     and the trend of their gap over time (from the nightly snapshots)."""
     scores = list(
-        GapScore.objects.filter(organisation=organisation, person=person).select_related("role")
+        GapScore.objects.filter(organisation=organisation, person=person)
+        .select_related("role")
+        # In the same statement: whether the role asks for any certification, so that a page
+        # whose roles ask for none runs no query for them.
+        .annotate(
+            asks_certification=Exists(
+                RoleRequirement.objects.filter(
+                    organisation=organisation, role_id=OuterRef("role_id")
+                ).exclude(certification="")
+            )
+        )
     )
     skill_ids = {m["skill"] for s in scores for m in s.missing}
     skills = Skill.objects.filter(organisation=organisation).in_bulk(skill_ids)
+    checks = role_certification_checks(
+        organisation=organisation,
+        person=person,
+        role_ids={s.role_id for s in scores if getattr(s, "asks_certification", False)},
+    )
     views = {
         s.kind: RoleGapView(
             s,
@@ -445,6 +465,7 @@ def person_gap_view(*, organisation: Organisation, person: Person) -> dict[str, 
                 )
                 for m in s.missing
             ],
+            checks.get(s.role_id, []),
         )
         for s in scores
     }

@@ -44,6 +44,10 @@ class RequirementOut(serializers.Serializer):
     target_level = serializers.IntegerField()
     importance = serializers.ChoiceField(choices=Importance.choices)
     weight = serializers.DecimalField(max_digits=5, decimal_places=2)
+    certification = serializers.CharField(
+        help_text='The name of a certification the role asks for with this skill; "" for none. '
+        "Not part of the gap score."
+    )
 
 
 class RoleDetailOut(RoleOut):
@@ -104,6 +108,10 @@ class RequirementIn(StrictInput):
     importance = serializers.ChoiceField(choices=Importance.choices, default=Importance.ESSENTIAL)
     weight = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=Decimal("0.01"), default=Decimal(1)
+    )
+    # PUT sets the whole requirement: leaving it out asks for no certification.
+    certification = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
     )
 
     def get_fields(self) -> dict[str, serializers.Field]:

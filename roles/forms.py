@@ -29,6 +29,13 @@ class RequirementForm(forms.Form):
     weight = forms.DecimalField(
         min_value=Decimal("0.1"), max_value=Decimal(100), decimal_places=2, initial=1
     )
+    certification = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Certification asked for",
+        help_text="Optional, e.g. “Certified Kubernetes Administrator”. A person's readiness page "
+        "shows whether they hold it, current; it does not change the gap score.",
+    )
 
     def __init__(
         self, *args: Any, skills: QuerySet[Skill], scale: tuple[int, int], **kwargs: Any

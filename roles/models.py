@@ -59,6 +59,10 @@ class RoleRequirement(TenantModel):
         max_length=16, choices=Importance.choices, default=Importance.ESSENTIAL
     )
     weight = models.DecimalField(max_digits=5, decimal_places=2, default=1)
+    # A certification the role asks for beside the skill, by name (matched to a person's
+    # ``certifications.Certification.name`` in any case). Shown next to the gap, never inside it:
+    # the gap score stays a function of skill levels alone (reports/gaps.py).
+    certification = models.CharField(max_length=200, blank=True)
 
     class Meta(TenantModel.Meta):
         db_table = "skills_rolerequirement"

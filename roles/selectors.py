@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Organisation
+from certifications.models import CertificationStatus
+from certifications.selectors import certification_states
 from roles.models import RoleAssignment, RoleProfile, RoleRequirement
 from skills.models import LibraryOccupation, Skill
 from teams.models import Person
@@ -92,3 +97,49 @@ def role_required_skills(*, organisation: Organisation, person: Person) -> list[
             ).values("skill_id"),
         ).order_by("name")
     )
+
+
+@dataclass(frozen=True)
+class CertificationCheck:
+    """A certification a role asks for with one of its skills, and the best status in which the
+    person holds it (None: not at all). Shown beside the gap score, never inside it."""
+
+    name: str
+    skill: Skill
+    status: CertificationStatus | None
+
+    @property
+    def held(self) -> bool:
+        """Held and current: valid, or expiring but not yet expired."""
+        return self.status in (CertificationStatus.VALID, CertificationStatus.EXPIRING)
+
+
+def role_certification_checks(
+    *, organisation: Organisation, person: Person, role_ids: Iterable[int]
+) -> dict[int, list[CertificationCheck]]:
+    """Per role id, the certifications its requirements ask for and whether ``person`` holds each
+    (case-insensitive match on the certification's name). Two queries, none without roles."""
+    role_ids = list(role_ids)
+    if not role_ids:
+        return {}
+    asked = list(
+        RoleRequirement.objects.filter(organisation=organisation, role_id__in=role_ids)
+        .exclude(certification="")
+        .select_related("skill")
+        .order_by("-weight", "skill__name")
+    )
+    if not asked:
+        return {}
+    states = certification_states(
+        organisation=organisation, person=person, names=[r.certification for r in asked]
+    )
+    checks: dict[int, list[CertificationCheck]] = {}
+    for requirement in asked:
+        checks.setdefault(requirement.role_id, []).append(
+            CertificationCheck(
+                name=requirement.certification,
+                skill=requirement.skill,
+                status=states.get(requirement.certification.strip().casefold()),
+            )
+        )
+    return checks

@@ -54,6 +54,8 @@ TECHNOLOGY_GROUP_SKILLS: dict[str, str] = {
     "unspsc:43232311": "Data Management",  # Object oriented data base management software
 }
 TECHNOLOGY_DEFAULT_TARGET = 3
+# As long as a certification's own name (``certifications.models.Certification.name``).
+CERTIFICATION_NAME_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -143,10 +145,20 @@ def role_requirement_set(
     target_level: int,
     importance: str = Importance.ESSENTIAL,
     weight: Decimal = Decimal(1),
+    certification: str = "",
     by: User | None,
 ) -> RoleRequirement:
-    """Add a requirement to a role or change it."""
+    """Add a requirement to a role or change it. ``certification``: the name of a certification
+    the role asks for with this skill, or "" for none; it is shown beside the gap, not scored."""
     organisation = role.organisation
+    certification = " ".join(certification.split())
+    if len(certification) > CERTIFICATION_NAME_MAX:
+        raise ServiceError(
+            {
+                "certification": "Keep the certification's name under "
+                f"{CERTIFICATION_NAME_MAX} characters."
+            }
+        )
     if skill.organisation_id != organisation.pk or skill.is_archived:
         raise ServiceError("Select a valid skill.")
     low, high = scale_bounds(organisation=organisation)
@@ -162,6 +174,7 @@ def role_requirement_set(
             "target": existing.target_level,
             "importance": existing.importance,
             "weight": str(existing.weight),
+            **({"certification": existing.certification} if existing.certification else {}),
         }
         if existing
         else None
@@ -170,7 +183,12 @@ def role_requirement_set(
         organisation=organisation,
         role=role,
         skill=skill,
-        defaults={"target_level": target_level, "importance": importance, "weight": weight},
+        defaults={
+            "target_level": target_level,
+            "importance": importance,
+            "weight": weight,
+            "certification": certification,
+        },
     )
     audit_record(
         organisation=organisation,
@@ -183,6 +201,7 @@ def role_requirement_set(
             "target": target_level,
             "importance": importance,
             "weight": str(weight),
+            **({"certification": certification} if certification else {}),
         },
     )
     inputs_changed(organisation=organisation)
@@ -476,6 +495,7 @@ def role_profile_copy(*, role: RoleProfile, by: User | None) -> RoleProfile:
             target_level=r.target_level,
             importance=r.importance,
             weight=r.weight,
+            certification=r.certification,
         )
         for r in requirements
     )

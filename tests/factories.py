@@ -113,3 +113,18 @@ class JobFactory(TenantFactory):
     organisation = factory.SubFactory(OrganisationFactory)
     kind = Job.Kind.PEOPLE_IMPORT
     filename = "people.csv"
+
+
+# --- Certifications (appended by the certifications feature) ------------------------------------
+
+
+class CertificationFactory(TenantFactory):
+    class Meta:
+        model = "certifications.Certification"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    person = factory.SubFactory(PersonFactory, organisation=factory.SelfAttribute("..organisation"))
+    name = factory.Sequence(lambda n: f"Certificate {n}")
+    issuer = "CNCF"
+    issued_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=365))
+    expires_on = None

@@ -234,6 +234,7 @@ def test_xlsx_export_has_the_gap_sheet_a_sheet_per_team_and_the_bus_factor_sheet
         "Team – Payments API",
         "Team – Research",
         "Bus-factor risks",
+        "Certifications",
     ]
     member, manager = org_a.people["member"], org_a.people["manager"]
     gap = _sheet_rows(workbook, "Gap report")
@@ -326,6 +327,7 @@ def test_a_managers_export_holds_only_their_teams_people(org_a):
         "Team – Payments",
         "Team – Payments API",
         "Bus-factor risks",
+        "Certifications",
     ]
     about = dict(r[:2] for r in _sheet_rows(workbook, "About") if r[0])
     assert about["Scope"] == "Teams (with the teams below them): Payments"

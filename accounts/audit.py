@@ -398,6 +398,27 @@ def _endorsement_unhidden(s: _Said) -> str:
 # -- end endorsements --
 
 
+# -- review campaigns (#16) --
+def _campaign_launched(s: _Said) -> str:
+    people = s.after.get("participants", 0)
+    return (
+        f"{s.who} launched the review campaign {s.after.get('name', s.target)}, asking "
+        f"{people} {'person' if people == 1 else 'people'} by {_date(s.after['due_on'])}"
+    )
+
+
+def _campaign_closed(s: _Said) -> str:
+    how = "closed by itself" if s.after.get("automatically") else f"{s.who} closed"
+    name = s.after.get("name", s.target)
+    done = f"{s.after.get('completed', 0)} of {s.after.get('participants', 0)} completed"
+    if s.after.get("automatically"):
+        return f"The review campaign {name} {how} after its grace period ({done})"
+    return f"{how} the review campaign {name} ({done})"
+
+
+# -- end review campaigns --
+
+
 def _demo_seeded(s: _Said) -> str:
     return f"{s.who} filled the organisation with demo data ({_counts(s.after)})"
 
@@ -462,6 +483,8 @@ EVENT_KINDS: dict[str, tuple[str, Callable[[_Said], str]]] = {
     "endorsement.withdrawn": ("Endorsement withdrawn", _endorsement_withdrawn),
     "endorsement.hidden": ("Endorsement hidden", _endorsement_hidden),
     "endorsement.unhidden": ("Endorsement shown again", _endorsement_unhidden),
+    "campaign.launched": ("Review campaign launched", _campaign_launched),
+    "campaign.closed": ("Review campaign closed", _campaign_closed),
     "demo.seeded": ("Demo data added", _demo_seeded),
 }
 

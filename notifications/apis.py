@@ -110,9 +110,7 @@ class NotificationReadApi(OrgAPIView):
 class NotificationReadAllApi(OrgAPIView):
     @extend_schema(
         operation_id="notifications_mark_all_read",
-        # No request body in the schema: with an optional empty object as its only input, a
-        # schema checker's "invalid" example is a request without one, which is valid.
-        request=None,
+        request=EMPTY_BODY,
         responses=MarkedOut,
         tags=TAGS,
     )

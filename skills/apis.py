@@ -50,7 +50,8 @@ class SkillOut(serializers.Serializer):
 class SkillFilter(StrictInput):
     q = serializers.CharField(required=False, help_text="Matches the name and the aliases.")
     kind = serializers.ChoiceField(choices=SkillKind.choices, required=False)
-    category = serializers.IntegerField(required=False, min_value=1)
+    # Bounded like a database id: a larger number is a 400, never an overflow in the query.
+    category = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     include_archived = serializers.BooleanField(required=False, default=False)
 
 
@@ -308,6 +309,11 @@ class RatingCreateApi(OrgAPIView):
         return self.output(RatingOut, rating, status_code=status.HTTP_201_CREATED)
 
 
+# The schema of an empty body: drf-spectacular leaves a serializer without fields out of the
+# schema, and clients should still read that a body, if any, must be an empty object.
+EMPTY_BODY = {"application/json": {"type": "object", "additionalProperties": False}}
+
+
 class RatingsReviewIn(StrictInput):
     """No input: the caller confirms their own ratings, and nobody marks another person's. A
     field sent is refused rather than ignored."""
@@ -327,9 +333,7 @@ class RatingsReviewApi(OrgAPIView):
 
     @extend_schema(
         operation_id="ratings_review",
-        # No request body in the schema: the only valid body is an empty one, and a schema
-        # checker's "invalid" example would be a request without it, which is valid.
-        request=None,
+        request=EMPTY_BODY,
         responses={201: RatingsReviewOut},
         tags=["ratings"],
     )

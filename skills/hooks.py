@@ -94,3 +94,33 @@ def people_search_extras(**kwargs: Any) -> PeopleSearchExtras | None:
     if not _people_search_providers:
         return None
     return _people_search_providers[0](**kwargs)
+
+
+# --- Notices on My skills from the layers above (#16) ---------------------------------------------
+# My skills is skills', but a review campaign's to-do ("7 of 16 rated, due 3 June") lives above it
+# (reviews). Each provider registered (``ReviewsConfig.ready``) returns its notice, or None when it
+# has nothing to say; the page includes each notice's template with ``items``.
+
+
+@dataclass(frozen=True)
+class MySkillsNotice:
+    template: str  # included above the skills, with ``items`` in its context
+    items: Sequence[Any]
+
+
+MySkillsNoticeProvider = Callable[..., MySkillsNotice | None]  # (*, organisation, person)
+
+_my_skills_notice_providers: dict[str, MySkillsNoticeProvider] = {}
+
+
+def on_my_skills_notice(name: str, provider: MySkillsNoticeProvider) -> None:
+    """Register (or replace, by ``name``) a provider of a notice on My skills."""
+    _my_skills_notice_providers[name] = provider
+
+
+def my_skills_notices(*, organisation: Any, person: Any) -> list[MySkillsNotice]:
+    notices = (
+        provider(organisation=organisation, person=person)
+        for provider in _my_skills_notice_providers.values()
+    )
+    return [notice for notice in notices if notice is not None]

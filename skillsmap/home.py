@@ -27,6 +27,7 @@ from accounts.permissions import Perm, Role
 from accounts.views_base import AuthenticatedHttpRequest, Tenant, org_view
 from reports import home as report_home
 from reports.selectors import export_list_recent
+from reviews.selectors import campaign_todos
 from skills import home as skill_home
 from skills.selectors.ratings import person_for_user
 
@@ -61,6 +62,13 @@ def organisation_home(request: AuthenticatedHttpRequest, tenant: Tenant) -> Http
     # under "My skills", so their page is not crowded with a personal panel too.
     personal = _personal(tenant, request) if role in (Role.MEMBER, Role.MANAGER) else None
     context: dict[str, Any] = {"tenant": tenant, "personal": personal}
+    # Everyone asked by a review campaign sees its to-do, whatever their role: HR is asked too.
+    try:
+        me = person_for_user(organisation=organisation, user=request.user)
+    except Http404:
+        me = None
+    if me is not None:
+        context["campaign_todos"] = campaign_todos(organisation=organisation, person=me)
     if tenant.can(Perm.RATINGS_VALIDATE_REPORTS):
         context["risks"] = report_home.team_risks(organisation=organisation, tenant=tenant)
         if not tenant.can(Perm.RATINGS_VIEW_ALL):

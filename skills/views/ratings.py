@@ -26,7 +26,7 @@ from skills.forms.ratings import (
     SelfRatingForm,
     ValidationForm,
 )
-from skills.hooks import my_skills_extras, people_search_extras
+from skills.hooks import my_skills_extras, my_skills_notices, people_search_extras
 from skills.imports import ratings_import_start
 from skills.models import RatingSource, Skill
 from skills.selectors import ratings as selectors
@@ -77,6 +77,7 @@ def _self_page(
             "person": person,
             "groups": groups,
             "extras": extras,
+            "notices": my_skills_notices(organisation=organisation, person=person),
             "show": show,
             "show_choices": selectors.SHOW_CHOICES,
             "current_ratings": len(current),

@@ -193,6 +193,11 @@ ENDORSEMENTS_PER_HOUR = env_int("ENDORSEMENTS_PER_HOUR", 30)
 # Reminders outside campaigns (#16): how often at most a person gets the digest of their stale
 # ratings, and a validator the digest of ratings waiting for them (7: once per ISO week).
 REMINDER_DIGEST_PERIOD_DAYS = env_int("REMINDER_DIGEST_PERIOD_DAYS", 7)
+# Review campaigns (#16): days after the due date before a campaign closes by itself; reminders
+# go this many days before the due date, then every CAMPAIGN_OVERDUE_REMINDER_DAYS while overdue.
+CAMPAIGN_GRACE_DAYS = env_int("CAMPAIGN_GRACE_DAYS", 7)
+CAMPAIGN_REMINDER_DAYS_BEFORE = (7, 1)
+CAMPAIGN_OVERDUE_REMINDER_DAYS = env_int("CAMPAIGN_OVERDUE_REMINDER_DAYS", 7)
 
 # Email: console in development; SMTP settings from the environment in production.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -281,6 +286,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.tasks_digest.dispatch_digests",
         "schedule": crontab(hour=7, minute=10),
     },
+    # Daily: review campaigns' reminders (each cadence step once per participant) and the
+    # automatic close at due date + grace; a missed or repeated run changes nothing.
+    "campaign-reminders": {
+        "task": "reviews.tasks.campaign_reminders_send",
+        "schedule": crontab(hour=7, minute=20),
+    },
     # Every ten minutes: notification emails whose enqueue or retries were lost (broker down,
     # worker killed) or that embedded mode could not retry; sending twice is prevented.
     "notification-email-sweep": {
@@ -328,6 +339,7 @@ SPECTACULAR_SETTINGS = {
         "SkillKindEnum": "skills.models.SkillKind",
         "AssignmentKindEnum": "roles.models.RoleAssignment.Kind",
         "JobKindEnum": "skillsmap.core.models.Job.Kind",
+        "CampaignStatusEnum": "reviews.models.CampaignStatus",
     },
     # Swagger UI from our own static files (drf-spectacular-sidecar): no CDN, CSP-friendly.
     "SWAGGER_UI_DIST": "SIDECAR",

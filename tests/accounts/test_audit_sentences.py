@@ -267,6 +267,20 @@ CASES = [
         "Ana exported a CSV report of teams Web (12 rows)",
     ),
     (
+        "campaign.launched",
+        "Q3 review",
+        None,
+        {"name": "Q3 review", "due_on": "2026-07-01", "participants": 12, "skills_asked": 90},
+        "Ana launched the review campaign Q3 review, asking 12 people by 1 Jul 2026",
+    ),
+    (
+        "campaign.closed",
+        "Q3 review",
+        None,
+        {"name": "Q3 review", "automatically": False, "completed": 9, "participants": 12},
+        "Ana closed the review campaign Q3 review (9 of 12 completed)",
+    ),
+    (
         "demo.seeded",
         "Acme",
         None,

@@ -131,6 +131,17 @@ def _unsubscribe_token(world: World) -> str:  # type: ignore[return-value]
     )
 
 
+def _campaign(world: World) -> int:
+    from datetime import date
+
+    from reviews.models import Campaign
+
+    with organisation_context(world.organisation):
+        return Campaign.objects.create(
+            organisation=world.organisation, name="Spring review", due_on=date(2099, 6, 30)
+        ).pk
+
+
 OBJECT_IDS: dict[str, Callable[[World], object]] = {
     "membership_id": lambda w: w.memberships["member"].pk,
     "invitation_id": _invitation,
@@ -142,6 +153,7 @@ OBJECT_IDS: dict[str, Callable[[World], object]] = {
     "rating_id": lambda w: RatingFactory(organisation=w.organisation, person=w.people["member"]).pk,
     "notification_id": _notification,
     "certification_id": _certification,
+    "campaign_id": _campaign,
     "endorsement_id": _endorsement,
     "token": _unsubscribe_token,
 }

@@ -91,6 +91,16 @@ def furnish(world: World, marker: str) -> Furnished:
             kind=Kind.ENDORSEMENT,
             title=f"{marker} endorsed your Python",
         )
+        from reviews.services import campaign_launch
+
+        # Launched by the manager, so that both the manager and HR may close it.
+        campaign = campaign_launch(
+            organisation=organisation,
+            by=world.manager,
+            name=f"{marker} review",
+            due_on=date(2099, 6, 30),
+            teams=[team],
+        )
     return Furnished(
         world,
         {
@@ -101,6 +111,7 @@ def furnish(world: World, marker: str) -> Furnished:
             "job_id": job.pk,
             "rating_id": rating.pk,
             "certification_id": certification.pk,
+            "campaign_id": campaign.pk,
             "notification_id": notification.pk,
         },
     )

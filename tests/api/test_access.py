@@ -165,7 +165,40 @@ ENDPOINTS = [
     Endpoint("get", "certifications/", Role.MEMBER),
     Endpoint("get", "certifications/{certification_id}/", Role.MEMBER),
     Endpoint("get", "certifications/{certification_id}/evidence/", Role.MEMBER),
+    Endpoint(
+        "post",
+        "certifications/",
+        Role.MEMBER,
+        lambda ids: {
+            "person": ids["person_id"],
+            "name": "Certified Kubernetes Administrator",
+            "issuer": "CNCF",
+            "issued_on": "2025-01-01",
+            "skills": [ids["skill_id"]],
+        },
+        ("person", "skills"),
+    ),
+    Endpoint(
+        "patch",
+        "certifications/{certification_id}/",
+        Role.MEMBER,
+        lambda ids: {"issuer": "The Linux Foundation"},
+    ),
+    Endpoint("delete", "certifications/{certification_id}/", Role.MEMBER),
     Endpoint("delete", "people/{person_id}/skills/{skill_id}/endorsement/", Role.MEMBER),
+    # Review campaigns (#16): managers launch for their teams, HR and admins for everyone; every
+    # member reads their own to-dos.
+    Endpoint("get", "campaigns/", Role.MANAGER),
+    Endpoint(
+        "post",
+        "campaigns/",
+        Role.MANAGER,
+        lambda ids: {"name": "Spring review", "due_on": "2099-06-30", "teams": [ids["team_id"]]},
+        ("teams",),
+    ),
+    Endpoint("get", "campaigns/mine/", Role.MEMBER),
+    Endpoint("get", "campaigns/{campaign_id}/", Role.MANAGER),
+    Endpoint("post", "campaigns/{campaign_id}/close/", Role.MANAGER),
 ]
 
 

@@ -43,6 +43,7 @@ ID_FIELDS = {
     "role_id": "role_id",
     "job_id": "job_id",
     "certification_id": "certification_id",
+    "campaign_id": "campaign_id",
     "notification_id": "notification_id",
     "person": "person_id",
     "manager": "person_id",
@@ -137,6 +138,19 @@ def seeded(alpha: Furnished, beta: Furnished, token_for, settings) -> Iterator[d
         signals.request_finished.connect(close_old_connections)
 
 
+def _takes_nothing(case: Any) -> bool:
+    operation = case.operation.definition.raw
+    body = operation.get("requestBody", {})
+    body_schema = body.get("content", {}).get("application/json", {}).get("schema", {})
+    parameters = [p for p in operation.get("parameters", []) if p.get("name") != "org_slug"]
+    return (
+        not parameters
+        and not body.get("required", False)
+        and not body_schema.get("properties")
+        and body_schema.get("additionalProperties") is False
+    )
+
+
 @pytest.mark.parametrize("role", ["member", "admin"])
 @schema.parametrize()
 @settings(
@@ -172,6 +186,11 @@ def test_api_conforms_to_its_schema_and_leaks_nothing(case, role, seeded):
         # Substituting ids can turn a deliberately invalid example into a valid one (or back), so
         # the "was invalid data rejected" check applies to the example as generated only.
         excluded = EXCLUDED_CHECKS if ids is None else [*EXCLUDED_CHECKS, NEGATIVE_DATA_REJECTION]
+        if _takes_nothing(case):
+            # An action with no parameters and an optional empty body ("mark all as read"): the
+            # only "invalid" example left to generate is a request without the body, which is
+            # valid, so there is no invalid data to reject. A field sent is refused (test_access).
+            excluded = [*excluded, NEGATIVE_DATA_REJECTION]
         case.validate_response(response, headers=headers, excluded_checks=excluded)
         assert not _leaks(response, beta), (where, _leaks(response, beta))
         if label == "beta ids" and any(k in ID_FIELDS for k in original_path):

@@ -192,6 +192,16 @@ def _build(world: World) -> Evil:
             after={"name": FIELDS["team name"]},
         )
         invitation = InvitationFactory(organisation=organisation)
+        from reviews.services import campaign_launch
+
+        campaign = campaign_launch(
+            organisation=organisation,
+            by=world.admin,
+            name=FIELDS["team name"],
+            message=FIELDS["role description"],
+            due_on=date(2099, 6, 30),
+            teams=[team],
+        )
         # The admin's own notification: its page opens only for its recipient.
         notification = Notification.objects.create(
             organisation=organisation,
@@ -270,6 +280,7 @@ def _build(world: World) -> Evil:
             "role_id": [role.pk, target.pk],
             "notification_id": [notification.pk],
             "certification_id": [certification.pk],
+            "campaign_id": [campaign.pk],
         },
         export_jobs=exports,
     )

@@ -1,0 +1,39 @@
+"""Celery tasks of review campaigns: thin, ids in, safe to run twice or late (each reminder step
+goes once per participant, and a campaign closes once).
+
+Beat runs ``campaign_reminders_send`` daily (``CELERY_BEAT_SCHEDULE["campaign-reminders"]``); it
+hands each organisation to a task of its own, since row-level security lets a query see one
+organisation at a time.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from accounts.models import Organisation
+from reviews.services import campaigns_daily
+from skillsmap.core.tenancy import organisation_context
+
+# Spread the organisations over this many seconds so they do not all start at once.
+DISPATCH_SPREAD_SECONDS = 600
+
+
+@shared_task(name="reviews.tasks.campaigns_daily_send", acks_late=True)
+def campaigns_daily_send(*, organisation_id: int) -> dict[str, int]:
+    """One organisation's automatic closes and due reminders; returns how many of each."""
+    with organisation_context(organisation_id):
+        organisation = Organisation.objects.get(pk=organisation_id)
+        run = campaigns_daily(organisation=organisation)
+    return {"reminders": run.reminders, "closed": run.closed}
+
+
+@shared_task(name="reviews.tasks.campaign_reminders_send", acks_late=True)
+def campaign_reminders_send() -> int:
+    """Daily (beat): every organisation's campaigns, one task per organisation."""
+    ids = list(Organisation.objects.values_list("pk", flat=True))
+    for index, organisation_id in enumerate(ids):
+        campaigns_daily_send.apply_async(
+            kwargs={"organisation_id": organisation_id},
+            countdown=(index * DISPATCH_SPREAD_SECONDS) // max(len(ids), 1),
+        )
+    return len(ids)

@@ -1,0 +1,180 @@
+"""Launching a review campaign: HR asks anyone, a manager only their own teams; bad input is
+refused with a clear message and nothing written; another organisation's ids read as missing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import AuditEvent
+from notifications.kinds import Kind
+from notifications.models import Notification
+from reviews.models import Campaign, CampaignParticipant, CampaignSkill
+from reviews.services import CampaignError
+from skillsmap.core.tenancy import organisation_context
+from tests.factories import TeamFactory
+from tests.reviews.conftest import LAUNCH
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows(world):
+    with organisation_context(world.organisation):
+        return (
+            Campaign.objects.count(),
+            CampaignParticipant.objects.count(),
+            CampaignSkill.objects.count(),
+            Notification.objects.count(),
+            AuditEvent.objects.filter(verb__startswith="campaign.").count(),
+        )
+
+
+def _asked(world, campaign):
+    with organisation_context(world.organisation):
+        return {
+            p.person.name: sorted(s.name for s in p.skills.all())
+            for p in CampaignParticipant.objects.filter(campaign=campaign).select_related("person")
+        }
+
+
+def test_hr_launches_for_the_whole_organisation_with_each_persons_own_skills(cast_a, launch):
+    world = cast_a.world
+    everyone = list(world.people.values())
+    campaign = _launch_people(launch, world, everyone)
+    asked = _asked(world, campaign)
+    # Role requirements for the two in the role, plus the member's profile skill; people with
+    # no skill at all are not asked.
+    assert asked == {
+        world.people["manager"].name: ["Python", "SQL"],
+        world.people["member"].name: ["Docker", "Python", "SQL"],
+    }
+    with organisation_context(world.organisation):
+        assert campaign.launched_at == LAUNCH
+        asks = Notification.objects.filter(kind=Kind.CAMPAIGN_ASK)
+        assert {n.recipient for n in asks} == {world.member, world.manager}
+        event = AuditEvent.objects.get(verb="campaign.launched")
+        assert event.after["participants"] == 2
+
+
+def _launch_people(launch, world, people, **fields):
+    return launch(world, people=people, **fields)
+
+
+def test_an_explicit_skill_list_is_asked_of_everyone(cast_a, launch):
+    world = cast_a.world
+    campaign = launch(world, teams=[cast_a.team], skills=[cast_a.docker])
+    assert _asked(world, campaign) == {
+        world.people["manager"].name: ["Docker"],
+        world.people["member"].name: ["Docker"],
+    }
+
+
+def test_a_manager_launches_for_their_own_team(cast_a, launch):
+    world = cast_a.world
+    campaign = launch(world, by=world.manager, teams=[cast_a.team])
+    assert set(_asked(world, campaign)) == {
+        world.people["manager"].name,
+        world.people["member"].name,
+    }
+
+
+def test_a_manager_asking_people_outside_their_teams_is_refused_and_nothing_written(cast_a, launch):
+    world = cast_a.world
+    before = _rows(world)
+    with pytest.raises(CampaignError) as refused:
+        launch(world, by=world.manager, people=[world.people["hr"]], skills=[cast_a.python])
+    assert "people" in refused.value.message_dict
+    other = TeamFactory(organisation=world.organisation, name="Sales")
+    with pytest.raises(CampaignError) as refused:
+        launch(world, by=world.manager, teams=[other])
+    assert refused.value.message_dict["teams"] == ["You can ask only the teams you manage."]
+    assert _rows(world) == before
+
+
+def test_a_manager_asking_a_role_gets_only_their_own_people(cast_a, launch):
+    world = cast_a.world
+    with organisation_context(world.organisation):
+        from roles.models import RoleProfile
+        from roles.services import role_assign
+
+        role = RoleProfile.objects.get(name="Backend")
+        role_assign(
+            organisation=world.organisation, person=world.people["hr"], role=role, by=world.admin
+        )
+    campaign = launch(world, by=world.manager, roles=[role])
+    assert world.people["hr"].name not in _asked(world, campaign)
+
+
+def test_a_due_date_in_the_past_is_refused_and_nothing_written(cast_a, launch):
+    world = cast_a.world
+    before = _rows(world)
+    with pytest.raises(CampaignError) as refused:
+        launch(world, teams=[cast_a.team], due_on=date(2026, 5, 31))
+    assert refused.value.message_dict["due_on"] == ["The due date cannot be in the past."]
+    assert _rows(world) == before
+
+
+def test_a_campaign_that_asks_nobody_is_refused_and_nothing_written(cast_a, launch):
+    world = cast_a.world
+    empty = TeamFactory(organisation=world.organisation, name="Empty")
+    before = _rows(world)
+    with pytest.raises(CampaignError) as refused:
+        launch(world, teams=[empty])
+    assert "would ask nobody" in refused.value.messages[0]
+    with pytest.raises(CampaignError):
+        launch(world)  # no audience at all
+    assert _rows(world) == before
+
+
+def test_another_organisations_team_or_person_is_refused_like_a_missing_one(
+    cast_a, cast_b, launch, login, clock
+):
+    world = cast_a.world
+    before = _rows(world)
+    with pytest.raises(CampaignError) as refused:
+        launch(world, teams=[cast_b.team])
+    assert refused.value.message_dict["teams"] == ["Select a valid choice."]
+    client = login(world.hr)
+    url = reverse("reviews:campaign_create", kwargs={"org_slug": world.organisation.slug})
+    form = {"name": "Q", "due_on": "2026-06-30"}
+    foreign = client.post(url, {**form, "people": [cast_b.world.people["member"].pk]})
+    missing = client.post(url, {**form, "people": [987_654]})
+    assert foreign.status_code == missing.status_code == 400
+    assert "Select a valid person." in foreign.content.decode()
+    assert "Select a valid person." in missing.content.decode()
+    assert _rows(world) == before
+
+
+def test_the_launch_page_launches_and_redirects_to_the_campaign(cast_a, login, clock):
+    world = cast_a.world
+    client = login(world.manager)
+    slug = world.organisation.slug
+    response = client.post(
+        reverse("reviews:campaign_create", kwargs={"org_slug": slug}),
+        {"name": "Team review", "due_on": "2026-06-30", "teams": [cast_a.team.pk]},
+    )
+    with organisation_context(world.organisation):
+        campaign = Campaign.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "reviews:campaign_detail", kwargs={"org_slug": slug, "campaign_id": campaign.pk}
+    )
+
+
+def test_a_member_may_not_open_the_launch_page(cast_a, login):
+    client = login(cast_a.world.member)
+    url = reverse("reviews:campaign_create", kwargs={"org_slug": cast_a.world.organisation.slug})
+    assert client.get(url).status_code == 403
+
+
+def test_another_organisations_campaign_is_a_404(cast_a, cast_b, launch, login):
+    theirs = launch(cast_b.world, teams=[cast_b.team])
+    client = login(cast_a.world.hr)
+    slug = cast_a.world.organisation.slug
+    for name in ("reviews:campaign_detail",):
+        url = reverse(name, kwargs={"org_slug": slug, "campaign_id": theirs.pk})
+        assert client.get(url).status_code == 404
+    close = reverse("reviews:campaign_close", kwargs={"org_slug": slug, "campaign_id": theirs.pk})
+    assert client.post(close).status_code == 404

@@ -21,6 +21,8 @@ from certifications.models import Certification
 from certifications.services import certification_create
 from endorsements.models import Endorsement
 from endorsements.services import endorsement_create
+from reviews.models import Campaign
+from reviews.services import campaign_launch
 from skills.library import normalise_skill_name
 from skills.models import LibrarySkill, ProfileSkill, Rating, RatingSource, Skill, SkillCategory
 from teams.models import Person, Team, TeamMembership
@@ -458,6 +460,20 @@ def _keeping_current(organisation: Organisation, demo_people: dict[str, Person])
                 skills=[skills[n] for n in skill_names if n in skills],
             )
         expiry_alerts_send(organisation=organisation)
+    if not Campaign.objects.filter(organisation=organisation).exists():
+        # Launched three weeks ago by HR for the leads among the demo logins (only people with an
+        # account can be asked), so its page shows progress, and the engineer's to-dos stay hers.
+        hr = demo_people["hr@acme.example"].user
+        assert hr is not None
+        campaign_launch(
+            organisation=organisation,
+            by=hr,
+            name="Autumn skills review: leads",
+            message="Please check your ratings are still true before the planning round.",
+            due_on=today + timedelta(days=7),
+            people=[demo_people["manager@acme.example"], demo_people["admin@acme.example"]],
+            now=timezone.now() - timedelta(days=21),
+        )
     if not Endorsement.objects.filter(organisation=organisation).exists():
         for endorser, endorsed, skill_name, note in ENDORSEMENTS:
             by = demo_people[endorser].user

@@ -14,6 +14,7 @@ from accounts.models import Membership, Organisation
 from certifications.models import Certification
 from endorsements.models import Endorsement
 from notifications.models import Notification
+from reviews.models import Campaign
 from skills.models import ProfileSkill, Rating, Skill
 from skillsmap.core.tenancy import organisation_context
 from teams.models import Person, Team
@@ -39,6 +40,7 @@ def _counts(organisation):
             "certifications": Certification.objects.count(),
             "endorsements": Endorsement.objects.count(),
             "notifications": Notification.objects.count(),
+            "campaigns": Campaign.objects.count(),
         }
 
 
@@ -82,6 +84,10 @@ def test_the_demo_keeps_its_data_alive_with_certifications_and_endorsements(acme
             Notification.objects.filter(recipient=engineer.user).values_list("kind", flat=True)
         )
         assert {"certification_expiry", "endorsement"} <= kinds
+        # A review campaign under way, asking a lead and not the engineer (her to-dos are hers).
+        [campaign] = Campaign.objects.all()
+        asked = set(campaign.participants.values_list("person__email", flat=True))
+        assert asked == {"manager@acme.example"}
 
 
 def test_seeding_twice_changes_nothing(acme):

@@ -9,7 +9,8 @@ from typing import Any, cast
 from django import forms
 from django.db.models import QuerySet
 
-from reviews.services import MESSAGE_MAX, NAME_MAX
+from reviews.models import default_grace_days
+from reviews.services import MAX_GRACE_DAYS, MESSAGE_MAX, NAME_MAX
 
 
 class DateInput(forms.DateInput):
@@ -32,7 +33,10 @@ def _choices(label: str, noun: str, help_text: str) -> forms.ModelMultipleChoice
 
 class CampaignForm(forms.Form):
     name = forms.CharField(
-        max_length=NAME_MAX, label="Name", error_messages={"required": "Give the campaign a name."}
+        max_length=NAME_MAX,
+        label="Name",
+        help_text="The title of the invitation and the reminders, e.g. “Spring review”.",
+        error_messages={"required": "Give the campaign a name."},
     )
     message = forms.CharField(
         max_length=MESSAGE_MAX,
@@ -48,6 +52,18 @@ class CampaignForm(forms.Form):
             "required": "Enter the due date.",
             "invalid": "Enter the due date like 2027-03-31.",
         },
+        help_text="Today or later: the day by which each person should have rated their skills.",
+    )
+    grace_days = forms.IntegerField(
+        label="Grace period (days)",
+        required=False,
+        min_value=0,
+        max_value=MAX_GRACE_DAYS,
+        error_messages={
+            "invalid": "Enter the grace period as a whole number of days.",
+            "min_value": f"The grace period is 0 to {MAX_GRACE_DAYS} days.",
+            "max_value": f"The grace period is 0 to {MAX_GRACE_DAYS} days.",
+        },
     )
     teams = _choices("Teams", "team", "Everyone in these teams and the teams below them.")
     roles = _choices(
@@ -57,8 +73,8 @@ class CampaignForm(forms.Form):
     skills = _choices(
         "Skills",
         "skill",
-        "Leave empty to ask each person their own skills: those their roles require and those "
-        "on their profile.",
+        "Leave empty to ask each person their own skills: those their current and target roles "
+        "require, those on their profile and those they have rated.",
     )
 
     def __init__(
@@ -71,6 +87,13 @@ class CampaignForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # The setting is read per form, not at import, so the page shows the one in force.
+        grace = self.fields["grace_days"]
+        grace.initial = default_grace_days()
+        grace.help_text = (
+            "How long after the due date the campaign stays open (reminders continue) before it "
+            f"closes by itself and records its summary. Empty: {grace.initial} days."
+        )
         for name, queryset in (
             ("teams", teams),
             ("roles", roles),

@@ -96,6 +96,7 @@ def campaign_create(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpRe
                 name=data["name"],
                 message=data["message"],
                 due_on=data["due_on"],
+                grace_days=data["grace_days"],
                 teams=list(data["teams"]),
                 roles=list(data["roles"]),
                 people=list(data["people"]),

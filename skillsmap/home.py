@@ -11,7 +11,8 @@ panel never links to a page its reader may not open:
 - everyone who rates themselves (members and managers first of all): readiness, what to rate next;
 - who validates reports (managers): the ratings waiting and their teams' bus-factor risks;
 - who reads everyone's ratings (HR, admins): the organisation's gap, stale ratings, exports;
-- who manages members (admins): pending invitations.
+- who manages members (admins): pending invitations;
+- who launches review campaigns (managers, HR, admins): the open ones they launched.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ from accounts.permissions import Perm, Role
 from accounts.views_base import AuthenticatedHttpRequest, Tenant, org_view
 from reports import home as report_home
 from reports.selectors import export_list_recent
-from reviews.selectors import campaign_todos
+from reviews.selectors import campaign_todos, campaigns_launched_open
 from skills import home as skill_home
 from skills.selectors.ratings import person_for_user
 
 RATE_NEXT_SHOWN = 5
 EXPORTS_SHOWN = 3
 INVITATIONS_SHOWN = 5
+CAMPAIGNS_SHOWN = 3
 
 
 def _personal(tenant: Tenant, request: AuthenticatedHttpRequest) -> dict[str, Any] | None:
@@ -69,6 +71,10 @@ def organisation_home(request: AuthenticatedHttpRequest, tenant: Tenant) -> Http
         me = None
     if me is not None:
         context["campaign_todos"] = campaign_todos(organisation=organisation, person=me)
+    if tenant.can(Perm.CAMPAIGNS_LAUNCH_TEAMS) or tenant.can(Perm.CAMPAIGNS_LAUNCH_ALL):
+        context["launched"] = campaigns_launched_open(
+            organisation=organisation, user=request.user, limit=CAMPAIGNS_SHOWN
+        )
     if tenant.can(Perm.RATINGS_VALIDATE_REPORTS):
         context["risks"] = report_home.team_risks(organisation=organisation, tenant=tenant)
         if not tenant.can(Perm.RATINGS_VIEW_ALL):

@@ -227,3 +227,110 @@ def test_the_home_page_query_count_does_not_grow_with_the_people(role, org_a, lo
         response = client.get(HOME)
     assert response.status_code == 200
     assert len(large) == len(small)
+
+
+# --- Review campaigns: the launcher's panel ------------------------------------------------------
+
+
+def _campaign(world, cast, by, name, days, **fields):
+    from reviews.services import campaign_launch
+
+    fields.setdefault("teams", [cast.team])
+    with organisation_context(world.organisation):
+        return campaign_launch(
+            organisation=world.organisation,
+            by=by,
+            name=name,
+            due_on=timezone.localdate() + timedelta(days=days),
+            **fields,
+        )
+
+
+def _rate_self(world, who, skill, level):
+    from skills.services.ratings import rating_set
+
+    with organisation_context(world.organisation):
+        rating_set(
+            organisation=world.organisation,
+            person=world.people[who],
+            skill=skill,
+            level=level,
+            source=RatingSource.SELF,
+            by=world.user(who),
+        )
+
+
+def _launched_panel(content: str) -> str:
+    start = content.index('aria-labelledby="home-launched"')
+    return content[start : content.index("</section>", start)]
+
+
+def test_a_launcher_sees_their_open_campaigns_with_completion_and_links(org_a, login):
+    from tests.reviews.conftest import cast_of
+
+    cast = cast_of(org_a)
+    campaign = _campaign(org_a, cast, org_a.manager, "Team review", 20)
+    _campaign(org_a, cast, org_a.hr, "HR's own review", 10)  # asks the team, launched by HR
+    panel = _launched_panel(_page(login, org_a.manager))
+    assert "Your open campaigns" in panel
+    url = reverse(
+        "reviews:campaign_detail", kwargs={"org_slug": "alpha", "campaign_id": campaign.pk}
+    )
+    assert f'<a href="{url}">Team review</a>' in panel
+    assert "0% rated" in panel
+    assert "HR&#x27;s own review" not in panel and "HR's own review" not in panel
+    assert 'href="/o/alpha/campaigns/new/">Launch a campaign</a>' in panel
+    assert 'href="/o/alpha/campaigns/">All campaigns</a>' in panel
+    # The manager asked 2 skills, the member 3: two of five rated is 40 %, as on its page.
+    for skill in (cast.python, cast.sql):
+        _rate_self(org_a, "manager", skill, 4)
+    assert "40% rated" in _launched_panel(_page(login, org_a.manager))
+
+
+def test_the_panel_shows_three_soonest_due_and_leaves_out_closed_ones(org_a, login):
+    from reviews.services import campaign_close
+    from tests.reviews.conftest import cast_of
+
+    cast = cast_of(org_a)
+    for name, days in [("Fourth", 40), ("Second", 20), ("First", 10), ("Third", 30)]:
+        _campaign(org_a, cast, org_a.hr, name, days)
+    closed = _campaign(org_a, cast, org_a.hr, "Closed", 5)
+    with organisation_context(org_a.organisation):
+        campaign_close(campaign=closed, by=org_a.hr)
+    panel = _launched_panel(_page(login, org_a.hr))
+    assert "Closed" not in panel and "Fourth" not in panel
+    assert panel.index("First") < panel.index("Second") < panel.index("Third")
+
+
+def test_a_launcher_without_open_campaigns_is_offered_to_launch_one(org_a, login):
+    panel = _launched_panel(_page(login, org_a.admin))
+    assert "You have no open review campaign." in panel
+    assert "Launch a campaign" in panel
+
+
+def test_a_member_sees_no_launcher_panel(org_a, login):
+    from tests.reviews.conftest import cast_of
+
+    cast = cast_of(org_a)
+    _campaign(org_a, cast, org_a.hr, "Spring review", 10)
+    content = _page(login, org_a.member)
+    assert "Your open campaigns" not in content and "Launch a campaign" not in content
+    assert "Spring review" in content  # their own to-do, not the launcher's panel
+
+
+def test_the_launcher_panel_costs_the_same_however_many_campaigns_and_people(org_a, login):
+    from tests.reviews.conftest import cast_of
+
+    cast = cast_of(org_a)
+    _campaign(org_a, cast, org_a.hr, "One", 10)
+    client = login(org_a.hr)
+    client.get(HOME)
+    with CaptureQueriesContext(connection) as small:
+        client.get(HOME)
+    everyone = list(org_a.people.values())
+    for n in range(3):
+        _campaign(org_a, cast, org_a.hr, f"More {n}", 20 + n, teams=[], people=everyone)
+    with CaptureQueriesContext(connection) as large:
+        response = client.get(HOME)
+    assert "More 1" in response.content.decode()
+    assert len(large) == len(small)

@@ -154,6 +154,13 @@ PAGES = [
     # visibility, events, skills, scale and descriptors.
     # +3 for #16: the person's certifications (with their skills: a prefetch) and endorsements.
     Page("person page", "manager", "/o/{slug}/people/{member}/", bound=17),
+    # Not at the goal yet: the home page gathers each role's panels (skills.home, reports.home,
+    # the campaign to-do), each with reads of its own. Bounded at what it ran before #16's
+    # launcher panel (manager 26, HR 22, member 17) plus that panel's one query for those who
+    # may launch (reviews.selectors.campaigns_launched_open).
+    Page("home (manager)", "manager", "/o/{slug}/", bound=27),
+    Page("home (hr)", "hr", "/o/{slug}/", bound=23),
+    Page("home (member)", "member", "/o/{slug}/", bound=17),
 ]
 
 

@@ -178,3 +178,40 @@ def test_another_organisations_campaign_is_a_404(cast_a, cast_b, launch, login):
         assert client.get(url).status_code == 404
     close = reverse("reviews:campaign_close", kwargs={"org_slug": slug, "campaign_id": theirs.pk})
     assert client.post(close).status_code == 404
+
+
+def test_the_launch_page_offers_the_grace_period_with_the_settings_default(
+    cast_a, login, clock, settings
+):
+    settings.CAMPAIGN_GRACE_DAYS = 10
+    world = cast_a.world
+    client = login(world.hr)
+    url = reverse("reviews:campaign_create", kwargs={"org_slug": world.organisation.slug})
+    page = client.get(url).content.decode()
+    assert '<label for="id_grace_days">Grace period (days)</label>' in page
+    assert 'name="grace_days" value="10"' in page
+    assert "Empty: 10 days." in page
+    form = {"name": "Q", "due_on": "2026-06-30", "teams": [cast_a.team.pk]}
+    assert client.post(url, {**form, "grace_days": "3"}).status_code == 302
+    assert client.post(url, {**form, "grace_days": ""}).status_code == 302
+    with organisation_context(world.organisation):
+        assert list(Campaign.objects.order_by("pk").values_list("grace_days", flat=True)) == [3, 10]
+
+
+def test_a_bad_grace_period_shows_on_its_field_and_nothing_is_written(cast_a, login, clock):
+    world = cast_a.world
+    client = login(world.hr)
+    url = reverse("reviews:campaign_create", kwargs={"org_slug": world.organisation.slug})
+    before = _rows(world)
+    form = {"name": "Q", "due_on": "2026-06-30", "teams": [cast_a.team.pk]}
+    for value, message in [
+        ("-1", "The grace period is 0 to 365 days."),
+        ("400", "The grace period is 0 to 365 days."),
+        ("soon", "Enter the grace period as a whole number of days."),
+    ]:
+        response = client.post(url, {**form, "grace_days": value})
+        assert response.status_code == 400, value
+        assert (
+            f'<p class="error" id="id_grace_days_error">{message}</p>' in response.content.decode()
+        )
+    assert _rows(world) == before

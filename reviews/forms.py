@@ -4,6 +4,8 @@ whose refusals land on these fields (``form_add_service_error``)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
@@ -11,6 +13,10 @@ from django.db.models import QuerySet
 
 from reviews.models import default_grace_days
 from reviews.services import MAX_GRACE_DAYS, MESSAGE_MAX, NAME_MAX
+
+# People named on the launch page: by email, at most this many (teams and roles reach more).
+MAX_PEOPLE_BY_EMAIL = 500
+EMAIL_SEPARATORS = re.compile(r"[\s,;]+")
 
 
 class DateInput(forms.DateInput):
@@ -69,7 +75,15 @@ class CampaignForm(forms.Form):
     roles = _choices(
         "Role profiles", "role profile", "Everyone whose current or target role it is."
     )
-    people = _choices("People", "person", "Hold Ctrl (⌘ on a Mac) to choose several.")
+    # Emails, not a list of everyone: an organisation of 55,000 people would make a page of
+    # 55,000 options. Resolved within the launcher's scope; an address outside it (another
+    # organisation's, someone else's team member) reads exactly like an unknown one.
+    people = forms.CharField(
+        required=False,
+        label="People",
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false"}),
+        help_text="Their email addresses, separated by commas, spaces or new lines.",
+    )
     skills = _choices(
         "Skills",
         "skill",
@@ -82,7 +96,7 @@ class CampaignForm(forms.Form):
         *args: Any,
         teams: QuerySet[Any],
         roles: QuerySet[Any],
-        people: QuerySet[Any],
+        people_lookup: Callable[[list[str]], dict[str, Any]],
         skills: QuerySet[Any],
         **kwargs: Any,
     ) -> None:
@@ -94,11 +108,29 @@ class CampaignForm(forms.Form):
             "How long after the due date the campaign stays open (reminders continue) before it "
             f"closes by itself and records its summary. Empty: {grace.initial} days."
         )
+        # The view binds the selector (the launcher's scope): the form itself runs no query.
+        self.people_lookup = people_lookup
         for name, queryset in (
             ("teams", teams),
             ("roles", roles),
-            ("people", people),
             ("skills", skills),
         ):
             # self.fields holds copies of the declared fields, of the same classes.
             cast("forms.ModelMultipleChoiceField[Any]", self.fields[name]).queryset = queryset
+
+    def clean_people(self) -> list[Any]:
+        typed = EMAIL_SEPARATORS.split(self.cleaned_data["people"])
+        emails = list(dict.fromkeys(e.lower() for e in typed if e))
+        if len(emails) > MAX_PEOPLE_BY_EMAIL:
+            raise forms.ValidationError(
+                f"Name at most {MAX_PEOPLE_BY_EMAIL} people by email; ask teams or role profiles "
+                "for more."
+            )
+        found = self.people_lookup(emails) if emails else {}
+        unknown = [e for e in emails if e not in found]
+        if unknown:
+            more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+            raise forms.ValidationError(
+                f"Nobody you may ask has the email {', '.join(unknown[:5])}{more}."
+            )
+        return [found[e] for e in emails]

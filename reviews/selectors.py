@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Exists, IntegerField, Min, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
 from django.utils import timezone
 
@@ -85,6 +85,21 @@ def launch_choices(
         organisation=organisation, is_archived=False, merged_into__isnull=True
     ).order_by("name", "pk")
     return teams, roles, people, skills
+
+
+def launch_people_by_email(
+    *, organisation: Organisation, membership: Membership, emails: Iterable[str]
+) -> dict[str, Person]:
+    """Lower-cased email → the active person of the launcher's scope with that address. Another
+    organisation's people and those outside a manager's teams are simply not found."""
+    _, _, people, _ = launch_choices(organisation=organisation, membership=membership)
+    wanted = {e.lower() for e in emails}
+    if not wanted:
+        return {}
+    return {
+        person.email_lower: person
+        for person in people.annotate(email_lower=Lower("email")).filter(email_lower__in=wanted)
+    }
 
 
 def people_of_teams(*, organisation: Organisation, team_ids: Iterable[int]) -> set[int]:

@@ -80,12 +80,18 @@ def campaign_detail(
 @org_view(Perm.CAMPAIGNS_LAUNCH_TEAMS)
 def campaign_create(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpResponse:
     organisation = tenant.organisation
-    teams, roles, people, skills = selectors.launch_choices(
+    teams, roles, _, skills = selectors.launch_choices(
         organisation=organisation, membership=tenant.membership
     )
     is_post = request.method == "POST"
     form = CampaignForm(
-        request.POST if is_post else None, teams=teams, roles=roles, people=people, skills=skills
+        request.POST if is_post else None,
+        teams=teams,
+        roles=roles,
+        people_lookup=lambda emails: selectors.launch_people_by_email(
+            organisation=organisation, membership=tenant.membership, emails=emails
+        ),
+        skills=skills,
     )
     if is_post and form.is_valid():
         data = form.cleaned_data

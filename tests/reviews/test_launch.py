@@ -139,12 +139,36 @@ def test_another_organisations_team_or_person_is_refused_like_a_missing_one(
     client = login(world.hr)
     url = reverse("reviews:campaign_create", kwargs={"org_slug": world.organisation.slug})
     form = {"name": "Q", "due_on": "2026-06-30"}
-    foreign = client.post(url, {**form, "people": [cast_b.world.people["member"].pk]})
-    missing = client.post(url, {**form, "people": [987_654]})
+    foreign = client.post(url, {**form, "people": cast_b.world.people["member"].email})
+    missing = client.post(url, {**form, "people": "nobody@alpha.example"})
     assert foreign.status_code == missing.status_code == 400
-    assert "Select a valid person." in foreign.content.decode()
-    assert "Select a valid person." in missing.content.decode()
+    theirs = cast_b.world.people["member"].email
+    assert f"Nobody you may ask has the email {theirs}." in foreign.content.decode()
+    assert "Nobody you may ask has the email nobody@alpha.example." in missing.content.decode()
     assert _rows(world) == before
+
+
+def test_the_launch_page_names_people_by_email_within_the_launchers_reach(cast_a, login, clock):
+    world = cast_a.world
+    slug = world.organisation.slug
+    url = reverse("reviews:campaign_create", kwargs={"org_slug": slug})
+    form = {"name": "Q", "due_on": "2026-06-30", "skills": [cast_a.python.pk]}
+    member, hr = world.people["member"], world.people["hr"]
+    # Any case, commas or new lines; a repeat counts once.
+    typed = f"{member.email.upper()},\n{member.email}"
+    assert login(world.manager).post(url, {**form, "people": typed}).status_code == 302
+    with organisation_context(world.organisation):
+        campaign = Campaign.objects.get()
+        assert list(campaign.participants.values_list("person_id", flat=True)) == [member.pk]
+    # HR is outside the manager's teams: not found, like an unknown address; nothing written.
+    refused = login(world.manager).post(url, {**form, "people": hr.email})
+    assert refused.status_code == 400
+    assert f"Nobody you may ask has the email {hr.email}." in refused.content.decode()
+    with organisation_context(world.organisation):
+        assert Campaign.objects.count() == 1
+    # The page lists nobody: a large organisation's launch page stays small.
+    page = login(world.hr).get(url).content.decode()
+    assert member.name not in page
 
 
 def test_the_launch_page_launches_and_redirects_to_the_campaign(cast_a, login, clock):

@@ -26,7 +26,12 @@ from skills.forms.ratings import (
     SelfRatingForm,
     ValidationForm,
 )
-from skills.hooks import my_skills_extras, my_skills_notices, people_search_extras
+from skills.hooks import (
+    MySkillsNotice,
+    my_skills_extras,
+    my_skills_notices,
+    people_search_extras,
+)
 from skills.imports import ratings_import_start
 from skills.models import RatingSource, Skill
 from skills.selectors import ratings as selectors
@@ -103,10 +108,13 @@ def _row(
     """One skill's row, re-rendered after an htmx save (self-rating and validation alike)."""
     row = selectors.self_rating_row(organisation=tenant.organisation, person=person, skill=skill)
     extras = None
+    notices: list[MySkillsNotice] = []
     if template == SELF_ROW_TEMPLATE:
         # The re-rendered row keeps its role targets, which the save may have met.
         extras = my_skills_extras(organisation=tenant.organisation, person=person)
         row = replace(row, extra=extras.per_skill.get(skill.pk) if extras else None)
+        # The notices above the skills (a campaign's "1 of 3 rated") follow the save, out of band.
+        notices = my_skills_notices(organisation=tenant.organisation, person=person)
     return render(
         request,
         template,
@@ -115,6 +123,7 @@ def _row(
             "person": person,
             "row": row,
             "extras": extras,
+            "notices": notices,
             "error_skill_id": skill.pk if error else None,
             "error": error,
             "saved": saved,

@@ -148,6 +148,8 @@ class Stack:
             DEBUG="0",
             ALLOWED_HOSTS="127.0.0.1,localhost",
             CSRF_TRUSTED_ORIGINS=self.base_url,
+            # Mails sent by the worker have no request to build links from: they use SITE_URL.
+            SITE_URL=self.base_url,
             EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
             EMAIL_FILE_PATH=str(self.mail_dir),
             E2E_STATIC_ROOT=str(self.root / "static"),

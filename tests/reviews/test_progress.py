@@ -75,6 +75,24 @@ def test_the_home_page_and_my_skills_show_the_todo(cast_a, launch, login):
     assert "Spring review" not in page.content.decode()
 
 
+def test_an_htmx_save_on_my_skills_brings_the_todo_up_to_date(cast_a, launch, login, clock):
+    """The row's save is swapped in by htmx, not a page load: the to-do above the skills comes
+    with it, out of band, so that "0 of 3 rated" does not stay on the page after a rating."""
+    world = cast_a.world
+    launch(world, teams=[cast_a.team], name="Spring review")
+    clock.shift(timedelta(hours=1))
+    url = reverse(
+        "skills:self_rating_save",
+        kwargs={"org_slug": world.organisation.slug, "skill_id": cast_a.sql.pk},
+    )
+    response = login(world.member).post(url, {"level": "2"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'id="skill-{cast_a.sql.pk}"' in html
+    assert '<section id="campaign-todos"' in html and 'hx-swap-oob="true">' in html
+    assert "Spring review</strong>: 1 of 3 rated" in html
+
+
 def _detail(client, world, campaign):
     url = reverse(
         "reviews:campaign_detail",

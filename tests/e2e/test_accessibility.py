@@ -139,6 +139,7 @@ def test_main_pages_have_no_serious_accessibility_violations(
     # Each person's name in the matrix links to their gap page.
     gap = admin.locator("table.matrix tbody th a").first.get_attribute("href")
     assert gap and "/gap/" in gap, gap
+    campaign = _first_link(admin, f"{DEMO}campaigns/", "Autumn skills review: leads")
     pages: list[tuple[str, Page, str]] = [
         ("home", anonymous, "/"),
         ("sign-in", anonymous, "/accounts/login/"),
@@ -155,6 +156,13 @@ def test_main_pages_have_no_serious_accessibility_violations(
         ("demo-roles", admin, f"{DEMO}roles/"),
         ("demo-validation", admin, f"{DEMO}ratings/validate/"),
         ("demo-export", admin, f"{DEMO}reports/export/"),
+        ("demo-campaigns", admin, f"{DEMO}campaigns/"),
+        ("demo-campaign", admin, campaign),
+        ("demo-campaign-launch", admin, f"{DEMO}campaigns/new/"),
+        ("demo-notifications", engineer, f"{DEMO}notifications/"),
+        ("demo-notification-preferences", engineer, f"{DEMO}me/notifications/preferences/"),
+        ("demo-my-certifications", engineer, f"{DEMO}me/certifications/"),
+        ("demo-expiring-certifications", admin, f"{DEMO}certifications/expiring/"),
     ]
     failures = []
     for name, page, url in pages:

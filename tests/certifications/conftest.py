@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -38,18 +39,14 @@ def pdf(name: str = "scan.pdf", content: bytes = PDF) -> SimpleUploadedFile:
 
 
 @pytest.fixture
-def media(settings: Any, tmp_path: Path) -> Path:
-    """Evidence on a temporary disk (the test settings keep it in memory, out of sight)."""
+def media(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Evidence on a temporary disk (the test settings keep it in memory, out of sight). The
+    evidence field's storage is swapped, not ``STORAGES``: changing that setting resets Django's
+    storages, and the export jobs' field would keep writing to the old in-memory one."""
     root = tmp_path / "media"
     root.mkdir()
-    settings.MEDIA_ROOT = str(root)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(root)},
-        },
-    }
+    field = Certification._meta.get_field("evidence")
+    monkeypatch.setattr(field, "storage", FileSystemStorage(location=str(root)))
     return root
 
 

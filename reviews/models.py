@@ -70,6 +70,11 @@ class Campaign(TenantModel):
         return self.status == CampaignStatus.OPEN
 
     @property
+    def without_account(self) -> int:
+        """How many of the people the launcher named were not asked: no account to answer with."""
+        return int(self.audience.get("without_account", 0))
+
+    @property
     def closes_on(self) -> date:
         """The day it closes by itself: the due date plus the grace period."""
         return self.due_on + timedelta(days=self.grace_days)

@@ -60,10 +60,11 @@ def _audience(
     roles: Sequence[RoleProfile],
     people: Sequence[Person],
     errors: dict[str, list[str]],
-) -> set[int]:
-    """The people asked, resolved from teams (with their sub-teams), role profiles and people.
-    A manager naming a team or person outside their own is refused; their role profiles are
-    resolved within their own people."""
+) -> tuple[set[int], int]:
+    """The people asked, resolved from teams (with their sub-teams), role profiles and people,
+    and how many of those named could not be asked (no active account to answer with). A manager
+    naming a team or person outside their own is refused; their role profiles are resolved
+    within their own people."""
     scope = selectors.launch_scope(organisation=organisation, membership=membership)
     if not scope.whole_organisation:
         if any(t.pk not in scope.team_ids for t in teams):
@@ -82,7 +83,8 @@ def _audience(
     if not scope.whole_organisation:
         # A team's sub-teams are within the manager's teams, so this only narrows a bug's reach.
         asked &= scope.person_ids
-    return selectors.askable_people(organisation=organisation, person_ids=asked)
+    askable = selectors.askable_people(organisation=organisation, person_ids=asked)
+    return askable, len(asked - askable)
 
 
 @transaction.atomic
@@ -149,7 +151,7 @@ def campaign_launch(
         errors.setdefault("__all__", []).append(
             "Choose whom to ask: teams, role profiles or people."
         )
-    person_ids = _audience(organisation, membership, teams, roles, people, errors)
+    person_ids, without_account = _audience(organisation, membership, teams, roles, people, errors)
     asked = (
         {p: {s.pk for s in live} for p in person_ids}
         if live
@@ -182,6 +184,9 @@ def campaign_launch(
             "roles": [{"id": r.pk, "name": r.name} for r in roles],
             "people": [{"id": p.pk, "name": p.name} for p in people],
             "skills": [{"id": s.pk, "name": s.name} for s in live],
+            # Named (through a team, a role or by name) but without an account to answer with:
+            # the campaign page says so, rather than leave the launcher to wonder who is missing.
+            "without_account": without_account,
         },
         created_by=by,
         launched_at=now,

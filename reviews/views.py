@@ -111,7 +111,14 @@ def campaign_create(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpRe
         except ServiceError as error:
             form_add_service_error(form, error)
         else:
-            messages.success(request, f"{campaign.name} was launched.")
+            launched = f"{campaign.name} was launched."
+            if missing := campaign.without_account:
+                who, were = ("person", "was") if missing == 1 else ("people", "were")
+                launched += (
+                    f" {missing} {who} named without an account to sign in with {were} not "
+                    "asked: invite them from Members first."
+                )
+            messages.success(request, launched)
             return redirect(
                 "reviews:campaign_detail", org_slug=organisation.slug, campaign_id=campaign.pk
             )

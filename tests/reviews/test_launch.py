@@ -14,7 +14,7 @@ from notifications.models import Notification
 from reviews.models import Campaign, CampaignParticipant, CampaignSkill
 from reviews.services import CampaignError
 from skillsmap.core.tenancy import organisation_context
-from tests.factories import TeamFactory
+from tests.factories import PersonFactory, TeamFactory, TeamMembershipFactory
 from tests.reviews.conftest import LAUNCH
 
 pytestmark = pytest.mark.django_db
@@ -239,3 +239,28 @@ def test_a_bad_grace_period_shows_on_its_field_and_nothing_is_written(cast_a, lo
             f'<p class="error" id="id_grace_days_error">{message}</p>' in response.content.decode()
         )
     assert _rows(world) == before
+
+
+def test_people_without_an_account_are_not_asked_and_the_launcher_is_told(cast_a, login, clock):
+    world = cast_a.world
+    with organisation_context(world.organisation):
+        # Imported into the team, never invited: nobody could answer for them.
+        TeamMembershipFactory(
+            organisation=world.organisation,
+            team=cast_a.team,
+            person=PersonFactory(organisation=world.organisation, name="Imported Ivy"),
+        )
+    client = login(world.hr)
+    slug = world.organisation.slug
+    response = client.post(
+        reverse("reviews:campaign_create", kwargs={"org_slug": slug}),
+        {"name": "Team review", "due_on": "2026-06-30", "teams": [cast_a.team.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    with organisation_context(world.organisation):
+        campaign = Campaign.objects.get()
+        asked = set(campaign.participants.values_list("person__name", flat=True))
+    assert "Imported Ivy" not in asked and len(asked) == 2
+    assert "1 person named without an account to sign in with was not asked" in page
+    assert "1 person named at launch had no account to sign in with and was not asked." in page

@@ -6,12 +6,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import apis as account_apis
 from certifications import apis as certification_apis
+from domains import apis as domain_apis
 from endorsements import apis as endorsement_apis
 from notifications import apis as notification_apis
 from reports import apis as report_apis
 from reviews import apis as review_apis
 from roles import apis as role_apis
+from scim import apis as scim_apis
 from skills import apis as skill_apis
+from sso import apis as sso_apis
 from teams import apis as team_apis
 
 organisation_patterns = [
@@ -24,6 +27,9 @@ organisation_patterns = [
     *certification_apis.urlpatterns,
     *endorsement_apis.urlpatterns,
     *review_apis.urlpatterns,
+    *domain_apis.urlpatterns,
+    *sso_apis.urlpatterns,
+    *scim_apis.urlpatterns,
 ]
 
 app_name = "api"

@@ -36,6 +36,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/", include("skillsmap.api_urls")),
+    # SCIM 2.0 provisioning from each organisation's directory (bearer tokens of that organisation).
+    path("scim/v2/<slug:org_slug>/", include("scim.protocol_urls")),
     path("orgs/", account_views.organisation_list, name="organisation_list"),
     path("orgs/new/", account_views.organisation_create, name="organisation_create"),
     path("orgs/menu/", account_views.organisation_menu, name="organisation_menu"),
@@ -73,4 +75,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("certifications.urls")),
     path("o/<slug:org_slug>/", include("endorsements.urls")),
     path("o/<slug:org_slug>/", include("reviews.urls")),
+    path("o/<slug:org_slug>/", include("domains.urls")),
+    path("o/<slug:org_slug>/", include("sso.urls")),
+    path("o/<slug:org_slug>/", include("scim.urls")),
 ]

@@ -15,8 +15,8 @@ from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
 APPS = (
-    "accounts", "notifications", "teams", "skills", "certifications", "endorsements", "roles",
-    "reports", "reviews",
+    "accounts", "notifications", "domains", "teams", "sso", "scim", "skills", "certifications",
+    "endorsements", "roles", "reports", "reviews",
 )  # fmt: skip
 # Queryset methods that build or run a query; a call of one of them is a query. (``values`` is
 # left out: it is a dict method too.)

@@ -34,6 +34,9 @@ class Perm(StrEnum):
     CAMPAIGNS_LAUNCH_ALL = "campaigns.launch_all"
     # Endorsing a colleague's skill; everyone may, within a rate limit.
     ENDORSEMENTS_GIVE = "endorsements.give"
+    # Enterprise identity: verified email domains, the organisation's SAML or OIDC provider, SCIM
+    # provisioning tokens. Admins only: each of these decides who can get into the organisation.
+    IDENTITY_MANAGE = "identity.manage"
 
 
 _EVERYONE = frozenset(
@@ -60,5 +63,5 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.MEMBER: _EVERYONE,
     Role.MANAGER: _MANAGER,
     Role.HR: _HR,
-    Role.ADMIN: _HR | {Perm.MEMBERSHIP_MANAGE},
+    Role.ADMIN: _HR | {Perm.MEMBERSHIP_MANAGE, Perm.IDENTITY_MANAGE},
 }

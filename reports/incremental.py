@@ -16,6 +16,7 @@ from reports import freshness, gaps
 from reports.inputs import requirements_load
 from reports.members import levels_for_gap, members_build
 from reports.models import GapScore, TeamSkillCoverage
+from reports.recompute import incremental_lock
 from reports.rows import COVERAGE_FIELDS, GAP_FIELDS, gap_row, team_coverage_rows
 from reports.writer import write_rows
 from roles.models import RoleAssignment
@@ -47,6 +48,9 @@ def ratings_changed(
     if not person_ids or len(person_ids) > INCREMENTAL_MAX_PEOPLE:
         freshness.inputs_changed(organisation=organisation)
         return
+    # Never alongside a full recompute (they deadlocked on each other's rows): wait for a running
+    # one, or make one that starts now report busy.
+    incremental_lock(organisation.pk)
     # The row lock queues concurrent changes of this organisation here, so each incremental
     # update reads the ratings the one before it committed.
     inputs_version, computed_version = (

@@ -59,6 +59,23 @@ def recompute_lock(organisation_id: int) -> Iterator[bool]:
             cache.delete(key)
 
 
+def incremental_lock(organisation_id: int) -> None:
+    """Hold, until the caller's transaction ends, the shared side of the recompute lock: an
+    incremental update waits here while a full recompute runs, and a full recompute that starts
+    while incremental updates are in flight finds the lock taken and reports "busy" (the
+    dispatcher reruns it on its next cycle).
+
+    Without it the two deadlocked (seen in CI): the incremental update locks the organisation row
+    and then waits for a gap-score row the full recompute has upserted, while the full recompute
+    waits for the organisation row to record its version. Taken before anything else, the lock
+    keeps them from holding each other's rows. Elsewhere (SQLite) writes are serialised anyway."""
+    if connection.vendor != "postgresql":
+        return
+    key = tenant_cache_key(organisation_id, "recompute", "lock")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))", [key])
+
+
 RecomputeOutcome = Literal["computed", "current", "busy"]
 
 

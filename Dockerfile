@@ -17,7 +17,7 @@ COPY . .
 RUN test -s "skills/library_data/onet-29.3/Skills.txt.gz"
 COPY --from=frontend /app/node_modules node_modules
 # collectstatic needs a key to import settings; the real one comes from the environment at run time.
-RUN SECRET_KEY=build-only python manage.py collectstatic --noinput
+RUN SECRET_KEY=build-only SSO_SECRET_KEY=build-only python manage.py collectstatic --noinput
 
 RUN useradd --system --uid 1000 skillsmap
 USER skillsmap

@@ -419,6 +419,84 @@ def _campaign_closed(s: _Said) -> str:
 # -- end review campaigns --
 
 
+# -- verified domains (#15) --
+_DOMAIN_FAILURES = {
+    "no_record": "no TXT record was found",
+    "wrong_value": "the TXT record held another value",
+    "timeout": "the DNS lookup timed out",
+    "failed": "the DNS lookup failed",
+}
+
+
+def _domain_claimed(s: _Said) -> str:
+    return f"{s.who} claimed the domain {s.after.get('name', s.target)}"
+
+
+def _domain_verified(s: _Said) -> str:
+    return f"{s.who} verified the domain {s.after.get('name', s.target)}"
+
+
+def _domain_verification_failed(s: _Said) -> str:
+    reason = _DOMAIN_FAILURES.get(str(s.after.get("reason")), "the check failed")
+    return f"{s.who} could not verify the domain {s.after.get('name', s.target)}: {reason}"
+
+
+def _domain_removed(s: _Said) -> str:
+    was = " (it was verified)" if s.before.get("verified") else ""
+    return f"{s.who} removed the domain {s.before.get('name', s.target)}{was}"
+
+
+# -- end verified domains --
+
+
+# -- SCIM provisioning (#15, scim/services.py): the actor is the creator of the directory's token --
+def _scim_token_created(s: _Said) -> str:
+    return f"{s.who} created the SCIM token {s.after.get('name', s.target)}"
+
+
+def _scim_token_revoked(s: _Said) -> str:
+    return f"{s.who} revoked the SCIM token {s.after.get('name', s.target)}; the directory can no longer provision through SCIM"
+
+
+def _scim_settings_updated(s: _Said) -> str:
+    on = s.after.get("department_to_team")
+    return f"{s.who} {'turned on' if on else 'turned off'} SCIM's mapping of departments to teams"
+
+
+def _scim_user_created(s: _Said) -> str:
+    return f"{s.who}, through SCIM, provisioned {s.after.get('email', s.target)}"
+
+
+def _scim_user_updated(s: _Said) -> str:
+    return f"{s.who}, through SCIM, updated {s.target}: {_changes(s.before, s.after)}"
+
+
+def _scim_user_deactivated(s: _Said) -> str:
+    return f"{s.who}, through SCIM, deprovisioned {s.after.get('email', s.target)}; their ratings are kept"
+
+
+def _scim_user_reactivated(s: _Said) -> str:
+    return f"{s.who}, through SCIM, reactivated {s.after.get('email', s.target)}"
+
+
+def _scim_group_created(s: _Said) -> str:
+    return f"{s.who}, through SCIM, created the group {s.after.get('name', s.target)} as a team"
+
+
+def _scim_group_updated(s: _Said) -> str:
+    changes = {k: v for k, v in s.after.items() if k != "name" or "name" in s.before}
+    return f"{s.who}, through SCIM, updated the group {s.after.get('name', s.target)}: {_changes(s.before, changes)}"
+
+
+def _scim_group_deleted(s: _Said) -> str:
+    return (
+        f"{s.who}, through SCIM, deleted the group {s.after.get('name', s.target)}; the team stays"
+    )
+
+
+# -- end SCIM provisioning --
+
+
 def _demo_seeded(s: _Said) -> str:
     return f"{s.who} filled the organisation with demo data ({_counts(s.after)})"
 
@@ -428,6 +506,55 @@ def _fallback(s: _Said, verb: str) -> str:
 
 
 # The event kinds and their labels (the "what" filter), in the order the filter lists them.
+def _sso_protocol(s: _Said) -> str:
+    value = str((s.after or s.before).get("protocol", ""))
+    return {"saml": "SAML", "oidc": "OpenID Connect"}.get(value, "single sign-on")
+
+
+def _sso_configured(s: _Said) -> str:
+    return f"{s.who} set up single sign-on through {_sso_protocol(s)}"
+
+
+def _sso_updated(s: _Said) -> str:
+    return f"{s.who} changed the single sign-on settings: {_changes(s.before, s.after)}"
+
+
+def _sso_enabled(s: _Said) -> str:
+    return f"{s.who} enabled single sign-on"
+
+
+def _sso_disabled(s: _Said) -> str:
+    return f"{s.who} disabled single sign-on"
+
+
+def _sso_removed(s: _Said) -> str:
+    return f"{s.who} removed single sign-on ({_sso_protocol(s)})"
+
+
+def _sso_account_created(s: _Said) -> str:
+    return f"{s.who} got an account at their first single sign-on, as {s.after.get('email', '')}"
+
+
+def _sso_signed_in(s: _Said) -> str:
+    return f"{s.who} signed in through {_sso_protocol(s)}"
+
+
+def _sso_break_glass_used(s: _Said) -> str:
+    return f"{s.who} signed in with a password through break-glass, bypassing required SSO"
+
+
+# -- SAML metadata URL (#15, sso/metadata.py): recorded by the daily or on-save fetch --
+def _sso_saml_metadata_fetched(s: _Said) -> str:
+    return f"{s.who} stored new SAML metadata fetched from {s.after.get('url', 'the metadata URL')}"
+
+
+def _sso_saml_metadata_fetch_failed(s: _Said) -> str:
+    return (
+        f"{s.who} could not fetch the SAML metadata from {s.after.get('url', 'the metadata URL')}"
+        f" ({s.after.get('error', 'unknown error')}); the last good metadata stays in use"
+    )
+
+
 EVENT_KINDS: dict[str, tuple[str, Callable[[_Said], str]]] = {
     "organisation.created": ("Organisation created", _organisation_created),
     "membership.created": ("Member joined", _membership_created),
@@ -485,7 +612,34 @@ EVENT_KINDS: dict[str, tuple[str, Callable[[_Said], str]]] = {
     "endorsement.unhidden": ("Endorsement shown again", _endorsement_unhidden),
     "campaign.launched": ("Review campaign launched", _campaign_launched),
     "campaign.closed": ("Review campaign closed", _campaign_closed),
+    "domain.claimed": ("Domain claimed", _domain_claimed),
+    "domain.verified": ("Domain verified", _domain_verified),
+    "domain.verification_failed": ("Domain verification failed", _domain_verification_failed),
+    "domain.removed": ("Domain removed", _domain_removed),
     "demo.seeded": ("Demo data added", _demo_seeded),
+    "scim_token.created": ("SCIM token created", _scim_token_created),
+    "scim_token.revoked": ("SCIM token revoked", _scim_token_revoked),
+    "scim.settings_updated": ("SCIM settings changed", _scim_settings_updated),
+    "scim.user_created": ("User provisioned through SCIM", _scim_user_created),
+    "scim.user_updated": ("User updated through SCIM", _scim_user_updated),
+    "scim.user_deactivated": ("User deprovisioned through SCIM", _scim_user_deactivated),
+    "scim.user_reactivated": ("User reactivated through SCIM", _scim_user_reactivated),
+    "scim.group_created": ("Group created through SCIM", _scim_group_created),
+    "scim.group_updated": ("Group updated through SCIM", _scim_group_updated),
+    "scim.group_deleted": ("Group deleted through SCIM", _scim_group_deleted),
+    "sso.configured": ("Single sign-on set up", _sso_configured),
+    "sso.updated": ("Single sign-on settings changed", _sso_updated),
+    "sso.enabled": ("Single sign-on enabled", _sso_enabled),
+    "sso.disabled": ("Single sign-on disabled", _sso_disabled),
+    "sso.removed": ("Single sign-on removed", _sso_removed),
+    "sso.account_created": ("Account created at first SSO sign-in", _sso_account_created),
+    "sso.signed_in": ("Signed in through SSO", _sso_signed_in),
+    "sso.break_glass_used": ("Break-glass password sign-in", _sso_break_glass_used),
+    "sso.saml_metadata_fetched": ("SAML metadata fetched", _sso_saml_metadata_fetched),
+    "sso.saml_metadata_fetch_failed": (
+        "SAML metadata fetch failed",
+        _sso_saml_metadata_fetch_failed,
+    ),
 }
 
 

@@ -8,6 +8,7 @@ from django.views.defaults import page_not_found
 from accounts import urls as account_urls
 from accounts import views as account_views
 from skillsmap.home import organisation_home
+from sso import views as sso_views
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -34,6 +35,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
+    # The email-first sign-in page (#15), ahead of allauth's own view at the same address.
+    path("accounts/login/", sso_views.login, name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("api/", include("skillsmap.api_urls")),
     # SCIM 2.0 provisioning from each organisation's directory (bearer tokens of that organisation).

@@ -128,3 +128,33 @@ class CertificationFactory(TenantFactory):
     issuer = "CNCF"
     issued_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=365))
     expires_on = None
+
+
+# --- Verified domains (#15, appended by the domains part) ---------------------------------------
+
+
+class DomainFactory(TenantFactory):
+    """A claimed domain, pending by default; ``DomainFactory(verified=True)`` for a verified one."""
+
+    class Meta:
+        model = "domains.Domain"
+
+    class Params:
+        verified = factory.Trait(verified_at=factory.LazyFunction(timezone.now))
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"corp{n}.example")
+    verified_at = None
+
+
+class ScimTokenFactory(TenantFactory):
+    """A SCIM token (#15); its secret is ``scim_<prefix>_secret-<n>``, kept on ``.secret``."""
+
+    class Meta:
+        model = "scim.ScimToken"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Directory {n}")
+    prefix = factory.Sequence(lambda n: f"{n:08x}")
+    token_hash = factory.LazyAttribute(lambda t: hash_token(f"scim_{t.prefix}_secret"))
+    created_by = factory.SubFactory(UserFactory)

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "skillsmap.settings.production",
     "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
+    "SSO_SECRET_KEY": "a-production-key-for-the-sso-client-secrets-0123456789",
     "ALLOWED_HOSTS": "skills.example.com",
     "DATABASE_URL": "postgres://app@127.0.0.1:5432/skillsmap",
     "REDIS_URL": "redis://127.0.0.1:6379/0",

@@ -29,6 +29,11 @@ THIRD_PARTY_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Sign-in through each organisation's own identity provider (#15); see sso/adapter.py.
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    # SAML 2.0: /accounts/saml/<org slug>/{login,acs,metadata,sls}/, settings from sso/saml.py.
+    "allauth.socialaccount.providers.saml",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -126,9 +131,30 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[skillsmap] "
 # Repeated failed sign-ins answer 429 with Retry-After (accounts/throttling.py); the limits
 # themselves are allauth's defaults (ACCOUNT_RATE_LIMITS): 5 failures per address per 5 minutes,
 # 10 per IP per minute.
-ACCOUNT_ADAPTER = "accounts.throttling.AccountAdapter"
+# sso.adapter.AccountAdapter extends accounts.throttling.AccountAdapter (its 429s) with SSO policy:
+# no password sign-in for an organisation that requires SSO (break-glass aside), and the TOTP step
+# skipped for SSO sign-ins of an organisation that trusts its identity provider's MFA.
+ACCOUNT_ADAPTER = "sso.adapter.AccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "skillsmap"
+
+# SSO (#15): one identity provider per organisation, never stored as allauth SocialApp rows: the
+# adapter builds each organisation's app from its sso.IdentityProvider (sso/adapter.py).
+SOCIALACCOUNT_ADAPTER = "sso.adapter.SocialAccountAdapter"
+# Never sign into an existing account only because a provider asserts its address: an
+# organisation's provider is trusted only for that organisation's verified domains (sso/adapter.py).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+# Accounts are created just in time by sso.services, never through allauth's signup form.
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+# The OIDC client secret is encrypted with a key derived from this (sso/crypto.py). Production
+# requires it; elsewhere a fixed development key is used.
+SSO_SECRET_KEY = env_str("SSO_SECRET_KEY", "dev-only-sso-secret-key-change-me")
+# SAML metadata URLs are fetched by a task (sso/metadata.py): https only and no private network
+# addresses (SSRF), except in development; the tests' identity provider serves on 127.0.0.1.
+SSO_METADATA_REQUIRE_HTTPS = env_bool("SSO_METADATA_REQUIRE_HTTPS", not DEBUG)
+SSO_METADATA_ALLOW_PRIVATE_ADDRESSES = env_bool("SSO_METADATA_ALLOW_PRIVATE_ADDRESSES", DEBUG)
 
 # django-axes guards the Django admin login only (/admin/login/, which allauth's limits do not
 # cover): after AXES_FAILURE_LIMIT failures from one IP address, or for one username, further
@@ -301,6 +327,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.notification_email_sweep",
         "schedule": crontab(minute="*/10"),
     },
+    # Daily: every organisation's SAML metadata URL fetched again (sso/metadata.py), so a rolled-over
+    # signing certificate is stored before the identity provider starts using it.
+    "saml-metadata-refresh": {
+        "task": "sso.tasks.saml_metadata_refresh_all",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -352,6 +384,12 @@ SPECTACULAR_SETTINGS = {
 
 # How long an invitation link stays valid.
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 14)
+
+# Verified domains (domains/dnscheck.py): the resolver that answers the TXT-record check, as
+# "host:port" (an IPv4/IPv6 address; the port defaults to 53); empty means the system's resolvers
+# (/etc/resolv.conf). The timeout bounds the whole lookup, which an admin's request waits for.
+DNS_RESOLVER = env_str("DNS_RESOLVER")
+DNS_TIMEOUT_SECONDS = float(env_str("DNS_TIMEOUT_SECONDS") or 3)
 
 LOGGING = {
     "version": 1,

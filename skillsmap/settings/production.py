@@ -7,6 +7,9 @@ DEBUG = False
 SECRET_KEY = env_str("SECRET_KEY")  # no default: an unset key must fail, not run insecurely
 if not SECRET_KEY:
     raise RuntimeError("SECRET_KEY must be set in production")
+SSO_SECRET_KEY = env_str("SSO_SECRET_KEY")  # encrypts OIDC client secrets (sso/crypto.py)
+if not SSO_SECRET_KEY:
+    raise RuntimeError("SSO_SECRET_KEY must be set in production")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

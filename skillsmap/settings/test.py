@@ -20,6 +20,10 @@ STORAGES = {
 ACCOUNT_RATE_LIMITS = False
 WHITENOISE_AUTOREFRESH = True
 CELERY_TASK_ALWAYS_EAGER = True  # tests that need a real worker start one explicitly
+# Domain verification never reaches the internet from a test: a closed local port, which times
+# out fast. tests/domains points DNS_RESOLVER at the real DNS server it starts.
+DNS_RESOLVER = "127.0.0.1:9"
+DNS_TIMEOUT_SECONDS = 0.5
 # The API's request throttle is tested on purpose (tests/api/test_auth.py); here it must not count
 # one test's requests against the next (SQLite reuses ids after a rollback).
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api": "100000/minute"}}

@@ -21,6 +21,77 @@ def _event(verb, target="", before=None, after=None, actor=ANA) -> AuditEvent:
 
 # One row per kind the code writes: the event as its service records it, and what it must say.
 CASES = [
+    # SCIM provisioning (#15): the actor is the creator of the directory's token.
+    (
+        "scim_token.created",
+        "Entra ID",
+        None,
+        {"name": "Entra ID", "prefix": "ab12cd34"},
+        "Ana created the SCIM token Entra ID",
+    ),
+    (
+        "scim_token.revoked",
+        "Entra ID",
+        {"status": "active"},
+        {"name": "Entra ID", "status": "revoked"},
+        "Ana revoked the SCIM token Entra ID; the directory can no longer provision through SCIM",
+    ),
+    (
+        "scim.settings_updated",
+        "SCIM settings of 1",
+        {"department_to_team": False},
+        {"department_to_team": True},
+        "Ana turned on SCIM's mapping of departments to teams",
+    ),
+    (
+        "scim.user_created",
+        "bo@example.com",
+        None,
+        {"email": "bo@example.com", "external_id": "e-1"},
+        "Ana, through SCIM, provisioned bo@example.com",
+    ),
+    (
+        "scim.user_updated",
+        "bo@example.com",
+        {"title": "Engineer"},
+        {"title": "Lead"},
+        "Ana, through SCIM, updated bo@example.com: title from Engineer to Lead",
+    ),
+    (
+        "scim.user_deactivated",
+        "bo@example.com",
+        {"active": True},
+        {"active": False, "email": "bo@example.com"},
+        "Ana, through SCIM, deprovisioned bo@example.com; their ratings are kept",
+    ),
+    (
+        "scim.user_reactivated",
+        "bo@example.com",
+        {"active": False},
+        {"active": True, "email": "bo@example.com"},
+        "Ana, through SCIM, reactivated bo@example.com",
+    ),
+    (
+        "scim.group_created",
+        "SCIM group 3",
+        None,
+        {"name": "Web", "members": ["bo@example.com"]},
+        "Ana, through SCIM, created the group Web as a team",
+    ),
+    (
+        "scim.group_updated",
+        "SCIM group 3",
+        {"members": []},
+        {"name": "Web", "members": ["bo@example.com"]},
+        "Ana, through SCIM, updated the group Web: members from nothing to bo@example.com",
+    ),
+    (
+        "scim.group_deleted",
+        "SCIM group 3",
+        None,
+        {"name": "Web"},
+        "Ana, through SCIM, deleted the group Web; the team stays",
+    ),
     (
         "organisation.created",
         "Acme",
@@ -286,6 +357,21 @@ CASES = [
         None,
         {"ratings": 40},
         "Ana filled the organisation with demo data (40 ratings)",
+    ),
+    (
+        "sso.saml_metadata_fetched",
+        "SAML 2.0 for organisation 1",
+        None,
+        {"url": "https://idp.example.com/metadata"},
+        "Ana stored new SAML metadata fetched from https://idp.example.com/metadata",
+    ),
+    (
+        "sso.saml_metadata_fetch_failed",
+        "SAML 2.0 for organisation 1",
+        None,
+        {"url": "https://idp.example.com/metadata", "error": "The metadata URL answered HTTP 404."},
+        "Ana could not fetch the SAML metadata from https://idp.example.com/metadata (The "
+        "metadata URL answered HTTP 404.); the last good metadata stays in use",
     ),
 ]
 

@@ -19,7 +19,7 @@ from roles.models import RoleProfile
 from skillsmap.core.rls import tenant_models
 from skillsmap.core.tenancy import organisation_context
 from tests.conftest import World
-from tests.factories import InvitationFactory, JobFactory, TeamFactory
+from tests.factories import DomainFactory, InvitationFactory, JobFactory, TeamFactory
 from tests.skills.factories import RatingFactory, SkillFactory
 
 pytestmark = pytest.mark.django_db
@@ -155,6 +155,7 @@ OBJECT_IDS: dict[str, Callable[[World], object]] = {
     "certification_id": _certification,
     "campaign_id": _campaign,
     "endorsement_id": _endorsement,
+    "domain_id": lambda w: DomainFactory(organisation=w.organisation).pk,
     "token": _unsubscribe_token,
 }
 

@@ -25,7 +25,7 @@ from skillsmap.core.models import Job
 from skillsmap.core.tenancy import organisation_context
 from teams.models import TeamManager
 from tests.conftest import World
-from tests.factories import TeamFactory, TeamMembershipFactory
+from tests.factories import DomainFactory, ScimTokenFactory, TeamFactory, TeamMembershipFactory
 from tests.skills.factories import SkillFactory
 
 
@@ -101,6 +101,14 @@ def furnish(world: World, marker: str) -> Furnished:
             due_on=date(2099, 6, 30),
             teams=[team],
         )
+        # A verified domain (#15): verifying it again asks no DNS server, so the sweep stays local.
+        domain = DomainFactory(
+            organisation=organisation, name=f"{marker.lower()}-corp.example", verified=True
+        )
+        # A SCIM token (#15), made by the organisation's admin.
+        scim_token = ScimTokenFactory(
+            organisation=organisation, name=f"{marker} Entra ID", created_by=world.admin
+        )
     return Furnished(
         world,
         {
@@ -113,6 +121,8 @@ def furnish(world: World, marker: str) -> Furnished:
             "certification_id": certification.pk,
             "campaign_id": campaign.pk,
             "notification_id": notification.pk,
+            "domain_id": domain.pk,
+            "scim_token_id": scim_token.pk,
         },
     )
 

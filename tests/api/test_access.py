@@ -199,6 +199,32 @@ ENDPOINTS = [
     Endpoint("get", "campaigns/mine/", Role.MEMBER),
     Endpoint("get", "campaigns/{campaign_id}/", Role.MANAGER),
     Endpoint("post", "campaigns/{campaign_id}/close/", Role.MANAGER),
+    # Verified domains (#15): admins only (identity.manage).
+    Endpoint("get", "domains/", Role.ADMIN),
+    Endpoint("post", "domains/", Role.ADMIN, lambda ids: {"name": "new-claim.example"}),
+    Endpoint("get", "domains/{domain_id}/", Role.ADMIN),
+    Endpoint("delete", "domains/{domain_id}/", Role.ADMIN),
+    Endpoint("post", "domains/{domain_id}/verify/", Role.ADMIN),
+    # SCIM tokens (#15): admins only (identity.manage).
+    Endpoint("get", "scim-tokens/", Role.ADMIN),
+    Endpoint("post", "scim-tokens/", Role.ADMIN, lambda ids: {"name": "Okta"}),
+    Endpoint("get", "scim-tokens/{scim_token_id}/", Role.ADMIN),
+    Endpoint("post", "scim-tokens/{scim_token_id}/revoke/", Role.ADMIN),
+    # Single sign-on (#15): admins only (identity.manage); the client secret is write-only.
+    Endpoint("get", "sso/", Role.ADMIN),
+    Endpoint(
+        "put",
+        "sso/",
+        Role.ADMIN,
+        lambda ids: {
+            "protocol": "oidc",
+            "oidc_issuer": "https://login.example.com",
+            "oidc_client_id": "skillsmap",
+            "oidc_client_secret": "api-secret",
+        },
+    ),
+    Endpoint("patch", "sso/", Role.ADMIN, lambda ids: {"trust_idp_mfa": True}),
+    Endpoint("delete", "sso/", Role.ADMIN),
 ]
 
 

@@ -45,6 +45,8 @@ ID_FIELDS = {
     "certification_id": "certification_id",
     "campaign_id": "campaign_id",
     "notification_id": "notification_id",
+    "domain_id": "domain_id",
+    "scim_token_id": "scim_token_id",
     "person": "person_id",
     "manager": "person_id",
     "skill": "skill_id",

@@ -69,8 +69,10 @@ def sign_up(page: Page, stack: Stack, *, email: str, name: str) -> None:
 
 
 def sign_in(page: Page, *, email: str, password: str = PASSWORD) -> None:
+    # The sign-in page asks for the email first (sso.views), then for the password.
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Continue").click()
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_url(re.compile(r"/(orgs|o)/"))

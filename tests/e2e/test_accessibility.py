@@ -56,6 +56,7 @@ def test_self_rating_page_works_with_the_keyboard_alone(browser: Browser, stack:
     # Signed in by typing and Enter, then from the top of the page by Tab to "My skills" and Enter.
     page.goto("/accounts/login/")
     page.get_by_label("Email").press_sequentially("engineer@acme.example")
+    page.keyboard.press("Enter")  # the email first, then the password (two steps)
     page.get_by_label("Password").press_sequentially(DEMO_PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(f"**{DEMO}")

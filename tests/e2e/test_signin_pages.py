@@ -108,6 +108,7 @@ def test_every_account_page_is_the_products_and_passes_axe(browser: Browser, sta
     page.context.clear_cookies()
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(EMAIL)
+    page.get_by_role("button", name="Continue").click()  # the email first, then the password
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_url(re.compile("/accounts/2fa/authenticate/"))
@@ -137,6 +138,7 @@ def test_a_failed_sign_in_puts_the_error_summary_at_the_top_with_focus(
     page.set_viewport_size({"width": 390, "height": 700})
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill("engineer@acme.example")
+    page.get_by_role("button", name="Continue").click()  # the email first, then the password
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_load_state("load")

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 
 from accounts.models import Organisation, User
 
@@ -24,3 +25,8 @@ class UserAdmin(DjangoUserAdmin):
 class OrganisationAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "created_at")
     search_fields = ("name", "slug")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Organisation | None = None) -> tuple:
+        # The slug is in every URL of the organisation, and an identity provider holds some of
+        # them (SAML ACS and metadata, the OIDC redirect URI): once created, it never changes.
+        return ("slug",) if obj is not None else ()

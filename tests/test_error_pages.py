@@ -28,6 +28,7 @@ def test_a_page_the_role_does_not_allow_is_the_products_403(org_a, login):
     assert response.status_code == 403
     assert "<h1>Not allowed</h1>" in content and 'class="topbar"' in content
     assert 'href="/">Go to your start page</a>' in content
+    assert "Your role in this organisation does not allow this" in content
 
 
 def test_the_500_page_renders_without_a_request_context_or_database(django_assert_num_queries):

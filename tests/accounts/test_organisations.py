@@ -124,3 +124,17 @@ def test_the_account_menu_loads_the_switcher_when_opened_on_an_organisation_page
 def test_the_switcher_fragment_needs_a_signed_in_user(client):
     response = client.get("/orgs/menu/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_django_admin_cannot_change_an_organisations_slug(org_a, client):
+    """The slug is in the URLs an identity provider holds (SAML ACS, OIDC redirect): fixed."""
+    from tests.factories import UserFactory
+
+    staff = UserFactory(email="staff@skillsmap.example", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    url = f"/admin/accounts/organisation/{org_a.organisation.pk}/change/"
+    page = client.get(url).content.decode()
+    assert 'name="slug"' not in page and "alpha" in page
+    client.post(url, {"name": "Alpha Renamed", "slug": "hijacked", "review_period_days": 182})
+    org_a.organisation.refresh_from_db()
+    assert org_a.organisation.slug == "alpha"

@@ -290,6 +290,9 @@ def test_replayed_response_is_refused(alpha: World, idp: RunningIdp) -> None:
     for replayer in (client, _client()):
         replay = _post_acs(replayer, "alpha", fields)
         assert replay.status_code == 403
+        # The product's 403, worded for a refused sign-in step rather than a missing role.
+        page = replay.content.decode()
+        assert "start again from the sign-in page" in page and "Your role" not in page
         assert _counts(alpha) == after_first
     assert SocialAccount.objects.filter(user__email="new.hire@alpha.example").count() == 1
 

@@ -1,5 +1,5 @@
-"""`make demo` loads Acme: people, teams, an adopted framework and a year of ratings; twice is the
-same as once. It serves the way production does (gunicorn, DEBUG off); `make dev` keeps DEBUG on."""
+"""`make demo` loads Acme: people, teams, an adopted framework, a year of ratings and its verified
+email domain; twice is the same as once. It serves the way production does (gunicorn, DEBUG off); `make dev` keeps DEBUG on."""
 
 import os
 import shlex
@@ -9,14 +9,20 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
-from accounts.models import Membership, Organisation
+from accounts.audit import audit_sentence
+from accounts.models import AuditEvent, Membership, Organisation, User
 from certifications.models import Certification
+from domains.models import Domain
 from endorsements.models import Endorsement
 from notifications.models import Notification
 from reviews.models import Campaign
+from scim.models import ScimToken
 from skills.models import ProfileSkill, Rating, Skill
 from skillsmap.core.tenancy import organisation_context
+from skillsmap.management.commands.seed_demo import DEMO_LOGINS, DEMO_PASSWORD
+from sso.models import IdentityProvider
 from teams.models import Person, Team
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +47,8 @@ def _counts(organisation):
             "endorsements": Endorsement.objects.count(),
             "notifications": Notification.objects.count(),
             "campaigns": Campaign.objects.count(),
+            "domains": Domain.objects.count(),
+            "audit_events": AuditEvent.objects.count(),
         }
 
 
@@ -90,10 +98,55 @@ def test_the_demo_keeps_its_data_alive_with_certifications_and_endorsements(acme
         assert asked == {"manager@acme.example"}
 
 
+def test_the_demo_has_its_domain_verified_and_a_second_claim_pending(acme):
+    admin = User.objects.get(email="admin@acme.example")
+    with organisation_context(acme):
+        domains = {d.name: d for d in Domain.objects.all()}
+        assert set(domains) == {"acme.example", "acme-labs.example"}
+        verified, pending = domains["acme.example"], domains["acme-labs.example"]
+        assert verified.verified_at is not None and verified.created_by == admin
+        assert pending.verified_at is None and pending.created_by == admin
+        # The trail reads as the real flow's: both claimed, then acme.example verified, by Ada.
+        events = AuditEvent.objects.filter(verb__startswith="domain.").order_by("at", "id")
+        assert [(e.verb, e.target_repr, e.actor_id) for e in events] == [
+            ("domain.claimed", "acme.example", admin.pk),
+            ("domain.claimed", "acme-labs.example", admin.pk),
+            ("domain.verified", "acme.example", admin.pk),
+        ]
+        assert audit_sentence(events.last()) == "Ada Admin verified the domain acme.example"
+        # No identity provider, no SCIM token: the demo logins keep their passwords.
+        assert not IdentityProvider.objects.exists()
+        assert not ScimToken.objects.exists()
+    client = Client()
+    client.force_login(admin)
+    html = client.get("/o/acme/settings/domains/").content.decode()
+    assert "Verified</span>" in html and "Pending</span>" in html
+    assert pending.record_value in html and verified.record_value not in html
+
+
+def test_every_demo_login_signs_in_with_its_password_through_the_email_first_page(acme):
+    """acme.example is verified but Acme has no identity provider: the email step leads to the
+    password step, not to SSO."""
+    for email, _name, _role in DEMO_LOGINS:
+        client = Client()
+        step = client.post("/accounts/login/", {"login": email})
+        assert step.status_code == 200
+        assert 'name="password"' in step.content.decode(), email
+        done = client.post("/accounts/login/", {"login": email, "password": DEMO_PASSWORD})
+        assert done.status_code == 302, email
+        assert client.session["_auth_user_id"] == str(User.objects.get(email=email).pk)
+
+
 def test_seeding_twice_changes_nothing(acme):
     before = _counts(acme)
+    with organisation_context(acme):
+        verified_at = Domain.objects.get(name="acme.example").verified_at
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert _counts(acme) == before
+    assert before["domains"] == 2
+    with organisation_context(acme):
+        assert Domain.objects.get(name="acme.example").verified_at == verified_at
+        assert not Domain.objects.get(name="acme-labs.example").verified_at
 
 
 # --- How `make demo` serves: as production does, DEBUG off --------------------------------------

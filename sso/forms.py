@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.forms import BoundField
 
 from sso.models import Protocol
 
@@ -21,7 +24,35 @@ class EmailStepForm(forms.Form):
     )
 
 
+@dataclass(frozen=True)
+class FieldGroup:
+    """A legend and its fields, in the shape ``partials/form_fields.html`` iterates. Its ``errors``
+    is empty on purpose: that partial prints an error summary when a form has errors, and the
+    settings page prints the whole form's summary once, above every group."""
+
+    key: str
+    legend: str
+    fields: tuple[BoundField, ...]
+    errors: tuple[()] = ()
+
+    def __iter__(self) -> Iterator[BoundField]:
+        return iter(self.fields)
+
+
 class IdentityProviderForm(forms.Form):
+    # The page's fieldsets, after the protocol radio: each protocol's fields apart, so that an
+    # admin fills in one group and skips the other, then what both protocols share.
+    GROUPS = (
+        ("oidc", "OpenID Connect", ("oidc_issuer", "oidc_client_id", "oidc_client_secret")),
+        ("saml", "SAML 2.0", ("saml_metadata_xml", "saml_metadata_file", "saml_metadata_url")),
+        (
+            "attributes",
+            "Attributes",
+            ("attribute_email", "attribute_name", "attribute_title", "attribute_team"),
+        ),
+        ("policy", "Policy", ("is_enabled", "sso_required", "trust_idp_mfa")),
+    )
+
     protocol = forms.ChoiceField(
         choices=Protocol.choices, widget=forms.RadioSelect, label="Protocol"
     )
@@ -84,6 +115,12 @@ class IdentityProviderForm(forms.Form):
             ].help_text = (
                 "A secret is set. Leave this empty to keep it, or enter a new one to replace it."
             )
+
+    def groups(self) -> list[FieldGroup]:
+        return [
+            FieldGroup(key=key, legend=legend, fields=tuple(self[name] for name in names))
+            for key, legend, names in self.GROUPS
+        ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

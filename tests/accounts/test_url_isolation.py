@@ -19,7 +19,13 @@ from roles.models import RoleProfile
 from skillsmap.core.rls import tenant_models
 from skillsmap.core.tenancy import organisation_context
 from tests.conftest import World
-from tests.factories import DomainFactory, InvitationFactory, JobFactory, TeamFactory
+from tests.factories import (
+    DomainFactory,
+    InvitationFactory,
+    JobFactory,
+    ScimTokenFactory,
+    TeamFactory,
+)
 from tests.skills.factories import RatingFactory, SkillFactory
 
 pytestmark = pytest.mark.django_db
@@ -142,6 +148,10 @@ def _campaign(world: World) -> int:
         ).pk
 
 
+def _scim_token(world: World) -> int:
+    return ScimTokenFactory(organisation=world.organisation, created_by=world.admin).pk
+
+
 OBJECT_IDS: dict[str, Callable[[World], object]] = {
     "membership_id": lambda w: w.memberships["member"].pk,
     "invitation_id": _invitation,
@@ -156,6 +166,9 @@ OBJECT_IDS: dict[str, Callable[[World], object]] = {
     "campaign_id": _campaign,
     "endorsement_id": _endorsement,
     "domain_id": lambda w: DomainFactory(organisation=w.organisation).pk,
+    # SCIM tokens: the page's revoke (token_id) and the API's (scim_token_id).
+    "token_id": _scim_token,
+    "scim_token_id": _scim_token,
     "token": _unsubscribe_token,
 }
 

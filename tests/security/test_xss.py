@@ -38,13 +38,16 @@ from skills.models import ProficiencyLevel, ProfileSkill, RatingSource, SkillLev
 from skillsmap.core.jobs import job_run
 from skillsmap.core.models import Job
 from skillsmap.core.tenancy import organisation_context
+from sso.models import IdentityProvider, Protocol
 from teams.models import Person, TeamManager
 from tests.accounts.test_url_isolation import OrgRoute, org_routes
 from tests.conftest import World
 from tests.factories import (
+    DomainFactory,
     InvitationFactory,
     JobFactory,
     PersonFactory,
+    ScimTokenFactory,
     TeamFactory,
     TeamMembershipFactory,
 )
@@ -97,6 +100,12 @@ FIELDS: dict[str, str] = {
     "certification issuer": evil("Issuer", IMG),
     "certification credential": evil("Credential", SCRIPT),
     "endorsement note": evil("Endorsement", IMG),
+    # Enterprise identity (#15): a domain as stored (the service would refuse this name; the page
+    # must escape whatever a row holds), a SCIM token's name, the SSO client id and a mapping.
+    "domain name": evil("Domain", SCRIPT),
+    "SCIM token name": evil("Directory", IMG),
+    "SSO client id": evil("Client", SCRIPT),
+    "SSO team attribute": evil("Attribute", IMG),
 }
 
 
@@ -268,9 +277,23 @@ def _build(world: World) -> Evil:
         assert Job.objects.get(pk=rejected.pk).status == Job.Status.FAILED
         assert all(Job.objects.get(pk=pk).status == Job.Status.SUCCEEDED for pk in exports.values())
 
+    with organisation_context(organisation):
+        domain = DomainFactory(organisation=organisation, name=FIELDS["domain name"])
+        scim_token = ScimTokenFactory(
+            organisation=organisation, name=FIELDS["SCIM token name"], created_by=world.admin
+        )
+        IdentityProvider.objects.create(
+            organisation=organisation,
+            protocol=Protocol.OIDC,
+            oidc_issuer="https://idp.example/",
+            oidc_client_id=FIELDS["SSO client id"],
+            attribute_team=FIELDS["SSO team attribute"],
+        )
     return Evil(
         world,
         ids={
+            "domain_id": [domain.pk],
+            "token_id": [scim_token.pk],
             "membership_id": [world.memberships["member"].pk],
             "invitation_id": [invitation.pk],
             "person_id": [member.pk, newcomer.pk],
@@ -419,6 +442,10 @@ WHERE: dict[str, list[str]] = {
     "certification issuer": ["certifications:person_certifications"],
     "certification credential": ["certifications:certification_update"],
     "endorsement note": ["teams:person_detail"],
+    "domain name": ["domains:domain_list", "domains:domain_remove"],
+    "SCIM token name": ["scim:settings"],
+    "SSO client id": ["sso:settings"],
+    "SSO team attribute": ["sso:settings"],
 }
 
 

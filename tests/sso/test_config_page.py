@@ -6,16 +6,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.test import Client, override_settings
+from django.test.html import Element, parse_html
+from django.utils import timezone
 
 from accounts.audit import audit_sentence
 from accounts.models import AuditEvent, User
 from skillsmap.core.errors import ServiceError
 from skillsmap.core.tenancy import organisation_context
 from sso.crypto import secret_decrypt, secret_encrypt
+from sso.forms import IdentityProviderForm
 from sso.models import IdentityProvider
 from tests.conftest import World
 
@@ -58,6 +62,83 @@ def test_only_admins_reach_the_page_and_an_outsider_gets_404(org_a: World, outsi
     assert "http://testserver/accounts/oidc/org-alpha/login/callback/" in html
     assert "http://testserver/accounts/saml/alpha/metadata/" in html
     assert "http://testserver/accounts/saml/alpha/acs/" in html
+
+
+def _walk(element: Element) -> Iterator[Element]:
+    for child in element.children:
+        if isinstance(child, Element):
+            yield child
+            yield from _walk(child)
+
+
+def _fieldsets(html: str) -> dict[str, set[str]]:
+    """Each fieldset of the settings form by its legend, with the names of the inputs in it."""
+    groups = {}
+    for fieldset in (e for e in _walk(parse_html(html)) if e.name == "fieldset"):
+        [legend] = [e for e in fieldset.children if isinstance(e, Element) and e.name == "legend"]
+        names = {
+            dict(e.attributes)["name"]
+            for e in _walk(fieldset)
+            if e.name in {"input", "textarea", "select"}
+        }
+        groups["".join(str(c) for c in legend.children).strip()] = names
+    return groups
+
+
+def test_every_field_but_the_protocol_is_in_exactly_one_group():
+    # A field added to the form but to no group would silently be missing from the page.
+    grouped = [name for _, _, names in IdentityProviderForm.GROUPS for name in names]
+    assert len(grouped) == len(set(grouped))
+    assert set(IdentityProviderForm().fields) - set(grouped) == {"protocol"}
+
+
+def test_the_form_groups_each_protocols_fields_under_its_own_legend(org_a: World, login):
+    html = login(org_a.admin).get(_url(org_a)).content.decode()
+    groups = _fieldsets(html)
+    assert list(groups) == ["Protocol", "OpenID Connect", "SAML 2.0", "Attributes", "Policy"]
+    assert groups == {
+        "Protocol": {"protocol"},
+        "OpenID Connect": {"oidc_issuer", "oidc_client_id", "oidc_client_secret"},
+        "SAML 2.0": {"saml_metadata_xml", "saml_metadata_file", "saml_metadata_url"},
+        "Attributes": {"attribute_email", "attribute_name", "attribute_title", "attribute_team"},
+        "Policy": {"is_enabled", "sso_required", "trust_idp_mfa"},
+    }
+    # Both protocols' fields are in the page: the script that hides one is an enhancement only.
+    assert "js/sso-settings.js" in html and "<script>" not in html
+
+
+def test_the_grouped_form_saves_without_javascript(org_a: World, login):
+    """What a browser without JavaScript submits: every field the page renders, filled in."""
+    client = login(org_a.admin)
+    rendered = set().union(*_fieldsets(client.get(_url(org_a)).content.decode()).values())
+    assert rendered == set(IdentityProviderForm().fields)
+    post = {**OIDC, "attribute_team": "", "saml_metadata_xml": "", "saml_metadata_url": ""}
+    response = client.post(_url(org_a), {**post, "is_enabled": "on", "trust_idp_mfa": "on"})
+    assert response.status_code == 302
+    provider = _provider(org_a)
+    assert provider.is_enabled and provider.trust_idp_mfa and not provider.sso_required
+
+
+def test_a_configured_provider_shows_its_state_above_the_form(org_a: World, login):
+    client = login(org_a.admin)
+    assert "Current state" not in client.get(_url(org_a)).content.decode()
+    client.post(_url(org_a), OIDC)
+    html = client.get(_url(org_a)).content.decode()
+    state = html[html.index("Current state") : html.index("idp-values-title")]
+    assert "OpenID Connect" in state and "not enabled" in state
+    assert "Set (stored encrypted" in state and "very-secret-value-42" not in html
+    with organisation_context(org_a.organisation):
+        IdentityProvider.objects.filter(organisation=org_a.organisation).update(
+            protocol="saml",
+            saml_metadata_url="https://idp.alpha.example/metadata",
+            saml_metadata_fetched_at=timezone.now(),
+            saml_metadata_error="The metadata URL answered 503.",
+        )
+    html = client.get(_url(org_a)).content.decode()
+    state = html[html.index("Current state") : html.index("idp-values-title")]
+    assert "SAML 2.0" in state and "https://idp.alpha.example/metadata" in state
+    assert "fetched " in state and "The metadata URL answered 503." in state
+    assert "Client secret" not in state
 
 
 def test_the_menu_links_the_page_for_admins_only(org_a: World, login):

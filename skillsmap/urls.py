@@ -8,6 +8,7 @@ from django.views.defaults import page_not_found
 from accounts import urls as account_urls
 from accounts import views as account_views
 from skillsmap.home import organisation_home
+from sso import oidc as sso_oidc
 from sso import views as sso_views
 
 
@@ -37,6 +38,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The email-first sign-in page (#15), ahead of allauth's own view at the same address.
     path("accounts/login/", sso_views.login, name="account_login"),
+    # Ahead of allauth's own route of the same path: the ID token's signature is always checked.
+    path("accounts/oidc/<str:provider_id>/login/callback/", sso_oidc.callback),
     path("accounts/", include("allauth.urls")),
     path("api/", include("skillsmap.api_urls")),
     # SCIM 2.0 provisioning from each organisation's directory (bearer tokens of that organisation).

@@ -132,6 +132,16 @@ def _assertion(sociallogin: SocialLogin) -> dict[str, Any]:
     return merged or dict(data)
 
 
+def _userinfo_is_of_another_subject(sociallogin: SocialLogin) -> bool:
+    """OIDC Core 5.3.2: userinfo (unsigned, and what allauth takes the uid from) must be about the
+    ID token's subject, or it must not be used."""
+    data = sociallogin.account.extra_data or {}
+    userinfo, id_token = data.get("userinfo"), data.get("id_token")
+    if not isinstance(userinfo, dict) or not isinstance(id_token, dict):
+        return False
+    return userinfo.get("sub") != id_token.get("sub")
+
+
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def list_apps(
         self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None
@@ -160,6 +170,16 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if route is None:
             raise _refused(request, "Single sign-on is not available for this organisation.")
         provider, organisation = route.provider, route.organisation
+        if _userinfo_is_of_another_subject(sociallogin):
+            logger.warning(
+                "OIDC userinfo of organisation %s not about the ID token's subject", organisation.pk
+            )
+            raise _refused(
+                request,
+                "Your organisation's identity provider gave answers that disagree about who is "
+                "signing in, so you were not signed in and nothing was created. Ask your "
+                "administrator.",
+            )
         data = _assertion(sociallogin)
         user = sociallogin.user
         email = _claim(data, provider.attribute_email) or (user.email if user else "")

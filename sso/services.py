@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -126,6 +127,10 @@ def _check_complete(provider: IdentityProvider) -> None:
     if provider.protocol == Protocol.OIDC:
         if not provider.oidc_issuer:
             errors["oidc_issuer"] = "Enter the identity provider's issuer URL."
+        elif settings.SSO_REQUIRE_HTTPS and not provider.oidc_issuer.startswith("https://"):
+            # The discovery document and the keys that vouch for every ID token come from the
+            # issuer: over plain HTTP anyone on the path could swap them.
+            errors["oidc_issuer"] = "The issuer URL must start with https://."
         if not provider.oidc_client_id:
             errors["oidc_client_id"] = "Enter the client id the identity provider gave you."
         if not provider.oidc_client_secret_encrypted:

@@ -154,6 +154,8 @@ SSO_SECRET_KEY = env_str("SSO_SECRET_KEY", "dev-only-sso-secret-key-change-me")
 # SAML metadata URLs are fetched by a task (sso/metadata.py): https only and no private network
 # addresses (SSRF), except in development; the tests' identity provider serves on 127.0.0.1.
 SSO_METADATA_REQUIRE_HTTPS = env_bool("SSO_METADATA_REQUIRE_HTTPS", not DEBUG)
+# An OpenID Connect issuer must be https, except in development and the tests (127.0.0.1).
+SSO_REQUIRE_HTTPS = env_bool("SSO_REQUIRE_HTTPS", not DEBUG)
 SSO_METADATA_ALLOW_PRIVATE_ADDRESSES = env_bool("SSO_METADATA_ALLOW_PRIVATE_ADDRESSES", DEBUG)
 
 # django-axes guards the Django admin login only (/admin/login/, which allauth's limits do not

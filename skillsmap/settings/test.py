@@ -27,3 +27,7 @@ DNS_TIMEOUT_SECONDS = 0.5
 # The API's request throttle is tested on purpose (tests/api/test_auth.py); here it must not count
 # one test's requests against the next (SQLite reuses ids after a rollback).
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api": "100000/minute"}}
+
+# The tests' OpenID Connect providers serve plain HTTP on 127.0.0.1 (sso.services refuses that in
+# production; tests/sso/test_config_page.py proves it with the setting on).
+SSO_REQUIRE_HTTPS = False

@@ -324,3 +324,11 @@ def test_uploaded_saml_metadata_is_checked_and_stored(org_a: World, login):
     assert provider.protocol == "saml" and "idp.alpha.example/sso" in provider.saml_metadata_xml
     [event] = _events(org_a)
     assert event.after["saml_metadata_set"] is True
+
+
+@override_settings(SSO_REQUIRE_HTTPS=True)
+def test_a_plain_http_issuer_is_refused_where_https_is_required(org_a: World, login):
+    response = login(org_a.admin).post(_url(org_a), {**OIDC, "oidc_issuer": "http://idp.example/"})
+    assert response.status_code == 400  # the form again, with the error on the field
+    assert "The issuer URL must start with https://." in response.content.decode()
+    assert _provider(org_a) is None

@@ -20,3 +20,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
 }
+# Every browser test signs in from 127.0.0.1, and a sign-in is two POSTs (the email, then the
+# password): allauth's 30 a minute per address was reached within one run (a 429 in CI). The other
+# limits stay allauth's; tests/security/test_throttling.py proves them.
+ACCOUNT_RATE_LIMITS = {"login": "600/m/ip"}

@@ -155,6 +155,8 @@ class Stack:
             E2E_STATIC_ROOT=str(self.root / "static"),
             LOG_LEVEL="WARNING",
             PYTHONUNBUFFERED="1",
+            # The browser journeys' identity providers serve plain HTTP on 127.0.0.1.
+            SSO_REQUIRE_HTTPS="0",
         )
         return env
 

@@ -3,8 +3,10 @@ provider on the settings page; a new colleague on its verified domain then types
 on the sign-in page, is taken to the provider (a real one, oidc-provider-mock on 127.0.0.1), signs
 in there and comes back signed in, with an account and a membership created just in time.
 
-The verified domain is a name of its own (``sso-journey.example``), so the demo logins, on
-``acme.example``, keep signing in with their passwords in the other browser tests."""
+The newcomer's verified domain is a name of its own (``sso-journey.example``). The demo also has
+``acme.example`` verified, so while the provider is enabled the demo logins would be sent to it:
+the journey removes the provider when it ends, pass or fail, and the other browser tests keep
+signing in with their passwords."""
 
 from __future__ import annotations
 
@@ -48,6 +50,31 @@ def issuer() -> Iterator[str]:
         thread.join(timeout=5)
 
 
+def _shell(stack: Stack, code: str) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=REPO,
+        env=stack.env(),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def provider_removed_after(stack: Stack) -> Iterator[None]:
+    yield
+    _shell(
+        stack,
+        "from accounts.models import Organisation\n"
+        "from skillsmap.core.tenancy import organisation_context\n"
+        "from sso.models import IdentityProvider\n"
+        "acme = Organisation.objects.get(slug='acme')\n"
+        "with organisation_context(acme):\n"
+        "    IdentityProvider.objects.filter(organisation=acme).delete()\n",
+    )
+
+
 def _verify_domain(stack: Stack) -> None:
     """The domain as verified, written straight into the stack's database (proving it over DNS
     is the verified-domains part's journey)."""
@@ -61,18 +88,11 @@ def _verify_domain(stack: Stack) -> None:
         f"    Domain.objects.get_or_create(organisation=acme, name='{DOMAIN}',\n"
         "        defaults={'verified_at': timezone.now()})\n"
     )
-    subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=REPO,
-        env=stack.env(),
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    _shell(stack, code)
 
 
 def test_a_newcomer_signs_in_through_the_organisations_oidc_provider(
-    browser: Browser, stack: Stack, issuer: str
+    browser: Browser, stack: Stack, issuer: str, provider_removed_after: None
 ) -> None:
     _verify_domain(stack)
     requests.put(

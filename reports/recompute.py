@@ -122,13 +122,14 @@ def _recompute(organisation_id: int, *, only_if_behind: bool = False) -> bool:
                 version=version,
                 review_period=review_period(organisation),
             )
+            # It also deletes the rows it no longer produces, and leaves unchanged rows with
+            # the stamp of their last change.
         else:
             recompute_python(organisation, now=now, version=version)
-        # Rows this run did not produce (an assignment removed, a skill no longer required)
-        # are older than it: delete them. Rows written after ``now`` by a concurrent
-        # incremental update are newer and stay.
-        for model in (GapScore, TeamSkillCoverage):
-            model.objects.filter(organisation_id=organisation_id, computed_at__lt=now).delete()
+            # Every row this run produced carries ``now``: the ones it did not produce (an
+            # assignment removed, a skill no longer required) are older. Delete them.
+            for model in (GapScore, TeamSkillCoverage):
+                model.objects.filter(organisation_id=organisation_id, computed_at__lt=now).delete()
         Organisation.objects.filter(pk=organisation_id).update(
             computed_version=version, computed_at=now
         )

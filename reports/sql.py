@@ -1,5 +1,8 @@
 """The full recompute on PostgreSQL, set-based: gap scores and team coverage computed and upserted
-by two ``INSERT … SELECT … ON CONFLICT`` statements, with no row brought into Python.
+by two ``INSERT … SELECT … ON CONFLICT`` statements, with no row brought into Python. What both
+read (effective levels, requirement lines, each team's people, each team's targets) is computed
+once into temporary tables. A row whose figures did not change is not rewritten, and rows no
+longer produced are deleted by what is produced (not by their age).
 
 It is a second statement of two definitions, so it is held to them: the effective-level rule
 (``skills.levels``) and the gap formula (``reports.gaps``, docstring). A property test over
@@ -92,7 +95,64 @@ FULL JOIN (SELECT * FROM latest WHERE by_manager) m
        ON m.person_id = s.person_id AND m.skill_id = s.skill_id
 """
 )
-_INPUTS = _REQUIRED + ", effective AS (SELECT * FROM " + EFFECTIVE_TABLE + ")"
+# Every (assignment, requirement) line of the organisation's active people, with the person's
+# effective level and shortfall: what the gap score of an assignment adds up, and (its current
+# roles) what a team's coverage needs. Computed once for both statements; an assignment whose role
+# requires nothing has one line with no skill, so every assignment has a line.
+LINES_TABLE = "recompute_lines"
+LINES_SQL = (
+    "CREATE TEMPORARY TABLE "
+    + LINES_TABLE
+    + " ON COMMIT DROP AS WITH "
+    + _REQUIRED
+    + """
+SELECT a.person_id, a.role_id, a.kind, r.skill_id, r.target, r.weight, r.essential,
+       coalesce(e.level, 0) AS level,
+       greatest(0, r.target - coalesce(e.level, 0)) AS shortfall
+FROM {assignment} a
+JOIN {person} p ON p.id = a.person_id AND p.is_active
+LEFT JOIN required r ON r.role_id = a.role_id
+LEFT JOIN """
+    + EFFECTIVE_TABLE
+    + """ e ON e.person_id = a.person_id AND e.skill_id = r.skill_id
+WHERE a.organisation_id = %(org)s
+"""
+)
+
+# Each team's active people, with the people of every team below it.
+PEOPLE_TABLE = "recompute_people"
+PEOPLE_SQL = (
+    "CREATE TEMPORARY TABLE "
+    + PEOPLE_TABLE
+    + """ ON COMMIT DROP AS
+WITH RECURSIVE subtree (team_id, member_team, path) AS (
+    SELECT id, id, ARRAY[id] FROM {team} WHERE organisation_id = %(org)s
+    UNION ALL
+    SELECT s.team_id, c.id, s.path || c.id
+    FROM subtree s JOIN {team} c ON c.parent_id = s.member_team AND c.organisation_id = %(org)s
+    WHERE c.id <> ALL (s.path)
+)
+SELECT DISTINCT s.team_id, m.person_id
+FROM subtree s
+JOIN {membership} m ON m.team_id = s.member_team AND m.organisation_id = %(org)s
+JOIN {person} p ON p.id = m.person_id AND p.is_active
+"""
+)
+
+# Per team and skill its members' current roles require: the highest target, how many require
+# it and their summed shortfall. These (team, skill) pairs are the coverage rows.
+TARGETS_TABLE = "recompute_targets"
+TARGETS_SQL = (
+    "CREATE TEMPORARY TABLE "
+    + TARGETS_TABLE
+    + " ON COMMIT DROP AS SELECT pe.team_id, l.skill_id, max(l.target) AS target, "
+    + "count(*) AS required_by, sum(l.shortfall) AS shortfall_sum FROM "
+    + PEOPLE_TABLE
+    + " pe JOIN "
+    + LINES_TABLE
+    + " l ON l.person_id = pe.person_id AND l.kind = %(current)s AND l.skill_id IS NOT NULL"
+    + " GROUP BY pe.team_id, l.skill_id"
+)
 
 # Hundredths of a non-negative exact numeric, half to even (``gaps.hundredths``).
 _HALF_EVEN = (
@@ -100,40 +160,33 @@ _HALF_EVEN = (
     "ELSE round({h}) END) / 100"
 )
 
+# A row whose figures are what they were is left as it is, stamps included: a full recompute of
+# an organisation whose inputs barely moved writes only what moved (no rewrite of 80,000 rows, no
+# dead tuples for autovacuum). So a row's stamp says when its figures last changed; the results as
+# a whole are as of the organisation's ``computed_at``, which every recompute sets
+# (``reports.selectors.results_as_of``).
 GAP_SQL = (
     """
 INSERT INTO {gapscore} (organisation_id, person_id, role_id, kind, gap, readiness, met, total,
                         essential_alert, missing, computed_at, inputs_version)
-WITH """
-    + _INPUTS
-    + """, lines AS (
-    SELECT a.person_id, a.role_id, a.kind, r.skill_id, r.target, r.weight, r.essential,
-           coalesce(e.level, 0) AS level,
-           greatest(0, r.target - coalesce(e.level, 0)) AS shortfall
-    FROM {assignment} a
-    JOIN {person} p ON p.id = a.person_id AND p.is_active
-    LEFT JOIN required r ON r.role_id = a.role_id
-    LEFT JOIN effective e ON e.person_id = a.person_id AND e.skill_id = r.skill_id
-    WHERE a.organisation_id = %(org)s
-), sums AS (
+WITH sums AS (
     SELECT person_id, role_id, kind,
            coalesce(sum(weight * target), 0) AS den,
            coalesce(sum(weight * shortfall), 0) AS num,
            count(skill_id) FILTER (WHERE shortfall = 0) AS met,
            count(skill_id) AS total,
-           coalesce(bool_or(essential AND shortfall >= %(alert)s), false) AS alert
-    FROM lines
-    GROUP BY person_id, role_id, kind
-), unmet AS (
-    SELECT person_id, role_id, kind,
-           jsonb_agg(
-               jsonb_build_object(
+           coalesce(bool_or(essential AND shortfall >= %(alert)s), false) AS alert,
+           -- json, cast once: building jsonb element by element costs twice as much.
+           json_agg(
+               json_build_object(
                    'skill', skill_id, 'target', target, 'level', level,
                    'shortfall', shortfall, 'weight', weight, 'essential', essential
                )
                ORDER BY weight * shortfall DESC, shortfall DESC, skill_id
-           ) AS missing
-    FROM lines WHERE shortfall > 0
+           ) FILTER (WHERE shortfall > 0) AS missing
+    FROM """
+    + LINES_TABLE
+    + """
     GROUP BY person_id, role_id, kind
 ), gaps AS (
     SELECT *, CASE WHEN den <= 0 THEN 0 ELSE """
@@ -141,61 +194,54 @@ WITH """
     + """ END AS gap
     FROM sums
 )
-SELECT %(org)s, g.person_id, g.role_id, g.kind, g.gap, 100 - g.gap, g.met, g.total, g.alert,
-       coalesce(u.missing, '[]'::jsonb), %(now)s, %(version)s
-FROM gaps g
-LEFT JOIN unmet u ON u.person_id = g.person_id AND u.role_id = g.role_id AND u.kind = g.kind
+SELECT %(org)s, person_id, role_id, kind, gap, 100 - gap, met, total, alert,
+       coalesce(missing::jsonb, '[]'::jsonb), %(now)s, %(version)s
+FROM gaps
 ON CONFLICT (organisation_id, person_id, role_id, kind) DO UPDATE SET
     gap = EXCLUDED.gap, readiness = EXCLUDED.readiness, met = EXCLUDED.met,
     total = EXCLUDED.total, essential_alert = EXCLUDED.essential_alert,
     missing = EXCLUDED.missing, computed_at = EXCLUDED.computed_at,
     inputs_version = EXCLUDED.inputs_version
+WHERE ({gapscore}.gap, {gapscore}.readiness, {gapscore}.met, {gapscore}.total,
+       {gapscore}.essential_alert, {gapscore}.missing)
+      IS DISTINCT FROM
+      (EXCLUDED.gap, EXCLUDED.readiness, EXCLUDED.met, EXCLUDED.total,
+       EXCLUDED.essential_alert, EXCLUDED.missing)
 """
+)
+
+# Scores of assignments that are gone (or of people made inactive).
+GAP_DELETE_SQL = (
+    "DELETE FROM {gapscore} g WHERE g.organisation_id = %(org)s AND NOT EXISTS (SELECT 1 FROM "
+    + LINES_TABLE
+    + " l WHERE l.person_id = g.person_id AND l.role_id = g.role_id AND l.kind = g.kind)"
 )
 
 COVERAGE_SQL = (
     """
 INSERT INTO {coverage} (organisation_id, team_id, skill_id, target, coverage, required_by,
                         avg_shortfall, bus_factor_risk, covered_by, computed_at, inputs_version)
-WITH RECURSIVE """
-    + _INPUTS
-    + """, subtree (team_id, member_team, path) AS (
-    SELECT id, id, ARRAY[id] FROM {team} WHERE organisation_id = %(org)s
-    UNION ALL
-    SELECT s.team_id, c.id, s.path || c.id
-    FROM subtree s JOIN {team} c ON c.parent_id = s.member_team AND c.organisation_id = %(org)s
-    WHERE c.id <> ALL (s.path)
-), people AS MATERIALIZED (
-    SELECT DISTINCT s.team_id, m.person_id
-    FROM subtree s
-    JOIN {membership} m ON m.team_id = s.member_team AND m.organisation_id = %(org)s
-    JOIN {person} p ON p.id = m.person_id AND p.is_active
-), needs AS (
-    SELECT pe.team_id, r.skill_id, r.target,
-           greatest(0, r.target - coalesce(e.level, 0)) AS shortfall
-    FROM people pe
-    JOIN {assignment} a ON a.person_id = pe.person_id AND a.kind = %(current)s
-                       AND a.organisation_id = %(org)s
-    JOIN required r ON r.role_id = a.role_id
-    LEFT JOIN effective e ON e.person_id = pe.person_id AND e.skill_id = r.skill_id
-), targets AS MATERIALIZED (
-    SELECT team_id, skill_id, max(target) AS target, count(*) AS required_by,
-           sum(shortfall) AS shortfall_sum
-    FROM needs GROUP BY team_id, skill_id
-), rated AS MATERIALIZED (
-    -- Each member's levels, team by team: joined on the person first, since a join of the
-    -- targets and the levels on the skill alone multiplies every team by every rater.
-    SELECT pe.team_id, pe.person_id, e.skill_id, e.level
-    FROM people pe JOIN effective e ON e.person_id = pe.person_id
-), covering AS (
+WITH covering AS (
     -- Unrated counts as 0, which meets only a target of 0: every member covers those.
     SELECT t.team_id, t.skill_id, pe.person_id
-    FROM targets t JOIN people pe ON pe.team_id = t.team_id
+    FROM """
+    + TARGETS_TABLE
+    + " t JOIN "
+    + PEOPLE_TABLE
+    + """ pe ON pe.team_id = t.team_id
     WHERE t.target <= 0
     UNION ALL
-    SELECT t.team_id, t.skill_id, rated.person_id
-    FROM rated JOIN targets t ON t.team_id = rated.team_id AND t.skill_id = rated.skill_id
-    WHERE t.target > 0 AND rated.level >= t.target
+    -- Joined on the team's people first and then on their levels: a join of the targets and
+    -- the levels on the skill alone multiplies every team by every rater.
+    SELECT t.team_id, t.skill_id, pe.person_id
+    FROM """
+    + TARGETS_TABLE
+    + " t JOIN "
+    + PEOPLE_TABLE
+    + " pe ON pe.team_id = t.team_id JOIN "
+    + EFFECTIVE_TABLE
+    + """ e ON e.person_id = pe.person_id AND e.skill_id = t.skill_id
+    WHERE t.target > 0 AND e.level >= t.target
 ), covered AS (
     SELECT team_id, skill_id, count(*) AS n, jsonb_agg(person_id ORDER BY person_id) AS ids
     FROM covering GROUP BY team_id, skill_id
@@ -203,14 +249,30 @@ WITH RECURSIVE """
 SELECT %(org)s, t.team_id, t.skill_id, t.target, coalesce(c.n, 0), t.required_by, """
     + _HALF_EVEN.format(h="(100 * t.shortfall_sum::numeric / t.required_by)")
     + """, coalesce(c.n, 0) <= 1, coalesce(c.ids, '[]'::jsonb), %(now)s, %(version)s
-FROM targets t LEFT JOIN covered c ON c.team_id = t.team_id AND c.skill_id = t.skill_id
+FROM """
+    + TARGETS_TABLE
+    + """ t LEFT JOIN covered c ON c.team_id = t.team_id AND c.skill_id = t.skill_id
 ON CONFLICT (organisation_id, team_id, skill_id) DO UPDATE SET
     target = EXCLUDED.target, coverage = EXCLUDED.coverage, required_by = EXCLUDED.required_by,
     avg_shortfall = EXCLUDED.avg_shortfall, bus_factor_risk = EXCLUDED.bus_factor_risk,
     covered_by = EXCLUDED.covered_by, computed_at = EXCLUDED.computed_at,
     inputs_version = EXCLUDED.inputs_version
+WHERE ({coverage}.target, {coverage}.coverage, {coverage}.required_by, {coverage}.avg_shortfall,
+       {coverage}.bus_factor_risk, {coverage}.covered_by)
+      IS DISTINCT FROM
+      (EXCLUDED.target, EXCLUDED.coverage, EXCLUDED.required_by, EXCLUDED.avg_shortfall,
+       EXCLUDED.bus_factor_risk, EXCLUDED.covered_by)
 """
 )
+
+# Coverage of (team, skill) pairs no current role of the team's people requires any more.
+COVERAGE_DELETE_SQL = (
+    "DELETE FROM {coverage} c WHERE c.organisation_id = %(org)s AND NOT EXISTS (SELECT 1 FROM "
+    + TARGETS_TABLE
+    + " t WHERE t.team_id = c.team_id AND t.skill_id = c.skill_id)"
+)
+
+_TEMPORARY = (EFFECTIVE_TABLE, LINES_TABLE, PEOPLE_TABLE, TARGETS_TABLE)
 
 
 def recompute_sql(
@@ -239,11 +301,21 @@ def recompute_sql(
         # tables' statistics still describe them small, and a nested loop chosen on that
         # estimate ran for minutes (an organisation grown by 4,000 people, before autovacuum).
         cursor.execute("SET LOCAL enable_nestloop = off")
-        # A second run in one transaction (tests, nested callers) finds the first one's table.
-        cursor.execute("DROP TABLE IF EXISTS " + EFFECTIVE_TABLE)
+        # A second run in one transaction (tests, nested callers) finds the first one's tables.
+        cursor.execute("DROP TABLE IF EXISTS " + ", ".join(_TEMPORARY))
         cursor.execute(EFFECTIVE_SQL.format(**_TABLES), params)
         cursor.execute("CREATE INDEX ON " + EFFECTIVE_TABLE + " (person_id, skill_id)")
-        cursor.execute("ANALYZE " + EFFECTIVE_TABLE)
-        cursor.execute(GAP_SQL.format(**_TABLES), params)
-        cursor.execute(COVERAGE_SQL.format(**_TABLES), params)
-        cursor.execute("DROP TABLE " + EFFECTIVE_TABLE)
+        # The planner's row counts of what follows come from these (a CTE's estimate was off by
+        # four orders of magnitude and chose sorts of a hundred million rows).
+        for table, sql in (
+            (EFFECTIVE_TABLE, None),
+            (LINES_TABLE, LINES_SQL),
+            (PEOPLE_TABLE, PEOPLE_SQL),
+            (TARGETS_TABLE, TARGETS_SQL),
+        ):
+            if sql is not None:
+                cursor.execute(sql.format(**_TABLES), params)
+            cursor.execute("ANALYZE " + table)
+        for sql in (GAP_SQL, GAP_DELETE_SQL, COVERAGE_SQL, COVERAGE_DELETE_SQL):
+            cursor.execute(sql.format(**_TABLES), params)
+        cursor.execute("DROP TABLE " + ", ".join(_TEMPORARY))

@@ -126,6 +126,78 @@ def test_the_set_based_recompute_writes_exactly_the_rows_of_the_python_engine(da
         assert stamps <= {(now, version)}
 
 
+EARLIER = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_a_recompute_over_earlier_results_leaves_exactly_the_engines_rows(data) -> None:
+    """The rows of an earlier run: some right, some with other figures, some missing, and some
+    of assignments or (team, skill) pairs that no longer exist. The recompute must leave exactly
+    the engine's rows; the ones whose figures it changed or added carry its stamp, the ones that
+    were right keep theirs."""
+    organisation = _build(data)
+    draw = data.draw
+    now, version = timezone.now(), 9
+    with organisation_context(organisation):
+        recompute_python(organisation, now=now, version=version)
+        engine = _results(organisation)
+        GapScore.objects.update(computed_at=EARLIER, inputs_version=1)
+        TeamSkillCoverage.objects.update(computed_at=EARLIER, inputs_version=1)
+        right: set[tuple[str, int]] = set()
+        for score in GapScore.objects.all():
+            fate = draw(st.sampled_from(["right", "wrong", "gone"]))
+            if fate == "wrong":
+                score.gap, score.met, score.missing = Decimal("99.5"), score.met + 1, []
+                score.save()
+            elif fate == "gone":
+                score.delete()
+            else:
+                right.add(("gap", score.pk))
+        for coverage in TeamSkillCoverage.objects.all():
+            fate = draw(st.sampled_from(["right", "wrong", "gone"]))
+            if fate == "wrong":
+                coverage.coverage, coverage.covered_by = coverage.coverage + 1, [0]
+                coverage.save()
+            elif fate == "gone":
+                coverage.delete()
+            else:
+                right.add(("coverage", coverage.pk))
+        # Rows nothing produces any more: a role nobody holds, a skill nobody requires.
+        stale_role = RoleProfile.objects.create(organisation=organisation, name="Retired role")
+        person = PersonFactory(organisation=organisation)
+        GapScore.objects.create(
+            organisation=organisation, person=person, role=stale_role, kind="current",
+            gap=Decimal("10"), readiness=Decimal("90"), met=0, total=1,
+            computed_at=EARLIER, inputs_version=1,
+        )  # fmt: skip
+        team = Team.objects.filter(organisation=organisation).first()
+        TeamSkillCoverage.objects.create(
+            organisation=organisation, team=team, skill=SkillFactory(organisation=organisation),
+            target=3, coverage=0, required_by=1, avg_shortfall=Decimal("3"),
+            bus_factor_risk=True, computed_at=EARLIER, inputs_version=1,
+        )  # fmt: skip
+
+        recompute_sql(
+            organisation_id=organisation.pk,
+            now=now,
+            version=version,
+            review_period=review_period(organisation),
+        )
+
+        assert _results(organisation) == engine
+        for table, model in (("gap", GapScore), ("coverage", TeamSkillCoverage)):
+            for pk, computed_at, inputs_version in model.objects.values_list(
+                "pk", "computed_at", "inputs_version"
+            ):
+                expected = (EARLIER, 1) if (table, pk) in right else (now, version)
+                assert (computed_at, inputs_version) == expected
+
+
 def _both(organisation) -> tuple[tuple[list, list], tuple[list, list]]:
     now = timezone.now()
     with organisation_context(organisation):

@@ -111,6 +111,12 @@ class CampaignIn(StrictInput):
     grace_days = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=0
     )
+    everyone = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="HR and admins: ask every active member of the organisation (a manager's "
+        "request is a 400).",
+    )
     teams = serializers.ListField(
         child=TenantPrimaryKeyField(model=Team, noun="team"),
         required=False,
@@ -167,9 +173,10 @@ class CampaignListApi(OrgAPIView):
         request=CampaignIn,
         responses={201: CampaignDetailOut},
         tags=["campaigns"],
-        description="Launch a campaign: HR and admins for anyone, a manager for their own teams. "
-        "A due date in the past, nobody to ask, and a manager naming others' teams or people are "
-        "a 400 and nothing is written.",
+        description="Launch a campaign: HR and admins for anyone (`everyone`: the whole "
+        "organisation), a manager for their own teams. A due date in the past, nobody to ask, and "
+        "a manager naming others' teams or people or the whole organisation are a 400 and nothing "
+        "is written.",
     )
     def post(self, request: AuthenticatedRequest) -> Response:
         data = self.input(CampaignIn, request.data)

@@ -71,6 +71,13 @@ class CampaignForm(forms.Form):
             "max_value": f"The grace period is 0 to {MAX_GRACE_DAYS} days.",
         },
     )
+    # HR and admins only: the form drops it for a manager (``may_ask_everyone``).
+    everyone = forms.BooleanField(
+        required=False,
+        label="Everyone in the organisation",
+        help_text="Every active member, in a team or not; teams, role profiles and people "
+        "below add nobody more.",
+    )
     teams = _choices("Teams", "team", "Everyone in these teams and the teams below them.")
     roles = _choices(
         "Role profiles", "role profile", "Everyone whose current or target role it is."
@@ -98,9 +105,12 @@ class CampaignForm(forms.Form):
         roles: QuerySet[Any],
         people_lookup: Callable[[list[str]], dict[str, Any]],
         skills: QuerySet[Any],
+        may_ask_everyone: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if not may_ask_everyone:
+            del self.fields["everyone"]
         # The setting is read per form, not at import, so the page shows the one in force.
         grace = self.fields["grace_days"]
         grace.initial = default_grace_days()

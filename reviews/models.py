@@ -39,7 +39,8 @@ class Campaign(TenantModel):
         max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.OPEN
     )
     # What the launcher chose, as ids and names at launch (for the page; the participants are
-    # the resolved truth). {"teams": [...], "roles": [...], "people": [...], "skills": [...]}.
+    # the resolved truth). {"everyone": bool, "teams": [...], "roles": [...], "people": [...],
+    # "skills": [...], "without_account": int}.
     audience = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -68,6 +69,35 @@ class Campaign(TenantModel):
     @property
     def is_open(self) -> bool:
         return self.status == CampaignStatus.OPEN
+
+    @property
+    def asks_everyone(self) -> bool:
+        """Launched for the whole organisation (HR and admins), not for named teams or people."""
+        return bool(self.audience.get("everyone"))
+
+    @property
+    def audience_summary(self) -> list[str]:
+        """Whom the launcher named, for the campaign page: "Teams: Platform, Data", "Role
+        profiles: Backend", "3 people by name" (a launch may name hundreds)."""
+        if self.asks_everyone:
+            return ["Everyone in the organisation"]
+        lines = []
+        for key, label in (("teams", "Teams"), ("roles", "Role profiles")):
+            if names := [str(item["name"]) for item in self.audience.get(key, [])]:
+                lines.append(f"{label}: {', '.join(names)}")
+        if people := len(self.audience.get("people", [])):
+            lines.append(f"{people} {'person' if people == 1 else 'people'} by name")
+        return lines
+
+    @property
+    def skills_summary(self) -> str:
+        """Which skills were asked, for the campaign page."""
+        if names := [str(item["name"]) for item in self.audience.get("skills", [])]:
+            return ", ".join(names)
+        return (
+            "Each person's own: what their roles require, their profile skills and the skills "
+            "they have rated"
+        )
 
     @property
     def without_account(self) -> int:

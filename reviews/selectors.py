@@ -121,16 +121,21 @@ def people_with_roles(*, organisation: Organisation, role_ids: Iterable[int]) ->
     )
 
 
-def askable_people(*, organisation: Organisation, person_ids: Iterable[int]) -> set[int]:
-    """Those who can answer: active people linked to an active member of the organisation."""
+def askable_people(*, organisation: Organisation, person_ids: Iterable[int] | None) -> set[int]:
+    """Those who can answer: active people linked to an active member of the organisation, among
+    ``person_ids`` (None: the whole organisation, without a list of ids in the query)."""
     users = Membership.objects.filter(
         organisation=organisation, is_active=True, user__is_active=True
     ).values("user_id")
-    return set(
-        Person.objects.filter(
-            organisation=organisation, pk__in=set(person_ids), is_active=True, user_id__in=users
-        ).values_list("pk", flat=True)
-    )
+    people = Person.objects.filter(organisation=organisation, is_active=True, user_id__in=users)
+    if person_ids is not None:
+        people = people.filter(pk__in=set(person_ids))
+    return set(people.values_list("pk", flat=True))
+
+
+def active_people_count(*, organisation: Organisation) -> int:
+    """The organisation's active people, with an account or not: whom "everyone" names."""
+    return Person.objects.filter(organisation=organisation, is_active=True).count()
 
 
 def default_skill_ids(

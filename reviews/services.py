@@ -56,16 +56,26 @@ def _foreign(
 def _audience(
     organisation: Organisation,
     membership: Membership,
+    everyone: bool,
     teams: Sequence[Team],
     roles: Sequence[RoleProfile],
     people: Sequence[Person],
     errors: dict[str, list[str]],
 ) -> tuple[set[int], int]:
-    """The people asked, resolved from teams (with their sub-teams), role profiles and people,
-    and how many of those named could not be asked (no active account to answer with). A manager
-    naming a team or person outside their own is refused; their role profiles are resolved
-    within their own people."""
+    """The people asked, resolved from the whole organisation (``everyone``, HR and admins), teams
+    (with their sub-teams), role profiles and people, and how many of those named could not be
+    asked (no active account to answer with). A manager naming the whole organisation, or a team
+    or person outside their own, is refused; their role profiles are resolved within their own
+    people."""
     scope = selectors.launch_scope(organisation=organisation, membership=membership)
+    if everyone and not scope.whole_organisation:
+        errors.setdefault("everyone", []).append(
+            "Only HR and admins can ask the whole organisation; choose your teams instead."
+        )
+    if everyone and scope.whole_organisation:
+        # Everyone includes whoever the teams, roles and people name: no list of ids to build.
+        askable = selectors.askable_people(organisation=organisation, person_ids=None)
+        return askable, selectors.active_people_count(organisation=organisation) - len(askable)
     if not scope.whole_organisation:
         if any(t.pk not in scope.team_ids for t in teams):
             errors.setdefault("teams", []).append("You can ask only the teams you manage.")
@@ -95,6 +105,7 @@ def campaign_launch(
     name: str,
     due_on: date | None,
     message: str = "",
+    everyone: bool = False,
     teams: Sequence[Team] = (),
     roles: Sequence[RoleProfile] = (),
     people: Sequence[Person] = (),
@@ -103,11 +114,12 @@ def campaign_launch(
     now: datetime | None = None,
 ) -> Campaign:
     """Launch a campaign: HR and admins for anyone, a manager for their own teams. The audience
-    (teams, role profiles, people, any combination) is resolved to people now and stored; each
-    is asked ``skills`` if given, otherwise their own (``selectors.default_skill_ids``). Every
-    participant gets an invitation (in-app and, unless they opted out, by email). Refused with
-    nothing written: a due date in the past, nobody to ask, a manager naming others' people,
-    another organisation's objects (which read like missing ones)."""
+    (``everyone`` in the organisation, for HR and admins; teams, role profiles, people, any
+    combination) is resolved to people now and stored; each is asked ``skills`` if given,
+    otherwise their own (``selectors.default_skill_ids``). Every participant gets an invitation
+    (in-app and, unless they opted out, by email). Refused with nothing written: a due date in
+    the past, nobody to ask, a manager naming others' people or the whole organisation, another
+    organisation's objects (which read like missing ones)."""
     now = now or timezone.now()
     membership = _membership(organisation, by)
     if membership is None or not (
@@ -147,26 +159,29 @@ def campaign_launch(
     live = [s for s in skills if not s.is_archived and s.merged_into_id is None]
     if len(live) != len(skills):
         errors.setdefault("skills", []).append("Archived skills cannot be asked; choose live ones.")
-    if not (teams or roles or people):
+    named = everyone or bool(teams or roles or people)
+    if not named:
         errors.setdefault("__all__", []).append(
-            "Choose whom to ask: teams, role profiles or people."
+            "Choose whom to ask: everyone, teams, role profiles or people."
+            if membership.has_perm(Perm.CAMPAIGNS_LAUNCH_ALL)
+            else "Choose whom to ask: teams, role profiles or people."
         )
-    person_ids, without_account = _audience(organisation, membership, teams, roles, people, errors)
+    person_ids, without_account = _audience(
+        organisation, membership, everyone, teams, roles, people, errors
+    )
     asked = (
         {p: {s.pk for s in live} for p in person_ids}
         if live
         else selectors.default_skill_ids(organisation=organisation, person_ids=person_ids)
     )
     asked = {p: s for p, s in asked.items() if s and p in person_ids}
-    if (
-        (teams or roles or people)
-        and not asked
-        and "people" not in errors
-        and "teams" not in errors
-    ):
+    if named and not asked and not {"everyone", "people", "teams"} & set(errors):
         errors.setdefault("__all__", []).append(
-            "This campaign would ask nobody: no active member among the chosen teams, roles and "
-            "people has skills to rate."
+            "This campaign would ask nobody: no active member of the organisation has skills to "
+            "rate."
+            if everyone
+            else "This campaign would ask nobody: no active member among the chosen teams, roles "
+            "and people has skills to rate."
         )
     if errors:
         raise CampaignError(errors)
@@ -180,6 +195,7 @@ def campaign_launch(
         due_on=due_on,
         grace_days=grace,
         audience={
+            "everyone": everyone,
             "teams": [{"id": t.pk, "name": t.name} for t in teams],
             "roles": [{"id": r.pk, "name": r.name} for r in roles],
             "people": [{"id": p.pk, "name": p.name} for p in people],
@@ -218,6 +234,7 @@ def campaign_launch(
         after={
             "name": name,
             "due_on": due_on.isoformat(),
+            "everyone": everyone,
             "participants": len(participants),
             "skills_asked": sum(len(s) for s in asked.values()),
         },

@@ -84,6 +84,7 @@ def campaign_create(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpRe
         organisation=organisation, membership=tenant.membership
     )
     is_post = request.method == "POST"
+    may_ask_everyone = tenant.can(Perm.CAMPAIGNS_LAUNCH_ALL)
     form = CampaignForm(
         request.POST if is_post else None,
         teams=teams,
@@ -92,6 +93,7 @@ def campaign_create(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpRe
             organisation=organisation, membership=tenant.membership, emails=emails
         ),
         skills=skills,
+        may_ask_everyone=may_ask_everyone,
     )
     if is_post and form.is_valid():
         data = form.cleaned_data
@@ -103,6 +105,7 @@ def campaign_create(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpRe
                 message=data["message"],
                 due_on=data["due_on"],
                 grace_days=data["grace_days"],
+                everyone=data.get("everyone", False),
                 teams=list(data["teams"]),
                 roles=list(data["roles"]),
                 people=list(data["people"]),
@@ -125,7 +128,7 @@ def campaign_create(request: AuthenticatedHttpRequest, tenant: Tenant) -> HttpRe
     return render(
         request,
         "reviews/campaign_form.html",
-        {"tenant": tenant, "form": form},
+        {"tenant": tenant, "form": form, "may_ask_everyone": may_ask_everyone},
         status=400 if form.errors else 200,
     )
 

@@ -322,3 +322,36 @@ def test_the_api_evidence_download(org_a, api, members_cert):
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PDF
     assert response["Content-Disposition"] == 'attachment; filename="scan.pdf"'
+
+
+def test_the_certification_pages_run_the_same_statements_for_one_or_five(
+    org_a, login, python, kubernetes
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    member = org_a.people["member"]
+    # The member's own list, and the member's list as their manager reads it.
+    pages = [
+        (org_a.member, _url("my_certifications")),
+        (org_a.manager, _url("person_certifications", person_id=member.pk)),
+    ]
+
+    def statements():
+        counts = []
+        for user, url in pages:
+            client = login(user)
+            client.get(url)  # a first visit may write (the session); the count is of the next
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(url)
+            assert response.status_code == 200
+            counts.append(len(captured.captured_queries))
+        return counts, response.content.decode()
+
+    record(org_a, org_a.member, member, name="Cert 0", expires_on=days(20), skills=[python])
+    one, _ = statements()
+    for n in range(1, 5):
+        record(org_a, org_a.member, member, name=f"Cert {n}", skills=[python, kubernetes])
+    five, page = statements()
+    assert five == one
+    assert "Cert 4" in page and "Kubernetes" in page

@@ -14,7 +14,7 @@ from accounts.models import AuditEvent
 from notifications.models import Notification
 from reviews.models import Campaign, CampaignParticipant, CampaignStatus
 from roles.models import RoleProfile
-from skills.models import RatingSource
+from skills.models import ProfileSkill, RatingSource
 from skills.services.ratings import rating_set
 from skillsmap.core.tenancy import organisation_context
 from tests.factories import TeamFactory
@@ -124,6 +124,30 @@ def test_a_manager_asking_someone_elses_people_is_a_400_and_nothing_written(cast
     assert _rows(world) == before
 
 
+def test_hr_asks_everyone_and_a_manager_asking_everyone_is_a_400_with_nothing_written(
+    cast_a, api, clock
+):
+    world = cast_a.world
+    with organisation_context(world.organisation):
+        # HR is in no team: only "everyone" reaches them.
+        ProfileSkill.objects.create(
+            organisation=world.organisation, person=world.people["hr"], skill=cast_a.sql
+        )
+    before = _rows(world)
+    refused = _create(api(world.manager), everyone=True)
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["errors"] == {
+        "everyone": [
+            "Only HR and admins can ask the whole organisation; choose your teams instead."
+        ]
+    }
+    assert _rows(world) == before
+    response = _create(api(world.hr), everyone=True)
+    assert response.status_code == 201, response.content
+    asked = {row["name"] for row in response.json()["progress"]["people"]}
+    assert asked == {world.people[who].name for who in ("hr", "manager", "member")}
+
+
 def test_a_past_due_date_is_a_400_on_the_field_and_nothing_written(cast_a, api, clock):
     world = cast_a.world
     before = _rows(world)
@@ -143,7 +167,7 @@ def test_asking_nobody_is_a_400_with_a_clear_message_and_nothing_written(cast_a,
     response = _create(client)  # no audience at all
     assert response.status_code == 400
     assert response.json()["errors"] == {
-        "non_field_errors": ["Choose whom to ask: teams, role profiles or people."]
+        "non_field_errors": ["Choose whom to ask: everyone, teams, role profiles or people."]
     }
     response = _create(client, teams=[empty.pk])  # an audience with nobody in it
     assert response.status_code == 400

@@ -13,6 +13,7 @@ from notifications.kinds import Kind
 from notifications.models import Notification
 from reviews.models import Campaign, CampaignParticipant, CampaignSkill
 from reviews.services import CampaignError
+from skills.models import ProfileSkill
 from skillsmap.core.tenancy import organisation_context
 from tests.factories import PersonFactory, TeamFactory, TeamMembershipFactory
 from tests.reviews.conftest import LAUNCH
@@ -264,3 +265,114 @@ def test_people_without_an_account_are_not_asked_and_the_launcher_is_told(cast_a
     assert "Imported Ivy" not in asked and len(asked) == 2
     assert "1 person named without an account to sign in with was not asked" in page
     assert "1 person named at launch had no account to sign in with and was not asked." in page
+
+
+def test_hr_asks_the_whole_organisation_including_people_in_no_team(cast_a, launch, login):
+    world = cast_a.world
+    with organisation_context(world.organisation):
+        # HR is in no team and has a skill on their profile; Ivy has no account to answer with.
+        ProfileSkill.objects.create(
+            organisation=world.organisation, person=world.people["hr"], skill=cast_a.sql
+        )
+        PersonFactory(organisation=world.organisation, name="Imported Ivy")
+    campaign = launch(world, everyone=True)
+    assert _asked(world, campaign) == {
+        world.people["hr"].name: ["SQL"],
+        world.people["manager"].name: ["Python", "SQL"],
+        world.people["member"].name: ["Docker", "Python", "SQL"],
+    }
+    assert campaign.without_account == 1
+    page = login(world.hr).get(
+        reverse(
+            "reviews:campaign_detail",
+            kwargs={"org_slug": world.organisation.slug, "campaign_id": campaign.pk},
+        )
+    )
+    html = page.content.decode()
+    assert "<dt>Asked</dt><dd>Everyone in the organisation</dd>" in html
+    assert "<dt>Skills</dt><dd>Each person&#x27;s own:" in html
+    assert "1 person named at launch had no account to sign in with" in html
+
+
+def test_a_manager_asking_the_whole_organisation_is_refused_and_nothing_written(cast_a, launch):
+    world = cast_a.world
+    before = _rows(world)
+    with pytest.raises(CampaignError) as refused:
+        launch(world, by=world.manager, everyone=True)
+    assert refused.value.message_dict["everyone"] == [
+        "Only HR and admins can ask the whole organisation; choose your teams instead."
+    ]
+    assert _rows(world) == before
+
+
+def test_the_launch_page_offers_everyone_to_hr_only(cast_a, login, clock):
+    world = cast_a.world
+    slug = world.organisation.slug
+    url = reverse("reviews:campaign_create", kwargs={"org_slug": slug})
+    box = 'name="everyone"'
+    assert box not in login(world.manager).get(url).content.decode()
+    # A manager's posted box is no field of theirs: ignored, and then nobody is named.
+    refused = login(world.manager).post(
+        url, {"name": "Q", "due_on": "2026-06-30", "everyone": "on"}
+    )
+    assert refused.status_code == 400
+    assert "Choose whom to ask: teams, role profiles or people." in refused.content.decode()
+    client = login(world.hr)
+    assert box in client.get(url).content.decode()
+    response = client.post(
+        url, {"name": "All hands", "due_on": "2026-06-30", "everyone": "on"}, follow=True
+    )
+    assert response.redirect_chain and response.status_code == 200
+    with organisation_context(world.organisation):
+        campaign = Campaign.objects.get()
+        assert campaign.participants.count() == 2  # the two with skills to rate
+    assert "<dt>Asked</dt><dd>Everyone in the organisation</dd>" in response.content.decode()
+
+
+def test_the_campaign_page_names_the_teams_roles_people_and_skills_asked(cast_a, launch, login):
+    world = cast_a.world
+    with organisation_context(world.organisation):
+        from roles.models import RoleProfile
+
+        role = RoleProfile.objects.get(name="Backend")
+    campaign = launch(
+        world,
+        teams=[cast_a.team],
+        roles=[role],
+        people=[world.people["member"]],
+        skills=[cast_a.python, cast_a.sql],
+    )
+    url = reverse(
+        "reviews:campaign_detail",
+        kwargs={"org_slug": world.organisation.slug, "campaign_id": campaign.pk},
+    )
+    html = login(world.hr).get(url).content.decode()
+    assert (
+        "<dt>Asked</dt><dd>Teams: Platform; Role profiles: Backend; 1 person by name</dd>" in html
+    )
+    assert "<dt>Skills</dt><dd>Python, SQL</dd>" in html
+
+
+def test_the_launch_page_shows_a_past_due_date_and_an_empty_audience_and_writes_nothing(
+    cast_a, login, clock
+):
+    world = cast_a.world
+    client = login(world.hr)
+    url = reverse("reviews:campaign_create", kwargs={"org_slug": world.organisation.slug})
+    empty = TeamFactory(organisation=world.organisation, name="Empty")
+    before = _rows(world)
+    past = client.post(url, {"name": "Q", "due_on": "2026-05-31", "teams": [cast_a.team.pk]})
+    assert past.status_code == 400
+    assert (
+        '<p class="error" id="id_due_on_error">The due date cannot be in the past.</p>'
+        in past.content.decode()
+    )
+    nobody = client.post(url, {"name": "Q", "due_on": "2026-06-30", "teams": [empty.pk]})
+    assert nobody.status_code == 400
+    assert "This campaign would ask nobody" in nobody.content.decode()
+    unnamed = client.post(url, {"name": "Q", "due_on": "2026-06-30"})
+    assert unnamed.status_code == 400
+    assert "Choose whom to ask: everyone, teams, role profiles or people." in (
+        unnamed.content.decode()
+    )
+    assert _rows(world) == before

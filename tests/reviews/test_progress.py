@@ -157,3 +157,53 @@ def test_a_manager_does_not_follow_a_campaign_of_other_peoples_teams(cast_a, lau
         )
     campaign = launch(world, people=[world.people["hr"]], skills=[cast_a.python])
     assert _detail(login(world.manager), world, campaign).status_code == 404
+
+
+def _join_team(cast, count):
+    """``count`` more members with an account in the cast's team, each with a profile skill."""
+    from accounts.permissions import Role
+    from skills.models import ProfileSkill
+    from teams.services import person_link_user
+    from tests.factories import MembershipFactory, TeamMembershipFactory, UserFactory
+
+    organisation = cast.world.organisation
+    for n in range(count):
+        user = UserFactory(email=f"joiner{n}@{organisation.slug}.example", name=f"Joiner {n}")
+        MembershipFactory(organisation=organisation, role=Role.MEMBER, user=user)
+        with organisation_context(organisation):
+            person = person_link_user(organisation=organisation, user=user)
+            TeamMembershipFactory(organisation=organisation, team=cast.team, person=person)
+            ProfileSkill.objects.create(organisation=organisation, person=person, skill=cast.sql)
+
+
+def _statements(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # a first visit may write (the session); the count is of the next
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_the_campaign_page_and_list_run_the_same_statements_for_two_people_or_twelve(
+    cast_a, launch, login
+):
+    world = cast_a.world
+    small = launch(world, teams=[cast_a.team], name="Small")
+    client = login(world.hr)
+    campaigns = reverse("reviews:campaign_list", kwargs={"org_slug": world.organisation.slug})
+    few = (_statements(client, _detail_url(world, small)), _statements(client, campaigns))
+    _join_team(cast_a, 10)
+    large = launch(world, teams=[cast_a.team], name="Large")
+    _rate(world, "member", cast_a.python, 3)  # and some progress to show
+    many = (_statements(client, _detail_url(world, large)), _statements(client, campaigns))
+    assert "Joiner 9" in client.get(_detail_url(world, large)).content.decode()
+    assert many == few
+
+
+def _detail_url(world, campaign):
+    return reverse(
+        "reviews:campaign_detail",
+        kwargs={"org_slug": world.organisation.slug, "campaign_id": campaign.pk},
+    )

@@ -117,6 +117,18 @@ def test_closing_by_hand_records_the_summary(cast_a, launch, clock, login):
         assert event.actor == world.hr
         with pytest.raises(CampaignError):
             campaign_close(campaign=campaign, by=world.hr)
+    # The campaign page says it: closed, the ratings changed and the gap before and after, and
+    # no button to close it again.
+    detail = reverse(
+        "reviews:campaign_detail",
+        kwargs={"org_slug": world.organisation.slug, "campaign_id": campaign.pk},
+    )
+    page = client.get(detail).content.decode()
+    assert '<span class="badge">Closed</span>' in page
+    assert "<dt>Ratings changed</dt><dd>2</dd>" in page
+    assert "<dt>Average role gap at launch</dt><dd>100.00%</dd>" in page
+    assert "<dt>Average role gap at close</dt><dd>50.00%</dd>" in page
+    assert "Close the campaign now" not in page
 
 
 def test_a_manager_may_not_close_a_campaign_hr_launched(cast_a, launch, login):

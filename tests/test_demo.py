@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 
 from accounts.audit import audit_sentence
@@ -28,10 +29,20 @@ from teams.models import Person, Team
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def _seeded(django_db_setup, django_db_blocker):
+    """The demo seeded once for this module's tests (it takes seconds), inside a transaction
+    rolled back when they are done, so nothing of it reaches another module. Each test runs in a
+    savepoint of it, rolled back after the test as usual."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("import_skill_library", verbosity=0)
+        call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def acme():
-    call_command("import_skill_library", verbosity=0)
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+def acme(_seeded):
     return Organisation.objects.get(slug="acme")
 
 

@@ -20,15 +20,23 @@ def organisation_get_by_slug(*, slug: str) -> Organisation:
     return organisation
 
 
+def organisations_by_slug(*, slug: str) -> QuerySet[Organisation]:
+    """The organisation a URL names, as a query (at most one row: the slug is unique), for
+    ``organisation_context_from`` to read and enter in one statement."""
+    return Organisation.objects.filter(slug=slug)
+
+
 def membership_get_active(*, organisation: Organisation, user: User) -> Membership:
     """The caller's active membership, or 404: a non-member must not learn the organisation exists."""
     membership = (
         Membership.objects.filter(organisation=organisation, user=user, is_active=True)
-        .select_related("organisation", "user")
+        .select_related("user")
         .first()
     )
     if membership is None:
         raise Http404("No such organisation.")
+    # The organisation the caller resolved, not a second copy of it joined into this statement.
+    membership.organisation = organisation
     return membership
 
 

@@ -15,13 +15,18 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django_htmx.middleware import HtmxDetails
 
 from accounts.models import Membership, Organisation, User
 from accounts.permissions import Perm
-from accounts.selectors import membership_get_active, organisation_get_by_slug
-from skillsmap.core.tenancy import organisation_context
+from accounts.selectors import (
+    membership_get_active,
+    organisation_get_by_slug,
+    organisations_by_slug,
+)
+from skillsmap.core.memo import request_memo
+from skillsmap.core.tenancy import organisation_context_from
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -68,8 +73,15 @@ def org_view(
         def wrapper(
             request: AuthenticatedHttpRequest, org_slug: str, **kwargs: Any
         ) -> HttpResponse:
-            organisation = organisation_by_slug(org_slug)
-            with organisation_context(organisation):
+            # The statement that reads the organisation also sets the database's tenant
+            # setting (skillsmap.core.tenancy): one statement of every page, not two. The memo
+            # lets the page's sections share what they read (skillsmap.core.memo).
+            with (
+                request_memo(),
+                organisation_context_from(organisations_by_slug(slug=org_slug)) as organisation,
+            ):
+                if organisation is None:
+                    raise Http404("No such organisation.")
                 tenant = Tenant(
                     organisation,
                     membership_get_active(organisation=organisation, user=request.user),
@@ -83,10 +95,9 @@ def org_view(
                     response.render()
                 return response
 
-        # The view's one transaction is ``organisation_context``'s, which also holds the database
-        # setting: wrapping it in ``ATOMIC_REQUESTS``'s as well would only add a savepoint and its
-        # release to every page. What runs before it (the session, the user, the organisation by
-        # slug) only reads.
+        # The view's one transaction is ``organisation_context_from``'s, which also holds the
+        # database setting: wrapping it in ``ATOMIC_REQUESTS``'s as well would only add a savepoint
+        # and its release to every page. What runs before it (the session, the user) only reads.
         return transaction.non_atomic_requests(wrapper)
 
     return decorator

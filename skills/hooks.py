@@ -37,12 +37,13 @@ def skill_merged(*, organisation: Any, source: Any, into: Any) -> dict[str, int]
 @dataclass(frozen=True)
 class MySkillsExtras:
     panel_template: str  # included above the skills, with ``panel`` in its context
-    panel: Any
+    panel: Any  # None when the page asked for the rows' data only (``panel=False``)
     row_template: str  # included in each skill's row, with ``extra`` (per_skill's value or None)
     per_skill: Mapping[int, Any]  # skill id -> row data; its keys are the skills the roles require
 
 
-MySkillsProvider = Callable[..., MySkillsExtras]  # (*, organisation, person) -> MySkillsExtras
+# (*, organisation, person, levels, skills, panel) -> MySkillsExtras
+MySkillsProvider = Callable[..., MySkillsExtras]
 
 _my_skills_providers: list[MySkillsProvider] = []
 
@@ -51,11 +52,25 @@ def on_my_skills(provider: MySkillsProvider) -> None:
     _my_skills_providers[:] = [provider]
 
 
-def my_skills_extras(*, organisation: Any, person: Any) -> MySkillsExtras | None:
-    """The registered provider's extras, or None when no app above skills provides any."""
+def my_skills_extras(
+    *,
+    organisation: Any,
+    person: Any,
+    levels: Mapping[int, Any],
+    skills: Mapping[int, Any],
+    panel: bool = True,
+) -> MySkillsExtras | None:
+    """The registered provider's extras, or None when no app above skills provides any.
+
+    ``levels`` (skill id → the person's ``skills.levels.Effective``, for the rated skills) and
+    ``skills`` (skill id → ``Skill``) are what the page's rows have read: a provider builds on
+    them instead of reading the person's ratings again (issue #14 counts the page's statements).
+    ``panel=False`` (an htmx row) asks for ``per_skill`` only."""
     if not _my_skills_providers:
         return None
-    return _my_skills_providers[0](organisation=organisation, person=person)
+    return _my_skills_providers[0](
+        organisation=organisation, person=person, levels=levels, skills=skills, panel=panel
+    )
 
 
 # --- What people search shows and filters from the layers above (#16) ----------------------------

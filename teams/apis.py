@@ -40,10 +40,10 @@ class PersonOut(serializers.Serializer):
         return person.user_id is not None
 
     def get_teams(self, person: Person) -> list[dict[str, Any]]:
-        memberships = getattr(person, "team_list", [])
         # many=True makes a ListSerializer, whose data is a list; the stubs see a Serializer.
         return cast(
-            "list[dict[str, Any]]", TeamRefOut([m.team for m in memberships], many=True).data
+            "list[dict[str, Any]]",
+            TeamRefOut(selectors.person_teams(person), many=True).data,
         )
 
 

@@ -13,12 +13,7 @@ from django import forms
 
 from accounts.models import Organisation
 from teams.models import Person, Team
-from teams.selectors import (
-    person_choices,
-    person_location_list,
-    person_manager_list,
-    team_list,
-)
+from teams.selectors import person_choices, person_filter_choices, person_teams, team_list
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -27,8 +22,15 @@ class PersonChoiceField(forms.ModelChoiceField):
         return f"{obj.name} ({obj.email})"
 
 
+# A model choice's wording for the directory's team and manager: an id that is not among the
+# choices (another organisation's, say) is not echoed back.
+_NOT_A_CHOICE = {"invalid_choice": forms.ModelChoiceField.default_error_messages["invalid_choice"]}
+
+
 class PersonFilterForm(forms.Form):
-    """The directory's search and filters, read from GET."""
+    """The directory's search and filters, read from GET. The choices come from one statement
+    (``person_filter_choices``), and a chosen team or manager is checked against them, not looked
+    up again: the directory is a page every member opens (issue #14 bounds its statements)."""
 
     STATUS_CHOICES = [("active", "Active"), ("inactive", "Inactive"), ("all", "Everyone")]
 
@@ -39,36 +41,39 @@ class PersonFilterForm(forms.Form):
         help_text="Name, email or job title.",
         widget=forms.TextInput(attrs={"type": "search"}),
     )
-    team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, empty_label="All teams"
+    team = forms.TypedChoiceField(
+        coerce=int, empty_value=None, required=False, error_messages=_NOT_A_CHOICE
     )
-    manager = PersonChoiceField(
-        queryset=Person.objects.none(), required=False, empty_label="Anyone"
+    manager = forms.TypedChoiceField(
+        coerce=int, empty_value=None, required=False, error_messages=_NOT_A_CHOICE
     )
     location = forms.ChoiceField(required=False)
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # self.fields holds copies of the fields declared above, of the same classes.
-        team = cast("forms.ModelChoiceField[Team]", self.fields["team"])
-        team.queryset = team_list(organisation=organisation)
-        manager = cast(PersonChoiceField, self.fields["manager"])
-        manager.queryset = person_manager_list(organisation=organisation)
+        choices = person_filter_choices(organisation=organisation)
+        # self.fields holds copies of the fields declared above, of the same classes. A team or
+        # manager of another organisation is not among the choices: an invalid filter.
+        team = cast(forms.TypedChoiceField, self.fields["team"])
+        team.choices = [("", "All teams"), *((str(pk), name) for pk, name in choices.teams)]
+        manager = cast(forms.TypedChoiceField, self.fields["manager"])
+        manager.choices = [("", "Anyone"), *((str(pk), label) for pk, label in choices.managers)]
         location = cast(forms.ChoiceField, self.fields["location"])
         location.choices = [("", "All locations")] + [
-            (location, location) for location in person_location_list(organisation=organisation)
+            (location, location) for location in choices.locations
         ]
 
     def filters(self) -> dict[str, Any]:
-        """Keyword arguments for ``selectors.person_list``. A filter that does not validate (say, a
-        team id of another organisation) is dropped; its error is shown next to it."""
+        """Keyword arguments for ``selectors.person_directory_page``. A filter that does not
+        validate (say, a team id of another organisation) is dropped; its error is shown next to
+        it."""
         data = getattr(self, "cleaned_data", {})
         status = data.get("status") or "active"
         return {
             "q": data.get("q") or "",
-            "team": data.get("team"),
-            "manager": data.get("manager"),
+            "team_id": data.get("team"),
+            "manager_id": data.get("manager"),
             "location": data.get("location") or "",
             "is_active": {"active": True, "inactive": False}.get(status),
         }
@@ -113,7 +118,7 @@ def person_form_initial(person: Person) -> dict[str, Any]:
         "location": person.location,
         "start_date": person.start_date,
         "is_active": person.is_active,
-        "teams": [membership.team_id for membership in person.team_list],  # type: ignore[attr-defined]  # Prefetch(to_attr=) of selectors.person_get
+        "teams": [team.id for team in person_teams(person)],
     }
 
 

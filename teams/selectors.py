@@ -4,25 +4,82 @@ another organisation is a 404 exactly like an id that does not exist."""
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from typing import TypeVar
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TypeVar
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, Window
 from django.http import Http404
 
 from accounts.models import Organisation
+from skillsmap.core.aggregates import json_list, json_rows
 from skillsmap.core.models import Job
 from teams.models import Person, Team, TeamManager, TeamMembership
 
 K = TypeVar("K", bound=Hashable)
 
 
-def _team_memberships() -> Prefetch:
-    # Into a list attribute, so templates loop over it without another query per person.
-    return Prefetch(
-        "team_memberships",
-        queryset=TeamMembership.objects.select_related("team").order_by("team__name"),
-        to_attr="team_list",
+@dataclass(frozen=True)
+class TeamRef:
+    """A team a person is in, as the people pages and the API name it."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class ReportRef:
+    """A direct report, as the person page lists them."""
+
+    pk: int
+    name: str
+    job_title: str
+    is_active: bool
+
+
+def _with_teams(people: QuerySet[Person], organisation: Organisation) -> QuerySet[Person]:
+    """``people`` with each one's teams in the same statement (JSON), for ``person_teams``: a
+    list of people costs no statement more for its teams, whatever its length."""
+    return people.annotate(
+        team_refs_json=json_rows(
+            TeamMembership.objects.filter(organisation=organisation, person=OuterRef("pk")),
+            id="team_id",
+            name="team__name",
+        )
     )
+
+
+def person_teams(person: Person) -> list[TeamRef]:
+    """The teams ``_with_teams`` read for ``person``, by name (the order the database would give:
+    both sort names by their characters)."""
+    rows = json_list(getattr(person, "team_refs_json", None))
+    return sorted((TeamRef(int(r["id"]), r["name"]) for r in rows), key=lambda t: (t.name, t.id))
+
+
+def _people_filtered(
+    organisation: Organisation,
+    *,
+    q: str,
+    team_id: int | None,
+    manager_id: int | None,
+    location: str,
+    is_active: bool | None,
+) -> QuerySet[Person]:
+    people = Person.objects.filter(organisation=organisation)
+    if q := q.strip():
+        people = people.filter(
+            Q(name__icontains=q) | Q(email__icontains=q) | Q(job_title__icontains=q)
+        )
+    if team_id is not None:
+        people = people.filter(team_memberships__team_id=team_id)
+    if manager_id is not None:
+        people = people.filter(manager_id=manager_id)
+    if location:
+        people = people.filter(location=location)
+    if is_active is not None:
+        people = people.filter(is_active=is_active)
+    return people
 
 
 def person_list(
@@ -36,43 +93,153 @@ def person_list(
 ) -> QuerySet[Person]:
     """The directory: filtered, ordered, with managers and teams loaded in a fixed number of
     queries however many people a page shows. ``is_active=None`` means everyone."""
-    people = Person.objects.filter(organisation=organisation)
-    if q := q.strip():
-        people = people.filter(
-            Q(name__icontains=q) | Q(email__icontains=q) | Q(job_title__icontains=q)
-        )
-    if team is not None:
-        people = people.filter(team_memberships__team=team)
-    if manager is not None:
-        people = people.filter(manager=manager)
-    if location:
-        people = people.filter(location=location)
-    if is_active is not None:
-        people = people.filter(is_active=is_active)
-    return (
-        people.select_related("manager")
-        .prefetch_related(_team_memberships())
-        .order_by("name", "pk")
+    people = _people_filtered(
+        organisation,
+        q=q,
+        team_id=team.pk if team is not None else None,
+        manager_id=manager.pk if manager is not None else None,
+        location=location,
+        is_active=is_active,
     )
+    # Each person's teams come as JSON (``person_teams``), not a prefetch's second statement.
+    return _with_teams(people.select_related("manager"), organisation).order_by("name", "pk")
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told how many rows there are: the page's own statement counted them (a window
+    over the filtered rows), so Django's separate ``COUNT(*)`` is not needed."""
+
+    def __init__(self, *, per_page: int, count: int) -> None:
+        super().__init__([], per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
+def _page_number(page: str | int | None) -> int:
+    """The page asked for, as ``Paginator.get_page`` reads it: what is not a whole number is the
+    first page (a number below 1, like one past the end, stands for the last)."""
+    try:
+        return int(page)  # type: ignore[arg-type]  # None and junk fall to the first page
+    except (TypeError, ValueError):
+        return 1
+
+
+def person_directory_page(
+    *,
+    organisation: Organisation,
+    page: str | int | None,
+    per_page: int,
+    q: str = "",
+    team_id: int | None = None,
+    manager_id: int | None = None,
+    location: str = "",
+    is_active: bool | None = True,
+) -> Page[Person]:
+    """One page of the directory (``person_list``'s filters and order), in one statement whatever
+    the page's size: each person with their manager (a join), their teams (``team_refs``, from
+    JSON) and the number of people the filters keep (a window). A page past the last one (or below
+    the first) shows the last, as ``Paginator.get_page`` does; only that case costs two statements
+    more."""
+    people = _people_filtered(
+        organisation,
+        q=q,
+        team_id=team_id,
+        manager_id=manager_id,
+        location=location,
+        is_active=is_active,
+    )
+    rows = _with_teams(people.select_related("manager"), organisation).annotate(
+        directory_count=Window(Count("pk"))
+    )
+    rows = rows.order_by("name", "pk")
+    number = _page_number(page)
+    found = list(rows[(number - 1) * per_page : number * per_page]) if number >= 1 else []
+    if not found and number != 1:
+        number = max(1, -(-people.count() // per_page))  # the last page
+        found = list(rows[(number - 1) * per_page : number * per_page])
+    count = found[0].directory_count if found else 0
+    for person in found:
+        person.team_refs = person_teams(person)  # type: ignore[attr-defined]  # for the template
+    return Page(found, number, _CountedPaginator(per_page=per_page, count=count))
+
+
+@dataclass(frozen=True)
+class PersonFilterChoices:
+    """What the directory's filters offer: teams and managers as (id, label), locations."""
+
+    teams: list[tuple[int, str]]
+    managers: list[tuple[int, str]]
+    locations: list[str]
+
+
+def person_filter_choices(*, organisation: Organisation) -> PersonFilterChoices:
+    """The directory's filter choices in one statement: the teams, the people with at least one
+    direct report (labelled with their address: two people may share a name) and the locations,
+    each by name, as one UNION of (kind, id, name, email)."""
+    no_id = Value(None, output_field=IntegerField())
+    no_email = Value("")
+    teams = Team.objects.filter(organisation=organisation).annotate(
+        kind=Value("team"), email_or_blank=no_email
+    )
+    managers = Person.objects.filter(organisation=organisation, reports__isnull=False).annotate(
+        kind=Value("manager")
+    )
+    locations = (
+        Person.objects.filter(organisation=organisation)
+        .exclude(location="")
+        .annotate(kind=Value("location"), no_id=no_id, email_or_blank=no_email)
+    )
+    # Each part unordered (a compound statement orders only as a whole); UNION also removes the
+    # duplicates: a manager of several people, a location many people share.
+    union: QuerySet[Any, tuple[Any, ...]] = (
+        teams.order_by()
+        .values_list("kind", "pk", "name", "email_or_blank")
+        .union(
+            managers.order_by().values_list("kind", "pk", "name", "email"),
+            locations.order_by().values_list("kind", "no_id", "location", "email_or_blank"),
+        )
+        .order_by("kind", "name", "pk")
+    )
+    choices: PersonFilterChoices = PersonFilterChoices([], [], [])
+    for kind, row_id, name, email in union:
+        if kind == "team":
+            choices.teams.append((row_id, name))
+        elif kind == "manager":
+            choices.managers.append((row_id, f"{name} ({email})"))
+        else:
+            choices.locations.append(name)
+    return choices
 
 
 def person_get(*, organisation: Organisation, person_id: int) -> Person:
-    """One person with manager, direct reports and teams, or 404."""
+    """One person with manager, direct reports (``report_list``) and teams (``team_refs``), or
+    404. One statement: the reports and the teams come as JSON in the person's row."""
     person = (
-        Person.objects.filter(organisation=organisation, pk=person_id)
+        _with_teams(Person.objects.filter(organisation=organisation, pk=person_id), organisation)
         .select_related("manager", "user")
-        .prefetch_related(
-            _team_memberships(),
-            Prefetch(
-                "reports",
-                queryset=Person.objects.order_by("-is_active", "name", "pk"),
-                to_attr="report_list",
-            ),
+        .annotate(
+            reports_json=json_rows(
+                Person.objects.filter(organisation=organisation, manager=OuterRef("pk")),
+                pk="pk",
+                name="name",
+                job_title="job_title",
+                is_active="is_active",
+            )
         )
         .first()
     )
     if person is None:
         raise Http404("No such person.")
+    reports = (
+        ReportRef(int(r["pk"]), r["name"], r["job_title"], bool(r["is_active"]))
+        for r in json_list(person.reports_json)
+    )
+    # Active first, then by name, as the page lists them.
+    person.report_list = sorted(reports, key=lambda r: (not r.is_active, r.name, r.pk))  # type: ignore[attr-defined]  # for the template
+    person.team_refs = person_teams(person)  # type: ignore[attr-defined]  # for the template and the edit form
     return person
 
 
@@ -94,25 +261,6 @@ def person_choices(
     if exclude is not None:
         people = people.exclude(pk=exclude.pk)
     return people.order_by("name", "pk")
-
-
-def person_manager_list(*, organisation: Organisation) -> QuerySet[Person]:
-    """People with at least one direct report: the directory's manager filter."""
-    return (
-        Person.objects.filter(organisation=organisation, reports__isnull=False)
-        .distinct()
-        .order_by("name", "pk")
-    )
-
-
-def person_location_list(*, organisation: Organisation) -> list[str]:
-    return list(
-        Person.objects.filter(organisation=organisation)
-        .exclude(location="")
-        .values_list("location", flat=True)
-        .distinct()
-        .order_by("location")
-    )
 
 
 def person_manager_map(*, organisation: Organisation) -> dict[int, int | None]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -36,8 +35,12 @@ PEOPLE_PER_PAGE = 50
 def person_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     filter_form = PersonFilterForm(request.GET, organisation=tenant.organisation)
     filter_form.is_valid()  # invalid filters are dropped by filters() and shown with their error
-    people = selectors.person_list(organisation=tenant.organisation, **filter_form.filters())
-    page = Paginator(people, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    page = selectors.person_directory_page(
+        organisation=tenant.organisation,
+        page=request.GET.get("page"),
+        per_page=PEOPLE_PER_PAGE,
+        **filter_form.filters(),
+    )
     context = {"tenant": tenant, "filter_form": filter_form, "page": page}
     return render(request, "teams/person_list.html", context)
 

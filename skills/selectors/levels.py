@@ -64,12 +64,15 @@ def rating_event(
 
 def _ratings(
     organisation: Organisation,
-    person_ids: Iterable[int] | None,
+    person_ids: Iterable[int] | QuerySet[Any] | None,
     skill_ids: Iterable[int] | None,
 ) -> QuerySet[Rating] | None:
     """The organisation's rating events of these people and skills (``None``: all of them), or
-    ``None`` when an empty list of ids leaves nothing to read."""
+    ``None`` when an empty list of ids leaves nothing to read. ``person_ids`` may be a query of
+    ids, which stays a subquery of the same statement."""
     events = Rating.objects.filter(organisation=organisation)
+    if isinstance(person_ids, QuerySet):
+        events, person_ids = events.filter(person_id__in=person_ids), None
     for lookup, ids in (("person_id__in", person_ids), ("skill_id__in", skill_ids)):
         if ids is not None:
             ids = set(ids)
@@ -101,13 +104,14 @@ def rating_events(
 def effective_levels(
     *,
     organisation: Organisation,
-    person_ids: Iterable[int] | None = None,
+    person_ids: Iterable[int] | QuerySet[Any] | None = None,
     skill_ids: Iterable[int] | None = None,
     now: datetime | None = None,
 ) -> dict[tuple[int, int], Effective]:
     """(person id, skill id) → effective level, for every pair with at least one rating. Unrated
     pairs are absent; callers use ``skills.levels.UNRATED`` for them. ``None`` ids mean all of the
-    organisation's (the gap engine's full recompute).
+    organisation's (the gap engine's full recompute); ``person_ids`` may also be a query of ids
+    (people search's candidates), read as a subquery rather than a list.
 
     One query: a window keeps the latest event of each kind per pair (``MANAGER_SOURCES``,
     ``REVIEW_SOURCES`` and the rest), so Python sees at most three events per pair instead of the

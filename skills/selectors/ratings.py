@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -28,9 +28,12 @@ from skills.levels import (
     is_manager_validation,
     is_self_assessment,
 )
-from skills.models import ProficiencyLevel, ProfileSkill, Rating, Skill
-from skills.selectors.framework import level_descriptors, scale_levels, skill_list
+from skills.models import ProficiencyLevel, ProfileSkill, Rating, Skill, SkillLevelDescriptor
+from skills.selectors.framework import skill_list
 from skills.selectors.levels import EVENT_FIELDS, effective_levels, rating_event, review_period
+from skills.selectors.search import search_candidates
+from skillsmap.core.aggregates import json_datetime, json_list, json_rows
+from skillsmap.core.memo import memoised
 from teams.models import Person
 
 NOT_APPLICABLE = "na"  # the form value of "Not applicable"; it is a flag, not a level
@@ -77,12 +80,36 @@ def _below(pairs: Iterable[tuple[int, int | None]], root: int) -> set[int]:
 
 def people_visible_to(*, organisation: Organisation, membership: Membership) -> set[int]:
     """Ids of the people whose ratings the caller may read: themselves; a manager also their direct
-    and indirect reports; HR and admins everyone. At most two queries."""
+    and indirect reports; HR and admins everyone. At most two queries, once per page request
+    (``skillsmap.core.memo``: the person page's sections each ask)."""
+    key = ("people_visible_to", organisation.pk, membership.pk, membership.role)
+    return set(memoised(key, lambda: _people_visible_to(organisation, membership)))
+
+
+def person_is_visible_to(
+    *, organisation: Organisation, membership: Membership, person: Person
+) -> bool:
+    """Whether the caller may read ``person``'s ratings (``people_visible_to``), without a query
+    for oneself, for HR and admins and for a member; a manager's reporting line takes one."""
+    if person.organisation_id != organisation.pk:
+        return False
+    if person.user_id is not None and person.user_id == membership.user_id:
+        return True
     if membership.has_perm(Perm.RATINGS_VIEW_ALL):
-        return set(Person.objects.filter(organisation=organisation).values_list("pk", flat=True))
+        return True
+    if not membership.has_perm(Perm.RATINGS_VALIDATE_REPORTS):
+        return False
+    return person.pk in people_visible_to(organisation=organisation, membership=membership)
+
+
+def _people_visible_to(organisation: Organisation, membership: Membership) -> frozenset[int]:
+    if membership.has_perm(Perm.RATINGS_VIEW_ALL):
+        return frozenset(
+            Person.objects.filter(organisation=organisation).values_list("pk", flat=True)
+        )
     if not membership.has_perm(Perm.RATINGS_VALIDATE_REPORTS):
         own = _own_person_id(organisation, membership)
-        return set() if own is None else {own}
+        return frozenset() if own is None else frozenset({own})
     # One query for the whole organisation's reporting line and the caller's own record, walked in
     # Python: a recursive CTE would do it in SQL, but the pairs are small and this works on SQLite
     # alike. In the order of ``_own_person_id`` (the model's), so both find the same record.
@@ -91,8 +118,8 @@ def people_visible_to(*, organisation: Organisation, membership: Membership) -> 
     )
     own = next((pk for pk, _, user_id in rows if user_id == membership.user_id), None)
     if own is None:
-        return set()
-    return {own} | _below(((pk, manager_id) for pk, manager_id, _ in rows), own)
+        return frozenset()
+    return frozenset({own} | _below(((pk, manager_id) for pk, manager_id, _ in rows), own))
 
 
 def people_validatable_by(*, organisation: Organisation, membership: Membership) -> set[int]:
@@ -246,9 +273,20 @@ class CategoryGroup:
     rows: list[SkillRow] = field(default_factory=list)
 
 
-def _options(levels: Sequence[ProficiencyLevel], descriptors: dict[int, str]) -> list[LevelOption]:
+class _ScaleLevel(NamedTuple):
+    """A level of the organisation's scale, as the rows read it (JSON, in their statement)."""
+
+    value: int
+    name: str
+    description: str
+
+
+def _options(levels: Sequence[_ScaleLevel], own: Mapping[int, str]) -> list[LevelOption]:
+    """The level choices of one skill: each level of the scale with the skill's own descriptor,
+    or the scale's generic description where it has none (``framework.level_descriptors``'
+    rule)."""
     options = [
-        LevelOption(str(lv.value), lv.value, lv.name, descriptors.get(lv.value, lv.description))
+        LevelOption(str(lv.value), lv.value, lv.name, own.get(lv.value) or lv.description)
         for lv in levels
     ]
     options.append(LevelOption(NOT_APPLICABLE, None, "Not applicable", NOT_APPLICABLE_TEXT))
@@ -279,36 +317,69 @@ class _PersonEvent(NamedTuple):
         )
 
 
-def _events_of(
-    organisation: Organisation, person: Person, skill_ids: Iterable[int] | None = None
-) -> list[_PersonEvent]:
-    events = Rating.objects.filter(organisation=organisation, person=person)
-    if skill_ids is not None:
-        events = events.filter(skill_id__in=set(skill_ids))
+def _with_row_data(
+    skills: QuerySet[Skill], organisation: Organisation, person: Person
+) -> QuerySet[Skill]:
+    """``skills`` with what their rows need, in the same statement as JSON: the person's rating
+    events in each skill, each skill's own level descriptors, and the organisation's scale (not
+    correlated: the database reads it once for the statement). One statement for a page's rows,
+    where the events, the scale and the descriptors took one each (issue #14). Read by
+    ``_rows``."""
+    events = Rating.objects.filter(organisation=organisation, person=person, skill=OuterRef("pk"))
+    descriptors = SkillLevelDescriptor.objects.filter(
+        organisation=organisation, skill=OuterRef("pk")
+    )
+    return skills.annotate(
+        row_events=json_rows(
+            events, **{name: name for name in (*EVENT_FIELDS, "note", "evidence_url")}
+        ),
+        row_descriptors=json_rows(descriptors, value="value", description="description"),
+        row_scale=json_rows(
+            ProficiencyLevel.objects.filter(organisation=organisation),
+            value="value",
+            name="name",
+            description="description",
+        ),
+    )
+
+
+def _events_read(skill: Skill) -> list[_PersonEvent]:
+    """The person's events in ``skill``, as ``_with_row_data`` read them."""
     return [
-        _PersonEvent(*row)
-        for row in events.order_by().values_list("skill_id", *EVENT_FIELDS, "note", "evidence_url")
+        _PersonEvent(
+            skill_id=skill.pk,
+            level=None if e["level"] is None else int(e["level"]),
+            not_applicable=bool(e["not_applicable"]),
+            source=e["source"],
+            rated_at=json_datetime(e["rated_at"]),
+            interest=bool(e["interest"]),
+            pk=int(e["pk"]),
+            note=e["note"],
+            evidence_url=e["evidence_url"],
+        )
+        for e in json_list(skill.row_events)  # type: ignore[attr-defined]  # _with_row_data
     ]
 
 
 def _rows(
-    organisation: Organisation,
-    person: Person,
-    skills: Sequence[Skill],
-    events: Sequence[_PersonEvent],
-    now: datetime | None,
+    organisation: Organisation, skills: Sequence[Skill], now: datetime | None
 ) -> list[SkillRow]:
-    """Rows for ``skills`` from the person's ``events``: two more queries (scale, descriptors)
-    whatever the number of skills."""
-    by_skill: dict[int, list[_PersonEvent]] = defaultdict(list)
-    for event in events:
-        by_skill[event.skill_id].append(event)
-    levels = scale_levels(organisation=organisation)
-    descriptors = level_descriptors(organisation=organisation, skills=list(skills), levels=levels)
+    """Rows for ``skills``, read with ``_with_row_data``: no query."""
+    levels: list[_ScaleLevel] = []
+    if skills:
+        scale = json_list(skills[0].row_scale)  # type: ignore[attr-defined]  # the same on every row
+        levels = sorted(
+            (_ScaleLevel(int(lv["value"]), lv["name"], lv["description"]) for lv in scale),
+            key=lambda lv: lv.value,
+        )
     period, now = review_period(organisation), now or timezone.now()
     rows = []
     for skill in skills:
-        mine = by_skill.get(skill.pk, [])
+        mine = _events_read(skill)
+        own = {
+            int(d["value"]): d["description"]
+            for d in json_list(skill.row_descriptors)  # type: ignore[attr-defined]  # _with_row_data
+        }
         effective = (
             effective_level([e.as_rating_event() for e in mine], review_period=period, now=now)
             if mine
@@ -323,7 +394,7 @@ def _rows(
             SkillRow(
                 skill=skill,
                 effective=effective,
-                options=_options(levels, descriptors.get(skill.pk, {})),
+                options=_options(levels, own),
                 latest_self=LatestSelf(
                     level=last_self.level,
                     not_applicable=last_self.not_applicable,
@@ -354,29 +425,29 @@ def self_rating_rows(
     *, organisation: Organisation, person: Person, now: datetime | None = None
 ) -> list[CategoryGroup]:
     """A person's skills (on their profile or rated, not archived) grouped by category, each with
-    its effective level, latest self-assessment and level descriptors. Five queries plus those of
-    ``level_descriptors``, whatever the number of skills."""
-    events = _events_of(organisation, person)
-    # The profile's skills as a subquery: one statement for the rated and the added skills.
+    its effective level, latest self-assessment and level descriptors. One statement, whatever
+    the number of skills (``_with_row_data``)."""
+    # The rated and the profile's skills as subqueries: one statement for both.
+    rated = Rating.objects.filter(organisation=organisation, person=person).values("skill_id")
     profile = ProfileSkill.objects.filter(organisation=organisation, person=person).values(
         "skill_id"
     )
-    skills = list(
+    skills = (
         skill_list(organisation=organisation)
-        .filter(Q(pk__in={e[0] for e in events}) | Q(pk__in=profile))
+        .filter(Q(pk__in=rated) | Q(pk__in=profile))
         .select_related("category")
         .order_by("name", "pk")
     )
-    return _grouped(_rows(organisation, person, skills, events, now))
+    return _grouped(_rows(organisation, list(_with_row_data(skills, organisation, person)), now))
 
 
 def self_rating_row(
     *, organisation: Organisation, person: Person, skill: Skill, now: datetime | None = None
 ) -> SkillRow:
     """One row of the self-rating or validation page, for re-rendering it after a save. The skill
-    may be archived (the row then shows why the save was refused)."""
-    events = _events_of(organisation, person, [skill.pk])
-    return _rows(organisation, person, [skill], events, now)[0]
+    may be archived (the row then shows why the save was refused). One statement."""
+    skills = Skill.objects.filter(organisation=organisation, pk=skill.pk).select_related("category")
+    return _rows(organisation, list(_with_row_data(skills, organisation, person)), now)[0]
 
 
 # The filters of My skills: the form value and its label.
@@ -516,13 +587,21 @@ def people_search(
     """Active people visible to the caller whose effective level is at least the minimum in every
     criterion (AND), sorted by the sum of those levels (descending), then name. "Not applicable"
     never matches. Returns at most ``limit`` results and the number of matches; a fixed number of
-    queries whatever the number of people."""
+    queries whatever the number of people. Levels are read only for the people who can match
+    (``skills.selectors.search``)."""
     if not criteria:
         return [], 0
-    visible = people_visible_to(organisation=organisation, membership=membership)
+    possible = search_candidates(organisation=organisation, criteria=criteria)
+    # HR and admins may read everyone's ratings (``people_visible_to``), so the organisation is the
+    # filter; the list of its every id cost more to plan than the search (BENCHMARKS.md, P6).
+    if not membership.has_perm(Perm.RATINGS_VIEW_ALL):
+        visible = people_visible_to(organisation=organisation, membership=membership)
+        if not visible:
+            return [], 0
+        possible = possible.filter(person_id__in=visible)
     effective = effective_levels(
         organisation=organisation,
-        person_ids=visible,
+        person_ids=possible,
         skill_ids=[skill.pk for skill, _ in criteria],
         now=now,
     )
@@ -566,7 +645,7 @@ def person_skills_section(
     """What the viewer ``membership`` sees of ``person``'s skills on the person page: nothing
     unless the person is visible to them (themselves, their managers, HR and admins), and then
     only the rated skills, since an unrated skill on a profile says nothing about the person yet."""
-    if person.pk not in people_visible_to(organisation=organisation, membership=membership):
+    if not person_is_visible_to(organisation=organisation, membership=membership, person=person):
         return PersonSkillsSection(visible=False, groups=[])
     groups = self_rating_rows(organisation=organisation, person=person)
     rated = [g for g in groups if any(row.rated for row in g.rows)]

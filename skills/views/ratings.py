@@ -67,13 +67,20 @@ def _self_page(
     organisation = tenant.organisation
     show = request.GET.get("show", "")
     show = show if show in selectors.SHOW_CHOICES else selectors.SHOW_ALL
-    extras = my_skills_extras(organisation=organisation, person=person)
     all_groups = selectors.self_rating_rows(organisation=organisation, person=person)
+    rows = [r for g in all_groups for r in g.rows]
+    # The layers above build on the levels the rows have read, rather than reading them again.
+    extras = my_skills_extras(
+        organisation=organisation,
+        person=person,
+        levels={r.skill.pk: r.effective for r in rows if r.rated},
+        skills={r.skill.pk: r.skill for r in rows},
+    )
     groups = selectors.self_rating_rows_shown(
         all_groups, per_skill=extras.per_skill if extras else {}, show=show
     )
     # What "Mark as reviewed" would confirm, counted from the rows already loaded (no query).
-    current = [r for g in all_groups for r in g.rows if r.rated and not r.skill.is_archived]
+    current = [r for r in rows if r.rated and not r.skill.is_archived]
     return render(
         request,
         "skills/ratings/self_rating.html",
@@ -111,7 +118,13 @@ def _row(
     notices: list[MySkillsNotice] = []
     if template == SELF_ROW_TEMPLATE:
         # The re-rendered row keeps its role targets, which the save may have met.
-        extras = my_skills_extras(organisation=tenant.organisation, person=person)
+        extras = my_skills_extras(
+            organisation=tenant.organisation,
+            person=person,
+            levels={skill.pk: row.effective} if row.rated else {},
+            skills={skill.pk: row.skill},
+            panel=False,
+        )
         row = replace(row, extra=extras.per_skill.get(skill.pk) if extras else None)
         # The notices above the skills (a campaign's "1 of 3 rated") follow the save, out of band.
         notices = my_skills_notices(organisation=tenant.organisation, person=person)

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import ClassVar, Self
+from typing import ClassVar, Self, TypeVar
 
 from django.db import connection, models, transaction
+from django.db.models import CharField, F, Func, QuerySet, TextField, Value
+from django.db.models.functions import Cast
 from django_scopes import ScopedManager, scope, scopes_disabled
 
 ORGANISATION_SETTING = "app.current_organisation"
@@ -79,22 +81,105 @@ def _db_setting_swap(name: str, value: str) -> str | None:
     return previous or ""
 
 
+def _opens_transaction() -> bool:
+    """Whether the ``transaction.atomic()`` about to be entered starts the transaction (rather
+    than a savepoint inside one): its end then ends every ``SET LOCAL`` made in it."""
+    return not connection.in_atomic_block and connection.get_autocommit()
+
+
+@contextmanager
+def _restoring(name: str, previous: str | None, *, ends_with_transaction: bool) -> Iterator[None]:
+    """Restore the database setting ``name`` to ``previous`` when the block succeeds. Not needed
+    when the block's transaction ends with it (an organisation page, a Celery task): the commit
+    drops a transaction-local setting anyway, so that restore would only cost every request a
+    statement. A block marked for rollback (DRF does so when it turns an exception into a
+    response) accepts no query; its savepoint rollback restores the setting anyway."""
+    yield
+    if previous is None or ends_with_transaction:
+        return
+    if not transaction.get_connection().needs_rollback:
+        _db_setting_swap(name, previous)
+
+
 @contextmanager
 def organisation_context(organisation: models.Model | int | None) -> Iterator[int]:
     """Act inside one organisation: scoped managers filter on it and PostgreSQL RLS admits only it.
 
     Runs in a transaction (a savepoint when nested) because the database setting is transaction-local.
-    On success the previous setting is restored; on error the savepoint's rollback restores it.
+    On success the previous setting is restored, unless the context was the whole transaction (its
+    commit ends the setting); on error the rollback restores it.
     """
     org_id = _organisation_id(organisation)
+    ends_with_transaction = _opens_transaction()
     with transaction.atomic():
         previous = _db_setting_swap(ORGANISATION_SETTING, str(org_id))
-        with scope(organisation=org_id):
+        with (
+            _restoring(ORGANISATION_SETTING, previous, ends_with_transaction=ends_with_transaction),
+            scope(organisation=org_id),
+        ):
             yield org_id
-        # A block marked for rollback (DRF does so when it turns an exception into a response)
-        # accepts no query; its savepoint rollback restores the setting anyway.
-        if previous is not None and not transaction.get_connection().needs_rollback:
-            _db_setting_swap(ORGANISATION_SETTING, previous)
+
+
+M = TypeVar("M", bound=models.Model)
+
+# The columns ``organisation_context_from`` adds to the organisation's row.
+_PREVIOUS_COLUMN = "tenancy_previous_setting"
+_SET_COLUMN = "tenancy_new_setting"
+
+
+@contextmanager
+def organisation_context_from(organisations: QuerySet[M]) -> Iterator[M | None]:
+    """``organisation_context`` for an organisation not loaded yet: ``organisations`` narrowed to
+    at most one row (an organisation by its unique slug), read inside the context's transaction.
+
+    On PostgreSQL the statement that reads the row also sets the database setting to it (and
+    reads the previous value, to restore): one statement where loading the organisation and then
+    entering its context takes two, and that pair is paid by every organisation page. Yields the
+    organisation, scoped as ``organisation_context`` scopes it, or ``None`` (nothing set, nothing
+    scoped) when no row matches; the caller answers 404.
+    """
+    ends_with_transaction = _opens_transaction()
+    with transaction.atomic():
+        postgresql = connection.vendor == "postgresql"
+        if postgresql:
+            # Evaluated left to right for the row: the previous value, then the new one (the
+            # same order as ``_db_setting_swap``). ``set_config(..., true)`` is ``SET LOCAL``.
+            organisations = organisations.annotate(
+                **{
+                    _PREVIOUS_COLUMN: Func(
+                        Value(ORGANISATION_SETTING),
+                        Value(True),
+                        function="current_setting",
+                        output_field=TextField(),
+                    ),
+                    _SET_COLUMN: Func(
+                        Value(ORGANISATION_SETTING),
+                        Cast(F("pk"), output_field=CharField()),
+                        Value(True),
+                        function="set_config",
+                        output_field=TextField(),
+                    ),
+                }
+            )
+        # Two at most: a queryset matching several rows would have set the setting once per row,
+        # so it is refused (and the transaction's rollback undoes what it set).
+        rows = list(organisations[:2])
+        if len(rows) > 1:
+            raise ValueError("organisation_context_from needs a query matching one row.")
+        if not rows:
+            yield None
+            return
+        organisation = rows[0]
+        org_id = _organisation_id(organisation)
+        previous = None
+        if postgresql:
+            assert getattr(organisation, _SET_COLUMN) == str(org_id)
+            previous = getattr(organisation, _PREVIOUS_COLUMN) or ""
+        with (
+            _restoring(ORGANISATION_SETTING, previous, ends_with_transaction=ends_with_transaction),
+            scope(organisation=org_id),
+        ):
+            yield organisation
 
 
 @contextmanager
@@ -104,12 +189,14 @@ def user_memberships_context(user_id: int) -> Iterator[None]:
     SELECT-only policy of the membership table admits exactly that user's rows."""
     if not user_id:
         raise NoOrganisationError("A user must be given.")
+    ends_with_transaction = _opens_transaction()
     with transaction.atomic():
         previous = _db_setting_swap(USER_SETTING, str(int(user_id)))
-        with scopes_disabled():
+        with (
+            _restoring(USER_SETTING, previous, ends_with_transaction=ends_with_transaction),
+            scopes_disabled(),
+        ):
             yield
-        if previous is not None:
-            _db_setting_swap(USER_SETTING, previous)
 
 
 def current_database_organisation() -> str | None:

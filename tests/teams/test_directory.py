@@ -108,6 +108,33 @@ def test_pages_hold_fifty_people_and_page_links_keep_the_filters(org_a, login):
     assert _names(second) == [f"Person {i}" for i in range(50, 60)]
 
 
+@pytest.mark.parametrize("page,expected", [("3", 2), ("99", 2), ("0", 2), ("-1", 2), ("junk", 1)])
+def test_a_page_out_of_range_shows_the_last_and_junk_the_first(org_a, login, page, expected):
+    """As Django's ``Paginator.get_page`` answers."""
+    for i in range(60):
+        PersonFactory(organisation=org_a.organisation, name=f"Person {i:02}", location="Oslo")
+    response = login(org_a.member).get(_url(org_a), {"location": "Oslo", "page": page})
+    shown = response.context["page"]
+    assert shown.number == expected and shown.paginator.num_pages == 2
+    assert shown.paginator.count == 60
+    assert len(shown) == (10 if expected == 2 else 50)
+
+
+def test_the_filters_offer_teams_managers_with_their_address_and_locations_once(org_a, login):
+    org = org_a.organisation
+    TeamFactory(organisation=org, name="Data")
+    boss = PersonFactory(organisation=org, name="Boss", email="boss@alpha.example", location="Oslo")
+    for _ in range(2):  # two reports, one manager; two people, one location
+        PersonFactory(organisation=org, manager=boss, location="Oslo")
+    html = login(org_a.member).get(_url(org_a)).content.decode()
+    assert f'<option value="{boss.pk}">Boss (boss@alpha.example)</option>' in html
+    assert html.count(">Boss (boss@alpha.example)</option>") == 1
+    assert html.count('<option value="Oslo">Oslo</option>') == 1
+    assert ">Data</option>" in html
+    member = org_a.people["member"]
+    assert f"({member.email})</option>" not in html  # no reports: not a manager
+
+
 def _add_people(world: World, count: int) -> None:
     org = world.organisation
     teams = [TeamFactory(organisation=org) for _ in range(2)]

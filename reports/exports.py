@@ -1,9 +1,11 @@
 """HR exports: the gap report as CSV or XLSX, written by a background job (``skillsmap.core.jobs``).
 
-Everything is read from the materialised tables (``GapScore``, ``TeamSkillCoverage``) so that the
-file says exactly what the pages say; nothing is recomputed here. Rows are streamed from the
-database in chunks (``.iterator(chunk_size=CHUNK)``) and each chunk's names are resolved with one
-query, so an organisation of 10,000 people never sits in memory as a list.
+Every figure is read from the materialised tables (``GapScore``, ``TeamSkillCoverage``) so that
+the file says exactly what the pages say; nothing is recomputed here. Rows are read in chunks, each
+after the last one's key (``CHUNK`` people, ``TEAM_CHUNK`` teams), as plain values with their names
+resolved by one query per chunk, so an organisation of 55,000 people never sits in memory as a
+list; the team sheets are read set-based for the whole scope (``reports.export_data``), and the
+workbook is streamed into the file as it is written (``reports.xlsx``).
 
 Who may export what:
 
@@ -31,25 +33,32 @@ workbook.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 
 from django.core.files import File
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import Func, JSONField, Q, QuerySet
 from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, User
 from certifications.models import Certification, certification_status
 from certifications.selectors import certifications_visible
+from reports.export_data import TeamMatrixSheet, fetch_rows, json_value, team_matrix_sheets
 from reports.models import GapScore, TeamSkillCoverage
-from reports.selectors import team_matrix
+from reports.xlsx import BOLD, ExportCell, Workbook, column_letter
+from reports.xlsx import DATE_FORMAT as DATE_FORMAT
+from reports.xlsx import DATETIME_FORMAT as DATETIME_FORMAT
+from roles.models import RoleProfile
 from skills.models import ProficiencyLevel, Skill
 from skillsmap.core.errors import ServiceError
 from skillsmap.core.jobqueue import job_start
@@ -63,7 +72,7 @@ ATTRIBUTION = (
     "Skill data: O*NET 29.3 Database by USDOL/ETA, CC BY 4.0 (modified); ESCO, European Commission."
 )
 INVALID_TEAM = "Select a valid team."
-CHUNK = 2000
+CHUNK = 5000
 PROGRESS_EVERY = 500
 TOP_MISSING = 3
 
@@ -73,9 +82,8 @@ CONTENT_TYPES = {
     XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
-# A cell of an export: what an upload may hold, and moments and days (written as date cells).
-ExportCell = Cell | datetime | date
 ExportRow = tuple[ExportCell, ...]
+# DATE_FORMAT and DATETIME_FORMAT (the date cells' formats) are the workbook's, re-exported above.
 
 
 @dataclass(frozen=True)
@@ -124,9 +132,8 @@ CERTIFICATIONS_TABLE = (
 CERTIFICATIONS_COLUMNS = tuple(c.name for c in CERTIFICATIONS_TABLE)
 ABOUT_WIDTHS = (28, 100)
 MATRIX_LEGEND = "Blank: not rated (counts as 0). n/a: not applicable."
-# Excel shows a date cell by its format; these read the same in every locale.
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
-DATE_FORMAT = "yyyy-mm-dd"
+# Bus-factor risks are read for this many teams at a time.
+TEAM_CHUNK = 100
 
 T = TypeVar("T")
 
@@ -273,17 +280,65 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0) if moment else None
 
 
-def _gap_scores(*, organisation: Organisation, scope: Scope) -> QuerySet[GapScore]:
-    scores = GapScore.objects.filter(organisation=organisation, person__is_active=True)
+class _Utc:
+    """``_utc``, remembering the last moment: a recompute stamps all its rows with one."""
+
+    def __init__(self) -> None:
+        self._last: tuple[datetime | None, datetime | None] = (None, None)
+
+    def __call__(self, moment: datetime | None) -> datetime | None:
+        if moment != self._last[0]:
+            self._last = (moment, _utc(moment))
+        return self._last[1]
+
+
+def _scope_people(*, organisation: Organisation, scope: Scope) -> QuerySet[Person]:
+    """The scope's active people: only they hold gaps (and are on the team sheets)."""
+    people = Person.objects.filter(organisation=organisation, is_active=True)
     if not scope.whole_organisation:
-        scores = scores.filter(
-            person_id__in=TeamMembership.objects.filter(
+        people = people.filter(
+            pk__in=TeamMembership.objects.filter(
                 organisation=organisation, team_id__in=scope.team_ids
             ).values("person_id")
         )
-    return scores.select_related("person", "role").order_by(
-        "person__name", "person_id", "kind", "role__name"
-    )
+    return people
+
+
+def _people_pages(
+    people: QuerySet[Person],
+) -> Iterator[tuple[QuerySet[Person], list[tuple[int, str, str, str]]]]:
+    """``people`` by name, ``CHUNK`` at a time: each page as a query (for the page's other reads
+    to join, rather than a list of ids) and its (id, name, email, job title). Each page starts
+    after the last one's key, so no cursor is held open (PgBouncer's transaction pooling disables
+    server-side cursors, and a client-side one would hold every row)."""
+    last: tuple[str, int] | None = None
+    while True:
+        page = people.order_by("name", "pk")
+        if last is not None:
+            page = page.filter(Q(name__gt=last[0]) | Q(name=last[0], pk__gt=last[1]))
+        page = page[:CHUNK]
+        rows = list(page.values_list("pk", "name", "email", "job_title"))
+        if rows:
+            yield page, rows
+        if len(rows) < CHUNK:
+            return
+        last = (rows[-1][1], rows[-1][0])
+
+
+class _TopMissing(Func):
+    """A gap score's heaviest missing skills: on PostgreSQL the stored list's first
+    ``TOP_MISSING`` entries, so only those are sent and decoded; elsewhere the whole list."""
+
+    template = "%(expressions)s"
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template=f"jsonb_path_query_array(%(expressions)s, '$[0 to {TOP_MISSING - 1}]')",
+            **extra_context,
+        )
 
 
 def _missing_text(missing: Sequence[dict[str, Any]], names: dict[int, str]) -> str:
@@ -297,46 +352,76 @@ def _missing_text(missing: Sequence[dict[str, Any]], names: dict[int, str]) -> s
 def gap_rows(
     *, organisation: Organisation, scope: Scope, progress: Progress | None = None
 ) -> Iterator[ExportRow]:
-    """One row per person × role (current and target), streamed in chunks of ``CHUNK``: each
-    chunk costs one query for its people's teams and one for its missing skills' names."""
-    scores = _gap_scores(organisation=organisation, scope=scope)
-    total = scores.count() if progress else 0
+    """One row per person × role (current and target), by person and then kind and role. People
+    come ``CHUNK`` at a time; each chunk costs one query for its scores, one for its people's
+    teams and one for its missing skills' names."""
+    people = _scope_people(organisation=organisation, scope=scope)
+    total = (
+        GapScore.objects.filter(organisation=organisation, person__in=people).count()
+        if progress
+        else 0
+    )
+    role_names = dict(
+        RoleProfile.objects.filter(organisation=organisation).values_list("pk", "name")
+    )
+    skill_names = dict(Skill.objects.filter(organisation=organisation).values_list("pk", "name"))
+    moment = _Utc()
     done = 0
-    for chunk in _chunks(scores.iterator(chunk_size=CHUNK), CHUNK):
-        person_ids = {s.person_id for s in chunk}
+    for page, chunk in _people_pages(people):
+        scores: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        # Without the roles' table (its names are in hand): joined in, PostgreSQL's planner
+        # crossed every person of the page with every role (BENCHMARKS.md, P5).
+        for person_id, role_id, *score, top_missing in fetch_rows(
+            GapScore.objects.filter(organisation=organisation, person_id__in=page.values("pk"))
+            .annotate(top_missing=_TopMissing("missing"))
+            .order_by()
+            .values_list(
+                "person_id",
+                "role_id",
+                "kind",
+                "gap",
+                "readiness",
+                "met",
+                "total",
+                "essential_alert",
+                "computed_at",
+                "top_missing",
+            )
+        ):
+            scores[person_id].append((role_names.get(role_id, ""), *score, json_value(top_missing)))
+        for person_scores in scores.values():
+            person_scores.sort(key=lambda score: (score[1], score[0]))  # kind, then role
         teams: dict[int, list[str]] = defaultdict(list)
-        for person_id, team_name in (
-            TeamMembership.objects.filter(organisation=organisation, person_id__in=person_ids)
+        for person_id, team_name in fetch_rows(
+            TeamMembership.objects.filter(
+                organisation=organisation, person_id__in=page.values("pk")
+            )
             .order_by("team__name")
             .values_list("person_id", "team__name")
         ):
             teams[person_id].append(team_name)
-        skill_ids = {m["skill"] for s in chunk for m in s.missing[:TOP_MISSING]}
-        names = dict(
-            Skill.objects.filter(organisation=organisation, pk__in=skill_ids).values_list(
-                "pk", "name"
-            )
-        )
-        for score in chunk:
-            person = score.person
-            yield (
-                person.name,
-                person.email,
-                person.job_title,
-                "; ".join(teams.get(person.pk, ())),
-                score.role.name,
-                score.kind,
-                score.gap,
-                score.readiness,
-                score.met,
-                score.total,
-                "yes" if score.essential_alert else "no",
-                _missing_text(score.missing, names),
-                _utc(score.computed_at),
-            )
-            done += 1
-            if progress and done % PROGRESS_EVERY == 0:
-                progress(done, total)
+        for person_id, name, email, job_title in chunk:
+            for role, kind, gap, readiness, met, of, alert, computed_at, top in scores.get(
+                person_id, ()
+            ):
+                yield (
+                    name,
+                    email,
+                    job_title,
+                    "; ".join(teams.get(person_id, ())),
+                    role,
+                    kind,
+                    gap,
+                    readiness,
+                    met,
+                    of,
+                    "yes" if alert else "no",
+                    _missing_text(top, skill_names),
+                    moment(computed_at),
+                )
+                done += 1
+                if progress and done % PROGRESS_EVERY == 0:
+                    progress(done, total)
     if progress:
         progress(done, total)
 
@@ -386,24 +471,35 @@ def about_rows(
 
 
 def bus_factor_rows(*, organisation: Organisation, scope: Scope) -> Iterator[ExportRow]:
-    """Skills a team depends on one person (or nobody) for, with who covers them, in chunks."""
-    risks = TeamSkillCoverage.objects.filter(organisation=organisation, bus_factor_risk=True)
+    """Skills a team depends on one person (or nobody) for, with who covers them, by team and
+    skill: ``TEAM_CHUNK`` teams at a time, one query for their risks and one for the names."""
+    teams = Team.objects.filter(organisation=organisation)
     if not scope.whole_organisation:
-        risks = risks.filter(team_id__in=scope.team_ids)
-    risks = risks.select_related("team", "skill").order_by("team__name", "skill__name")
-    for chunk in _chunks(risks.iterator(chunk_size=CHUNK), CHUNK):
+        teams = teams.filter(pk__in=scope.team_ids)
+    team_ids = list(teams.order_by("name").values_list("pk", flat=True))
+    for batch in _chunks(team_ids, TEAM_CHUNK):
+        risks = [
+            (team, skill, target, coverage, json_value(covered_by))
+            for team, skill, target, coverage, covered_by in fetch_rows(
+                TeamSkillCoverage.objects.filter(
+                    organisation=organisation, bus_factor_risk=True, team_id__in=batch
+                )
+                .order_by("team__name", "skill__name")
+                .values_list("team__name", "skill__name", "target", "coverage", "covered_by")
+            )
+        ]
         names = dict(
             Person.objects.filter(
-                organisation=organisation, pk__in={p for c in chunk for p in c.covered_by}
+                organisation=organisation, pk__in={p for r in risks for p in r[4]}
             ).values_list("pk", "name")
         )
-        for c in chunk:
+        for team, skill, target, coverage, covered_by in risks:
             yield (
-                c.team.name,
-                c.skill.name,
-                c.target,
-                c.coverage,
-                "; ".join(names[p] for p in c.covered_by if p in names),
+                team,
+                skill,
+                target,
+                coverage,
+                "; ".join(names[p] for p in covered_by if p in names),
             )
 
 
@@ -451,59 +547,33 @@ def certification_rows(
 MATRIX_FIXED = (Column("Person", 26), Column("Current role", 22), Column("Gap %", 9))
 
 
+@lru_cache(maxsize=4096)  # every sheet's columns are skills: a few hundred names, again and again
 def _skill_width(name: str) -> float:
     # Wide enough for a short name, never so wide that a long one pushes the others off screen.
     return float(min(max(len(name) + 2, 8), 24))
 
 
-def write_matrix(*, writer: ReportWriter, organisation: Organisation, sheet: TeamSheet) -> None:
+def write_matrix(*, writer: ReportWriter, sheet: TeamSheet, matrix: TeamMatrixSheet) -> None:
     """A team's matrix (with its sub-teams): a table of people × skills (the effective level,
     "n/a", or blank when never rated), then, below it and outside its filter, the team's target,
     coverage and bus factor per skill."""
-    matrix = team_matrix(organisation=organisation, team=sheet.team)
-    columns = (
-        *MATRIX_FIXED,
-        *(Column(c.skill.name, _skill_width(c.skill.name)) for c in matrix.columns),
-    )
-    writer.sheet(sheet.title, widths=[c.width for c in columns])
-    writer.header([c.name for c in columns])
+    names = [c.name for c in matrix.columns]
+    writer.sheet(sheet.title, widths=[*(c.width for c in MATRIX_FIXED), *map(_skill_width, names)])
+    writer.header([*(c.name for c in MATRIX_FIXED), *names])
+    width = len(matrix.columns)
     for row in matrix.rows:
-        cells: list[ExportCell] = [
-            "n/a" if c.not_applicable else (c.level if c.rated else None) for c in row.cells
-        ]
-        writer.row(
-            (
-                row.person.name,
-                row.role.name if row.role else "",
-                row.gap.gap if row.gap else None,
-                *cells,
-            )
-        )
+        writer.row_sparse((row.person, row.role, row.gap), row.cells, width)
     writer.end_table()
     writer.row(())
-    writer.row(
-        (
-            "Team target",
-            "",
-            "",
-            *(c.coverage.target if c.coverage else None for c in matrix.columns),
-        )
-    )
-    writer.row(
-        (
-            "Coverage (at or above target)",
-            "",
-            "",
-            *(c.coverage.coverage if c.coverage else None for c in matrix.columns),
-        )
-    )
+    writer.row(("Team target", "", "", *(c.target for c in matrix.columns)))
+    writer.row(("Coverage (at or above target)", "", "", *(c.coverage for c in matrix.columns)))
     writer.row(
         (
             "Bus factor ≤ 1",
             "",
             "",
             *(
-                ("yes" if c.coverage.bus_factor_risk else "no") if c.coverage else None
+                None if c.bus_factor_risk is None else ("yes" if c.bus_factor_risk else "no")
                 for c in matrix.columns
             ),
         )
@@ -524,6 +594,13 @@ class ReportWriter(Protocol):
     def header(self, names: Sequence[str]) -> None: ...
 
     def row(self, values: Sequence[ExportCell]) -> None: ...
+
+    def row_sparse(
+        self, values: Sequence[ExportCell], cells: Sequence[tuple[int, ExportCell]], width: int
+    ) -> None:
+        """``values``, then ``width`` cells that are blank but for ``cells`` (offset, value), by
+        offset: a matrix row, mostly blank, costs its filled cells only."""
+        ...
 
     def end_table(self) -> None: ...
 
@@ -559,6 +636,14 @@ class CsvWriter:
     def row(self, values: Sequence[ExportCell]) -> None:
         self._csv.writerow(["" if v is None else _csv_value(v) for v in values])
 
+    def row_sparse(
+        self, values: Sequence[ExportCell], cells: Sequence[tuple[int, ExportCell]], width: int
+    ) -> None:
+        row: list[ExportCell] = [*values, *([None] * width)]
+        for offset, value in cells:
+            row[len(values) + offset] = value
+        self.row(row)
+
     def end_table(self) -> None:
         pass
 
@@ -590,99 +675,47 @@ def sheet_title(name: str, taken: set[str]) -> str:
 
 
 class XlsxWriter:
-    """openpyxl in write-only mode: rows go to temporary files as they come, never all in memory.
-    That mode writes a sheet's frozen panes and column widths before its first row (so ``sheet``
-    and ``header`` set them first) and its filter when the sheet is saved (so ``end_table`` can
+    """The workbook, streamed sheet after sheet into the file (``reports.xlsx``, which says why
+    not openpyxl): a sheet's frozen pane and column widths are written before its first row (so
+    ``sheet`` and ``header`` set them first) and its filter after its last (so ``end_table`` can
     give the filter's last row once it is known)."""
 
     wants_sheets = True
 
     def __init__(self) -> None:
-        from openpyxl import Workbook
-
-        self._workbook = Workbook(write_only=True)
-        self._sheet: Any = None
-        self._rows = 0
+        self._book = Workbook()
         self._table_width = 0  # columns of the open table; 0 when no table is open
 
     def sheet(self, title: str, *, widths: Sequence[float] = ()) -> None:
         """A new sheet named ``title`` (already valid and unique: see ``sheet_title``)."""
-        from openpyxl.utils import get_column_letter
-
         self.end_table()
-        self._sheet = self._workbook.create_sheet(title)
-        self._rows = 0
-        for index, width in enumerate(widths, start=1):
-            self._sheet.column_dimensions[get_column_letter(index)].width = width
+        self._book.sheet(title, widths=widths)
 
     def header(self, names: Sequence[str]) -> None:
         """The table's header: row 1, bold, frozen with the first column, and filtered."""
-        from openpyxl.styles import Font
-
-        assert self._rows == 0, "a table's header is the first row of its sheet"
-        self._sheet.freeze_panes = "B2"
-        bold = Font(bold=True)
-        cells = []
-        for name in names:  # a matrix's headers are skill names: text like any other
-            cell = self._text(name)
-            cell.font = bold
-            cells.append(cell)
-        self._sheet.append(cells)
-        self._rows = 1
+        assert self._book.rows == 0, "a table's header is the first row of its sheet"
+        self._book.freeze_header()
+        # A matrix's headers are skill names: text like any other, neutralised.
+        self._book.row(names, style=BOLD)
         self._table_width = len(names)
 
     def end_table(self) -> None:
-        from openpyxl.utils import get_column_letter
-
         if self._table_width:
-            last = get_column_letter(self._table_width)
-            self._sheet.auto_filter.ref = f"A1:{last}{max(self._rows, 1)}"
+            last = column_letter(self._table_width)
+            self._book.auto_filter(f"A1:{last}{max(self._book.rows, 1)}")
             self._table_width = 0
 
-    def _cell(self, value: ExportCell) -> Any:
-        # Numbers and blanks first, before any import: a workbook of a large organisation has
-        # millions of them (BENCHMARKS.md, P5), and the imports alone cost seconds.
-        if value is None or value == "":
-            return None  # an empty cell, not an empty string
-        if isinstance(value, int | float):
-            return value
-        if isinstance(value, Decimal):
-            return float(value)
-        if isinstance(value, datetime):
-            from openpyxl.cell import WriteOnlyCell
-
-            cell = WriteOnlyCell(self._sheet, value=value)
-            cell.number_format = DATETIME_FORMAT
-            return cell
-        if isinstance(value, date):
-            from openpyxl.cell import WriteOnlyCell
-
-            # A day is a midnight to the file format; the number format shows the day alone.
-            cell = WriteOnlyCell(self._sheet, value=datetime(value.year, value.month, value.day))
-            cell.number_format = DATE_FORMAT
-            return cell
-        return self._text(value)
-
-    def _text(self, value: str) -> Any:
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-        # Control characters are not allowed in the file's XML; drop them before neutralising so
-        # that a stripped "\x01=cmd" cannot turn into a formula.
-        text = neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
-        cell = WriteOnlyCell(self._sheet, value=text)
-        cell.data_type = "s"  # a string cell, whatever the text looks like
-        return cell
-
     def row(self, values: Sequence[ExportCell]) -> None:
-        self._sheet.append([self._cell(v) for v in values])
-        self._rows += 1
+        self._book.row(values)
+
+    def row_sparse(
+        self, values: Sequence[ExportCell], cells: Sequence[tuple[int, ExportCell]], width: int
+    ) -> None:
+        self._book.row_sparse(values, cells)
 
     def close(self) -> bytes:
         self.end_table()
-        buffer = io.BytesIO()
-        self._workbook.save(buffer)
-        return buffer.getvalue()
+        return self._book.close()
 
 
 # --- The job handler -----------------------------------------------------------------------------
@@ -734,6 +767,24 @@ def _sheet_contents(
     return contents
 
 
+# The garbage collector's first threshold while a report is written (CPython's default is 700).
+GC_THRESHOLD = 200_000
+
+
+@contextmanager
+def _collections_deferred() -> Iterator[None]:
+    """Fewer garbage collections while the report is written: it allocates millions of short-
+    lived tuples and strings, none of them in a cycle, and the collector's passes over them (and
+    over everything else the process holds) cost an eighth of the export's time (BENCHMARKS.md,
+    P5). The threshold is the process's, so it is put back afterwards."""
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], GC_THRESHOLD), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+
+
 def gap_report_write(
     *,
     organisation: Organisation,
@@ -750,6 +801,28 @@ def gap_report_write(
     if writer is None:
         writer = XlsxWriter() if fmt == XLSX else CsvWriter()
     now = now or timezone.now()
+    # One transaction (a savepoint inside the job's): the team sheets read a temporary table.
+    with transaction.atomic(), _collections_deferred():
+        rows = _report_write(
+            organisation=organisation,
+            scope=scope,
+            writer=writer,
+            progress=progress,
+            now=now,
+            membership=membership,
+        )
+    return writer.close(), rows
+
+
+def _report_write(
+    *,
+    organisation: Organisation,
+    scope: Scope,
+    writer: ReportWriter,
+    progress: Progress | None,
+    now: datetime,
+    membership: Membership | None,
+) -> int:
     taken: set[str] = {GAP_SHEET.lower(), ABOUT_SHEET.lower()}
     writer.sheet(GAP_SHEET, widths=[c.width for c in GAP_TABLE])
     writer.header(GAP_COLUMNS)
@@ -766,8 +839,11 @@ def gap_report_write(
         contents = _sheet_contents(team_sheets, risks_title, certifications_title)
         for about in about_rows(organisation=organisation, scope=scope, now=now, sheets=contents):
             writer.row(about)
-        for team_sheet in team_sheets:
-            write_matrix(writer=writer, organisation=organisation, sheet=team_sheet)
+        matrices = team_matrix_sheets(
+            organisation=organisation, teams=[s.team for s in team_sheets], now=now
+        )
+        for team_sheet, matrix in zip(team_sheets, matrices, strict=True):
+            write_matrix(writer=writer, sheet=team_sheet, matrix=matrix)
         writer.sheet(risks_title, widths=[c.width for c in BUS_FACTOR_TABLE])
         writer.header(BUS_FACTOR_COLUMNS)
         for row in bus_factor_rows(organisation=organisation, scope=scope):
@@ -778,7 +854,7 @@ def gap_report_write(
             organisation=organisation, scope=scope, membership=membership
         ):
             writer.row(row)
-    return writer.close(), rows
+    return rows
 
 
 def gap_export_handler(*, job: Job, progress: Progress) -> dict[str, int]:

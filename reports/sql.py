@@ -275,6 +275,18 @@ COVERAGE_DELETE_SQL = (
 _TEMPORARY = (EFFECTIVE_TABLE, LINES_TABLE, PEOPLE_TABLE, TARGETS_TABLE)
 
 
+def effective_table_create(cursor: Any, *, params: dict[str, Any]) -> None:
+    """Create ``EFFECTIVE_TABLE`` for the rest of the transaction: the effective level of every
+    rated (person, skill) pair among the organisation's required skills. The recompute reads it,
+    and so do the XLSX report's team sheets (``reports.export_data``). ``params`` holds ``org``,
+    ``period``, ``manager`` and ``review`` as ``recompute_sql`` sets them."""
+    # A second run in one transaction (tests, nested callers) finds the first one's table.
+    cursor.execute("DROP TABLE IF EXISTS " + EFFECTIVE_TABLE)
+    cursor.execute(EFFECTIVE_SQL.format(**_TABLES), params)
+    cursor.execute("CREATE INDEX ON " + EFFECTIVE_TABLE + " (person_id, skill_id)")
+    cursor.execute("ANALYZE " + EFFECTIVE_TABLE)
+
+
 def recompute_sql(
     *, organisation_id: int, now: datetime, version: int, review_period: timedelta
 ) -> None:
@@ -303,18 +315,15 @@ def recompute_sql(
         cursor.execute("SET LOCAL enable_nestloop = off")
         # A second run in one transaction (tests, nested callers) finds the first one's tables.
         cursor.execute("DROP TABLE IF EXISTS " + ", ".join(_TEMPORARY))
-        cursor.execute(EFFECTIVE_SQL.format(**_TABLES), params)
-        cursor.execute("CREATE INDEX ON " + EFFECTIVE_TABLE + " (person_id, skill_id)")
+        effective_table_create(cursor, params=params)
         # The planner's row counts of what follows come from these (a CTE's estimate was off by
         # four orders of magnitude and chose sorts of a hundred million rows).
         for table, sql in (
-            (EFFECTIVE_TABLE, None),
             (LINES_TABLE, LINES_SQL),
             (PEOPLE_TABLE, PEOPLE_SQL),
             (TARGETS_TABLE, TARGETS_SQL),
         ):
-            if sql is not None:
-                cursor.execute(sql.format(**_TABLES), params)
+            cursor.execute(sql.format(**_TABLES), params)
             cursor.execute("ANALYZE " + table)
         for sql in (GAP_SQL, GAP_DELETE_SQL, COVERAGE_SQL, COVERAGE_DELETE_SQL):
             cursor.execute(sql.format(**_TABLES), params)

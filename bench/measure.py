@@ -9,9 +9,12 @@
       time and its ratio to P1, and whether the rows equal those of a full recompute.
 - P3/P4  the team matrix page for teams of 200, 50 and 10 people and for a parent team (its
       subtree; 1,000 people in XL): queries, and server time against a bare view rendering a table
-      of the same size (``bench.views``). P3 also counts the statements of one request to the
-      organisation dashboard, My skills, the people list filtered on each of those teams and the
-      person page of each team's first member.
+      of the same size (``bench.views``). The parent team's matrix is paged (its first page of
+      ``reports.selectors.MATRIX_PAGE_SIZE`` people is the table), and P4 holds it to the
+      200-person team's page, the two timed in turn; the whole team's mentor pairs, which a paged
+      page loads in a request of its own, are timed beside it. P3 also counts the statements of
+      one request to the organisation dashboard, My skills, the people list filtered on each of
+      those teams and the person page of each team's first member.
 - P5  the XLSX gap report of the large organisation: peak memory (``VmHWM`` of a process of its
       own) and time against the same rows written with the csv module and against the reference
       SQL of P1 (``reference_ratio``).
@@ -168,26 +171,49 @@ def measure_p1(*, runs: int, in_process: bool = False) -> dict[str, Any]:
     engine = timed(
         lambda: recompute_organisation(organisation_id=organisation.pk), runs, before=vacuum
     )
+    # The recompute rewrites only the rows whose figures changed (reports/sql.py), so the runs
+    # above, on unchanged inputs, write nothing. The same recompute from no results at all writes
+    # every row, as the reference does: measured too, and the goal holds for both.
+    cold = timed(
+        lambda: recompute_organisation(organisation_id=organisation.pk),
+        runs,
+        before=lambda: _results_forget(organisation),
+    )
     vacuum()
     memory = recompute_once() if in_process else _child("--recompute-child")
     ref = timed(lambda: reference.reference_compute(organisation=organisation), runs, before=vacuum)
     check = reference.compare(organisation=organisation)
     ratio = statistics.median(engine) / statistics.median(ref)
+    cold_ratio = statistics.median(cold) / statistics.median(ref)
     return {
         "measure": "P1",
         "what": "full recompute (gap scores + team coverage) vs reference INSERT … SELECT",
         "engine_s": stats(engine),
         "reference_s": stats(ref),
         "ratio": round(ratio, 2),
+        "engine_from_empty_s": stats(cold),
+        "ratio_from_empty": round(cold_ratio, 2),
         "peak_rss_mb": memory["peak_rss_mb"],
         "rss_before_recompute_mb": memory["rss_before_mb"],
         "peak_process": "in-process (not isolated)" if in_process else "fresh child process",
         "child_recompute_s": round(memory["seconds"], 4),
         "goal": f"ratio <= {P1_GOAL}",
-        "met": ratio <= P1_GOAL and bool(check["identical"]),
+        "met": max(ratio, cold_ratio) <= P1_GOAL and bool(check["identical"]),
         "identical": check["identical"],
         "comparison": check,
     }
+
+
+def _results_forget(organisation: Organisation) -> None:
+    """No gap scores or coverage for the organisation, its dead rows vacuumed: the state before
+    its first recompute."""
+    from reports.models import GapScore, TeamSkillCoverage
+    from skillsmap.core.tenancy import organisation_context
+
+    with organisation_context(organisation):
+        for model in (GapScore, TeamSkillCoverage):
+            model.objects.filter(organisation=organisation).delete()
+    vacuum()
 
 
 # --- P2 ----------------------------------------------------------------------------------------
@@ -431,6 +457,19 @@ def measure_pages(
     return pages
 
 
+def _alternated(
+    first: Callable[[], Any], second: Callable[[], Any], runs: int
+) -> tuple[list[float], list[float]]:
+    """Two requests timed in turn, so that both see the same load: the paged parent team's page
+    against the 200-person team's, whose ratio is P4's goal for a large team."""
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(runs):
+        a += timed(first, 1)
+        b += timed(second, 1)
+    return a, b
+
+
 def measure_p3_p4(*, runs: int) -> dict[str, Any]:
     from django.test.utils import override_settings
     from django.urls import reverse
@@ -444,13 +483,18 @@ def measure_p3_p4(*, runs: int) -> dict[str, Any]:
     client = _client(HR_EMAIL)
     teams = []
     measured = _matrix_teams(organisation)
+    urls: dict[str, str] = {}
     with override_settings(ROOT_URLCONF="bench.views"):
         for name, team_id, people in measured:
-            url = reverse(
+            url = urls[name] = reverse(
                 "reports:team_matrix", kwargs={"org_slug": organisation.slug, "team_id": team_id}
             )
+            # The page's table: its first page of people (reports.selectors.MATRIX_PAGE_SIZE),
+            # which is the whole team up to that size.
             with organisation_context(organisation):
-                matrix = team_matrix(organisation=organisation, team=Team.objects.get(pk=team_id))
+                matrix = team_matrix(
+                    organisation=organisation, team=Team.objects.get(pk=team_id), page=1
+                )
             size = (len(matrix.rows), len(matrix.columns))
             bare = reverse("bench_table", kwargs={"rows": size[0], "columns": size[1]})
             assert client.get(url).status_code == 200 and client.get(bare).status_code == 200
@@ -458,35 +502,71 @@ def measure_p3_p4(*, runs: int) -> dict[str, Any]:
             page = timed(lambda url=url: client.get(url), runs)
             baseline = timed(lambda bare=bare: client.get(bare), runs)
             ratio = statistics.median(page) / statistics.median(baseline)
-            teams.append(
-                {
-                    "team": name,
-                    "people": people,
-                    "parent": name == PARENT_TEAM,
-                    "rows": size[0],
-                    "columns": size[1],
-                    "queries": queries,
-                    "page_s": stats(page),
-                    "bare_view_s": stats(baseline),
-                    "ratio": round(ratio, 2),
+            entry: dict[str, Any] = {
+                "team": name,
+                "people": people,
+                "parent": name == PARENT_TEAM,
+                "rows": size[0],
+                "columns": size[1],
+                "queries": queries,
+                "page_s": stats(page),
+                "bare_view_s": stats(baseline),
+                "ratio": round(ratio, 2),
+                "team_rows": matrix.people_total,
+                "pages": matrix.pages,
+            }
+            if matrix.pages > 1:
+                # A paged matrix leaves the whole team's mentor pairs to a request of their own
+                # (loaded when the card scrolls into view): reported beside the page.
+                mentors = reverse(
+                    "reports:team_matrix_mentors",
+                    kwargs={"org_slug": organisation.slug, "team_id": team_id},
+                )
+                assert client.get(mentors).status_code == 200
+                _, entry["mentor_pairs_queries"] = _statements(client, mentors)
+                entry["mentor_pairs_s"] = stats(timed(lambda m=mentors: client.get(m), runs))
+            teams.append(entry)
+        # P4 for a large team: its (paged) page against the 200-person team's page, in turn.
+        by_name = {t["team"]: t for t in teams}
+        for t in teams:
+            if t["parent"] and MATRIX_TEAMS[0] in by_name:
+                parent_s, team_200_s = _alternated(
+                    lambda u=urls[t["team"]]: client.get(u),
+                    lambda: client.get(urls[MATRIX_TEAMS[0]]),
+                    runs,
+                )
+                t["vs_200"] = {
+                    "team": MATRIX_TEAMS[0],
+                    "people": by_name[MATRIX_TEAMS[0]]["people"],
+                    "page_s": stats(parent_s),
+                    "team_200_page_s": stats(team_200_s),
+                    "ratio": round(statistics.median(parent_s) / statistics.median(team_200_s), 2),
                 }
-            )
         pages = measure_pages(organisation, measured)
     counts = {t["queries"] for t in teams}
     return {
         "measure": "P3/P4",
-        "what": "team matrix page: queries and server time vs a bare view of the same table; "
-        "queries of one request to the other pages",
+        "what": "team matrix page: queries and server time vs a bare view of the same table "
+        "(a parent team's paged page also vs the 200-person team's page); queries of one "
+        "request to the other pages",
         "teams": teams,
         "queries_same_for_all": len(counts) == 1,
-        "goal": f"same query count <= {QUERY_GOAL}; ratio <= {PAGE_GOAL}",
+        "goal": f"same query count <= {QUERY_GOAL}; ratio <= {PAGE_GOAL} (a parent team: its "
+        f"page <= {PAGE_GOAL}x the 200-person page)",
         "met": len(counts) == 1
         and max(counts) <= QUERY_GOAL
-        and all(t["ratio"] <= PAGE_GOAL for t in teams),
+        and all(_p4_ratio(t) <= PAGE_GOAL for t in teams),
         "pages": pages,
         "pages_goal": f"<= {QUERY_GOAL} queries, the same for every team size",
         "pages_met": all(p["met"] for p in pages),
     }
+
+
+def _p4_ratio(team: dict[str, Any]) -> float:
+    """The ratio P4 holds a team's page to: a parent team's against the 200-person team's page
+    (issue #14: a 1,000-person team is paged, so its page costs at most twice the 200-person
+    page), every other team's against the bare view of the same table."""
+    return team["vs_200"]["ratio"] if "vs_200" in team else team["ratio"]
 
 
 # --- P5 ----------------------------------------------------------------------------------------
@@ -723,9 +803,10 @@ def render(
         row(
             "P1 full recompute",
             f"engine {_s(p1['engine_s'])}; reference SQL {_s(p1['reference_s'])}; ratio "
-            f"{p1['ratio']}×; {p1['comparison']['rows']} gap scores, identical: "
+            f"{p1['ratio']}×; from no results {_s(p1['engine_from_empty_s'])}, ratio "
+            f"{p1['ratio_from_empty']}×; {p1['comparison']['rows']} gap scores, identical: "
             f"{'yes' if p1['identical'] else 'NO'}",
-            f"≤ {P1_GOAL}× and identical",
+            f"≤ {P1_GOAL}× (both) and identical",
             p1["met"],
         )
         peak = p1["peak_rss_mb"]
@@ -764,14 +845,33 @@ def render(
         p3 = by["P3/P4"]
         for t in p3["teams"]:
             kind = "parent team (subtree)" if t.get("parent") else "team matrix"
+            table = f"{t['rows']}×{t['columns']}"
+            if t.get("pages", 1) > 1:
+                table += f", page 1 of {t['pages']} of {t['team_rows']} rows"
+            figure = (
+                f"{t['queries']} queries; page {_s(t['page_s'])}; bare view "
+                f"{_s(t['bare_view_s'])}; ratio {t['ratio']}×"
+            )
+            goal = f"same count ≤ {QUERY_GOAL}; ≤ {PAGE_GOAL}×"
+            if "vs_200" in t:
+                v = t["vs_200"]
+                figure += (
+                    f"; in turn with the {v['people']}-person page: {_s(v['page_s'])} vs "
+                    f"{_s(v['team_200_page_s'])}, ratio {v['ratio']}×"
+                )
+                goal = f"same count ≤ {QUERY_GOAL}; ≤ {PAGE_GOAL}× the 200-person page"
+            if "mentor_pairs_s" in t:
+                figure += (
+                    f"; its mentor pairs (own request, {t['mentor_pairs_queries']} queries) "
+                    f"{_s(t['mentor_pairs_s'])}"
+                )
             row(
-                f"P3/P4 {kind}, {t['people']} people ({t['rows']}×{t['columns']})",
-                f"{t['queries']} queries; page {_s(t['page_s'])}; bare view {_s(t['bare_view_s'])}; "
-                f"ratio {t['ratio']}×",
-                f"same count ≤ {QUERY_GOAL}; ≤ {PAGE_GOAL}×",
+                f"P3/P4 {kind}, {t['people']} people ({table})",
+                figure,
+                goal,
                 t["queries"] <= QUERY_GOAL
                 and p3["queries_same_for_all"]
-                and t["ratio"] <= PAGE_GOAL,
+                and _p4_ratio(t) <= PAGE_GOAL,
             )
         for page in p3.get("pages", []):
             counts = "; ".join(

@@ -186,12 +186,13 @@ class TeamMatrixApi(TeamApi):
         tags=["reports"],
     )
     def get(self, request: Request, team_id: int) -> Response:
-        team = self._team(team_id)
         filters = self.query(MatrixFilter)
         role = filters.get("role")
-        matrix = selectors.team_matrix(
+        # Every row (no page): the team, its sub-teams and the caller's scope in one read.
+        matrix = selectors.team_matrix_for(
             organisation=self.tenant.organisation,
-            team=team,
+            tenant=self.tenant,
+            team_id=team_id,
             role_id=role.pk if role else None,
             category_id=filters.get("category"),
             sort=filters["sort"],

@@ -3,11 +3,13 @@ a person's gap view and the organisation dashboard. Mounted under /o/<org_slug>/
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.permissions import Perm
-from accounts.views_base import Tenant, org_view
+from accounts.views_base import HtmxHttpRequest, Tenant, org_view
 from endorsements.selectors import endorsement_counts
 from reports import selectors
 from skills.selectors.ratings import person_get_visible
@@ -17,28 +19,37 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
+def _matrix_filters(request: HttpRequest) -> dict[str, Any]:
+    """The matrix's lens and column filters from the query string, as the selectors take them."""
+    skill_ids = [i for i in (_int(v) for v in request.GET.getlist("skill")) if i]
+    return {
+        "role_id": _int(request.GET.get("role")),
+        "category_id": _int(request.GET.get("category")),
+        "skill_ids": skill_ids or None,
+    }
+
+
 @org_view(Perm.RATINGS_VALIDATE_REPORTS)
 def team_matrix(request: HttpRequest, tenant: Tenant, team_id: int) -> HttpResponse:
     organisation = tenant.organisation
-    team = selectors.team_get_for(organisation=organisation, team_id=team_id, tenant=tenant)
-    role_id, category_id = _int(request.GET.get("role")), _int(request.GET.get("category"))
-    skill_ids = [i for i in (_int(v) for v in request.GET.getlist("skill")) if i]
+    filters = _matrix_filters(request)
     sort = request.GET.get("sort", "person")
-    matrix = selectors.team_matrix(
+    # A page of the people (selectors.MATRIX_PAGE_SIZE), sorted and measured over the whole team.
+    matrix = selectors.team_matrix_for(
         organisation=organisation,
-        team=team,
-        role_id=role_id,
-        category_id=category_id,
-        skill_ids=skill_ids or None,
+        tenant=tenant,
+        team_id=team_id,
         sort=sort if sort in {"person", "gap", "coverage", "skill"} else "person",
+        page=_int(request.GET.get("page")) or 1,
+        **filters,
     )
     what_if = None
     what_if_person = _int(request.GET.get("without"))
     if what_if_person:
         what_if = selectors.team_what_if(
-            organisation=organisation, team=team, person_id=what_if_person
+            organisation=organisation, team=matrix.team, person_id=what_if_person
         )
-    # Endorsement counts per cell (#16), on request: one query for the whole matrix. They are
+    # Endorsement counts per cell (#16), on request: one query for the page's cells. They are
     # shown beside the levels and never change them.
     show_endorsements = request.GET.get("endorsements") == "1"
     endorsed: list[list[int] | None] = [None] * len(matrix.rows)
@@ -55,21 +66,30 @@ def team_matrix(request: HttpRequest, tenant: Tenant, team_id: int) -> HttpRespo
         "tenant": tenant,
         "matrix": matrix,
         "matrix_rows": list(zip(matrix.rows, endorsed, strict=True)),
-        **selectors.matrix_filter_choices(organisation=organisation),
+        "choices": matrix.choices,
         "filters": {
-            "role": role_id,
-            "category": category_id,
+            "role": filters["role_id"],
+            "category": filters["category_id"],
             "sort": sort,
-            "skills": skill_ids,
+            "skills": filters["skill_ids"] or [],
             "endorsements": show_endorsements,
         },
         "what_if": what_if,
-        "what_if_person": next(
-            (r.person for r in matrix.rows if r.person.pk == what_if_person), None
-        ),
+        "what_if_person": next((p for p in matrix.people if p.pk == what_if_person), None),
         "mentor_pairs": matrix.mentor_pairs,
     }
     return render(request, "reports/team_matrix.html", context)
+
+
+@org_view(Perm.RATINGS_VALIDATE_REPORTS)
+def team_matrix_mentors(request: HtmxHttpRequest, tenant: Tenant, team_id: int) -> HttpResponse:
+    """A paged matrix's mentor pairs (the whole team's), in a request of their own: the matrix
+    page loads them with htmx when they scroll into view, or links here without JavaScript."""
+    team, pairs = selectors.team_mentor_pairs_for(
+        organisation=tenant.organisation, tenant=tenant, team_id=team_id, **_matrix_filters(request)
+    )
+    template = "reports/_mentor_pairs.html" if request.htmx else "reports/team_mentor_pairs.html"
+    return render(request, template, {"tenant": tenant, "team": team, "mentor_pairs": pairs})
 
 
 @org_view()

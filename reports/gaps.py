@@ -264,35 +264,38 @@ class MentorPair:
     mentee_level: int
 
 
-def mentor_pairs(members: Iterable[Member]) -> list[MentorPair]:
+def mentor_pairs(members: Iterable[Member], *, limit: int | None = None) -> list[MentorPair]:
     """Within one team: for every skill, each interested member at level ≤ 2 paired with each
-    member at level ≥ 4, strongest mentor first."""
-    members = list(members)
-    pairs = []
-    skills = {s for m in members for s in m.levels} | {s for m in members for s in m.interests}
-    for skill_id in sorted(skills):
-        mentors = sorted(
-            (m for m in members if m.levels.get(skill_id, 0) >= MENTOR_MIN_LEVEL),
-            key=lambda m: (-m.levels[skill_id], m.person_id),
-        )
-        mentees = sorted(
-            (
-                m
-                for m in members
-                if skill_id in m.interests and m.levels.get(skill_id, 0) <= MENTEE_MAX_LEVEL
-            ),
-            key=lambda m: (m.levels.get(skill_id, 0), m.person_id),
-        )
-        for mentee in mentees:
-            for mentor in mentors:
-                if mentor.person_id != mentee.person_id:
-                    pairs.append(
-                        MentorPair(
-                            skill_id,
-                            mentor.person_id,
-                            mentee.person_id,
-                            mentor.levels[skill_id],
-                            mentee.levels.get(skill_id, 0),
-                        )
+    member at level ≥ 4, strongest mentor first; skills in id order. ``limit`` stops after that
+    many pairs (the team page shows the first few of a 1,000-person team's)."""
+    # One pass over the members' levels and interests, not one per skill: a large team's page
+    # shows hundreds of skills, and most members hold a level in few of them.
+    mentors: dict[int, list[Member]] = {}
+    mentees: dict[int, list[Member]] = {}
+    for member in members:
+        for skill_id, level in member.levels.items():
+            if level >= MENTOR_MIN_LEVEL:
+                mentors.setdefault(skill_id, []).append(member)
+        for skill_id in member.interests:
+            if member.levels.get(skill_id, 0) <= MENTEE_MAX_LEVEL:
+                mentees.setdefault(skill_id, []).append(member)
+    pairs: list[MentorPair] = []
+    for skill_id in sorted(mentors.keys() & mentees.keys()):
+        strongest = sorted(mentors[skill_id], key=lambda m: (-m.levels[skill_id], m.person_id))
+        waiting = sorted(mentees[skill_id], key=lambda m: (m.levels.get(skill_id, 0), m.person_id))
+        for mentee in waiting:
+            for mentor in strongest:
+                if mentor.person_id == mentee.person_id:
+                    continue
+                if limit is not None and len(pairs) >= limit:
+                    return pairs
+                pairs.append(
+                    MentorPair(
+                        skill_id,
+                        mentor.person_id,
+                        mentee.person_id,
+                        mentor.levels[skill_id],
+                        mentee.levels.get(skill_id, 0),
                     )
+                )
     return pairs

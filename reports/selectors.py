@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, NamedTuple, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Avg, Count, Exists, OuterRef, QuerySet, Sum, Window
+from django.db import connection
+from django.db.models import (
+    Avg,
+    BigIntegerField,
+    Count,
+    Exists,
+    Expression,
+    F,
+    Model,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
 
@@ -24,7 +41,7 @@ from skills.levels import Effective
 from skills.models import Skill, SkillCategory
 from skills.selectors.levels import effective_levels
 from skillsmap.core.models import Job
-from teams.hierarchy import team_subtree_ids, teams_visible_to
+from teams.hierarchy import team_subtree_ids, team_tree_for, teams_visible_to
 from teams.models import Person, Team, TeamMembership
 
 
@@ -109,6 +126,11 @@ def team_get_for(*, organisation: Organisation, team_id: int, tenant: Tenant) ->
     return team
 
 
+# People per page of the team matrix page. A team of up to this many is one page (the P4 measure's
+# 200-person team is shown whole); a 1,000-person parent team is five (BENCHMARKS.md, P4).
+MATRIX_PAGE_SIZE = 200
+
+
 @dataclass(frozen=True)
 class MatrixCell:
     level: int | None
@@ -133,12 +155,39 @@ class MatrixColumn:
 
 
 @dataclass(frozen=True)
+class StoredGap:
+    """A person's stored gap in their current role (``GapScore.gap``), read with the person."""
+
+    gap: Decimal
+
+
+@dataclass(frozen=True)
 class MatrixRow:
     person: Person
     role: RoleProfile | None
     # Stored for the person's current role; computed live (``gaps.person_gap``) for a lens.
-    gap: GapScore | gaps.PersonGap | None
+    gap: StoredGap | gaps.PersonGap | None
     cells: list[MatrixCell]
+
+
+class MatrixChoice(NamedTuple):
+    """A skill the matrix can be narrowed to, by id and name (a tuple: the list is the whole
+    framework, read on every visit)."""
+
+    pk: int
+    name: str
+
+
+@dataclass(frozen=True)
+class MatrixChoices:
+    """What the matrix's filters offer, each list by name: the role profiles and skill categories
+    (ids and names loaded) and every skill of the framework that is not archived."""
+
+    roles: list[RoleProfile]
+    categories: list[SkillCategory]
+    skills: list[MatrixChoice]
+    # skill → (its place in ``skills``, its category), for the columns (skills of this list)
+    skill_place: dict[int, tuple[int, int | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -146,23 +195,104 @@ class Matrix:
     team: Team
     team_ids: list[int]
     columns: list[MatrixColumn]
+    # This page's rows, in the chosen order; every row when the matrix is not paged.
     rows: list[MatrixRow]
     computed_at: datetime | None
     fresh: bool
-    mentor_pairs: list[MentorLine]
+    # None when a paged matrix leaves them to ``team_mentor_pairs_for``.
+    mentor_pairs: list[MentorLine] | None
     # The role every figure is measured against, when the lens chose one; None: each member's own.
     lens: RoleProfile | None = None
     # No column came from a role (nobody has one, or their roles require nothing), so the columns
     # are the skills the people rated: the page says so rather than showing "0 skills".
     rated_only: bool = False
+    # The whole team in the chosen order; ``rows`` are ``people[offset:offset + len(rows)]``.
+    people: list[Person] = field(default_factory=list)
+    page: int = 1
+    pages: int = 1
+    offset: int = 0
+    choices: MatrixChoices | None = None
+
+    @property
+    def people_total(self) -> int:
+        return len(self.people)
+
+    @property
+    def first_shown(self) -> int:
+        """The 1-based position of the page's first person, as in "people 201–400 of 1,000"."""
+        return self.offset + 1 if self.rows else 0
+
+    @property
+    def last_shown(self) -> int:
+        return self.offset + len(self.rows)
+
+    @property
+    def page_links(self) -> list[int | None]:
+        """The page numbers the pager links: the first, the last and two either side of this
+        one, with ``None`` where numbers are left out (an organisation-wide team has hundreds)."""
+        near = {1, self.pages, *range(self.page - 2, self.page + 3)}
+        links: list[int | None] = []
+        for number in sorted(n for n in near if 1 <= n <= self.pages):
+            if links and number - (links[-1] or 0) > 1:
+                links.append(None)
+            links.append(number)
+        return links
 
 
-def matrix_lens_get(*, organisation: Organisation, role_id: int) -> RoleProfile:
-    """The role profile a matrix lens measures against. Another organisation's: 404, as missing."""
-    role = RoleProfile.objects.filter(organisation=organisation, pk=role_id).first()
-    if role is None:
-        raise Http404("No such role profile.")
-    return role
+M = TypeVar("M", bound=Model)
+
+
+def _loaded(model: type[M], **values: Any) -> M:
+    """An instance of ``model`` with only these fields loaded, from a row read as values: the
+    others load on access, as after ``.only()`` (``Model.from_db`` wants them in field order)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(None, names, [values[name] for name in names])
+
+
+def _matrix_team(
+    *, organisation: Organisation, tenant: Tenant, team_id: int
+) -> tuple[Team, list[int]]:
+    """A team whose matrix the caller may read, and it with its sub-teams, from one read of the
+    tree (``teams.hierarchy.team_tree_for``): 404 for an unknown or another organisation's team,
+    403 for one that is not theirs (as ``team_get_for``)."""
+    tree = team_tree_for(organisation=organisation, membership=tenant.membership)
+    if team_id not in tree.names:
+        raise Http404("No such team.")
+    if not tree.scope.includes(team_id):
+        raise PermissionDenied("Only the team's managers and HR see its matrix.")
+    team = _loaded(
+        Team,
+        id=team_id,
+        organisation_id=organisation.pk,
+        name=tree.names[team_id],
+        parent_id=dict(tree.pairs)[team_id],
+    )
+    return team, tree.subtree(team_id)
+
+
+def team_matrix_for(
+    *,
+    organisation: Organisation,
+    tenant: Tenant,
+    team_id: int,
+    role_id: int | None = None,
+    category_id: int | None = None,
+    skill_ids: list[int] | None = None,
+    sort: str = "person",
+    page: int | None = None,
+) -> Matrix:
+    """``team_matrix`` of a team the caller may read (``_matrix_team``)."""
+    team, team_ids = _matrix_team(organisation=organisation, tenant=tenant, team_id=team_id)
+    return _team_matrix(
+        organisation=organisation,
+        team=team,
+        team_ids=team_ids,
+        role_id=role_id,
+        category_id=category_id,
+        skill_ids=skill_ids,
+        sort=sort,
+        page=page,
+    )
 
 
 def team_matrix(
@@ -173,6 +303,7 @@ def team_matrix(
     category_id: int | None = None,
     skill_ids: list[int] | None = None,
     sort: str = "person",
+    page: int | None = None,
     now: datetime | None = None,
 ) -> Matrix:
     """People × skills of a team and its sub-teams, in a fixed number of queries whatever the size.
@@ -183,125 +314,406 @@ def team_matrix(
 
     Without a lens the totals come from the materialised tables (GapScore, TeamSkillCoverage), so
     the page shows the same numbers as the exports, and says how fresh they are. A lens
-    (``role_id``) asks "how would this team do against that role?": every figure (cell shortfalls,
-    gaps, team targets, coverage, bus factor) is recomputed live through the gap engine, as if
-    every member held that role.
+    (``role_id``; another organisation's role is a 404) asks "how would this team do against that
+    role?": every figure (cell shortfalls, gaps, team targets, coverage, bus factor) is recomputed
+    live through the gap engine, as if every member held that role.
+
+    ``page`` (from 1) keeps ``MATRIX_PAGE_SIZE`` rows; ``None`` keeps every row (the exports, the
+    API). The order and every figure are the whole team's, worked out before the page is cut: the
+    columns, gaps, team targets, coverage and bus factor are the same on every page, and each page
+    holds the next rows of the one order. Mentor pairs are the whole team's too; when the levels
+    read are only the page's (a paged matrix without a lens), they are left to
+    ``team_mentor_pairs_for`` and ``mentor_pairs`` is ``None``.
     """
-    lens = matrix_lens_get(organisation=organisation, role_id=role_id) if role_id else None
-    team_ids = team_subtree_ids(organisation=organisation, team_ids=[team.pk])
-    person_ids = set(
-        TeamMembership.objects.filter(organisation=organisation, team_id__in=team_ids).values_list(
-            "person_id", flat=True
-        )
+    return _team_matrix(
+        organisation=organisation,
+        team=team,
+        team_ids=team_subtree_ids(organisation=organisation, team_ids=[team.pk]),
+        role_id=role_id,
+        category_id=category_id,
+        skill_ids=skill_ids,
+        sort=sort,
+        page=page,
+        now=now,
     )
-    people = list(
-        Person.objects.filter(organisation=organisation, pk__in=person_ids, is_active=True)
-    )
-    assignments = {
-        a.person_id: a
-        for a in RoleAssignment.objects.filter(
-            organisation=organisation, person_id__in=person_ids, kind=RoleAssignment.Kind.CURRENT
-        ).select_related("role")
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """What every view of a team's matrix starts from: the filter choices, the lens, the active
+    people with their current roles, the roles' targets and the columns' skills."""
+
+    choices: MatrixChoices
+    roles: dict[int, RoleProfile]
+    lens: RoleProfile | None
+    people: list[Person]
+    current_role: dict[int, int | None]
+    requirements: dict[int, list[gaps.Requirement]]
+    targets: dict[int, dict[int, int]]  # role → skill → target
+    skills: list[Skill]
+    rated_only: bool
+    # Already read when nothing is required (the columns are what the people rated): every
+    # member's levels in every skill.
+    effective: dict[tuple[int, int], Effective] | None
+
+
+def _matrix_frame(
+    *,
+    organisation: Organisation,
+    team_ids: list[int],
+    role_id: int | None,
+    category_id: int | None,
+    skill_ids: list[int] | None,
+    now: datetime | None,
+) -> _Frame:
+    choices = _matrix_choices(organisation)
+    roles = {role.pk: role for role in choices.roles}
+    lens = roles.get(role_id) if role_id else None
+    if role_id and lens is None:
+        raise Http404("No such role profile.")
+    people = _matrix_people(organisation, team_ids, stored_gaps=lens is None)
+    current_role: dict[int, int | None] = {
+        p.pk: getattr(p, "current_role_id", None) for p in people
     }
-    role_ids = {lens.pk} if lens else {a.role_id for a in assignments.values()}
+    role_ids = {lens.pk} if lens else {r for r in current_role.values() if r is not None}
     # The engine's own loader, so a lens measures exactly what the recompute does.
     requirements = requirements_load(organisation, role_ids=role_ids)
-    targets = {
-        (r_id, r.skill_id): r.target for r_id, reqs in requirements.items() for r in reqs
-    }  # (role, skill) → target
-    required = {s for _, s in targets}
-    rated_only = not skill_ids and not required
-    effective: dict[tuple[int, int], Effective] | None = None
+    targets = {r_id: {r.skill_id: r.target for r in reqs} for r_id, reqs in requirements.items()}
+    required = {s for by_skill in targets.values() for s in by_skill}
+    effective = None
     if skill_ids:
         wanted = set(skill_ids)
     elif required:
         wanted = required
     else:
         # Nothing is required: show what the people rated (one read, reused for the cells).
-        effective = effective_levels(organisation=organisation, person_ids=person_ids)
-        wanted = {s for (_, s), eff in effective.items() if eff.rated_at}
-    skills_qs = Skill.objects.filter(organisation=organisation, pk__in=wanted, is_archived=False)
-    if category_id:
-        skills_qs = skills_qs.filter(category_id=category_id)
-    skills = list(skills_qs.select_related("category").order_by("category__name", "name"))
-    if effective is None:
-        # A lens's gaps count every requirement of the role, shown or narrowed away.
         effective = effective_levels(
-            organisation=organisation,
-            person_ids=person_ids,
-            skill_ids={s.pk for s in skills} | (required if lens else set()),
+            organisation=organisation, person_ids=[p.pk for p in people], now=now
         )
-    scores: dict[int, GapScore | gaps.PersonGap]
+        wanted = {s for (_, s), eff in effective.items() if eff.rated_at}
+    return _Frame(
+        choices=choices,
+        roles=roles,
+        lens=lens,
+        people=people,
+        current_role=current_role,
+        requirements=requirements,
+        targets=targets,
+        skills=_column_skills(choices, wanted, category_id),
+        rated_only=not skill_ids and not required,
+        effective=effective,
+    )
+
+
+def _team_matrix(
+    *,
+    organisation: Organisation,
+    team: Team,
+    team_ids: list[int],
+    role_id: int | None,
+    category_id: int | None,
+    skill_ids: list[int] | None,
+    sort: str,
+    page: int | None,
+    now: datetime | None = None,
+) -> Matrix:
+    frame = _matrix_frame(
+        organisation=organisation,
+        team_ids=team_ids,
+        role_id=role_id,
+        category_id=category_id,
+        skill_ids=skill_ids,
+        now=now,
+    )
+    lens, people, skills, effective = frame.lens, frame.people, frame.skills, frame.effective
+    scores: dict[int, StoredGap | gaps.PersonGap]
     coverage: dict[int, TeamSkillCoverage | gaps.SkillCoverage]
     if lens:
-        lens_scores, lens_coverage = _lens_figures(people, requirements.get(lens.pk, []), effective)
+        # A lens's gaps count every requirement of the role, shown or narrowed away, and every
+        # member's: its figures, and so the order by gap, are computed here, over the whole team.
+        lens_requirements = frame.requirements.get(lens.pk, [])
+        if effective is None:
+            effective = effective_levels(
+                organisation=organisation,
+                person_ids=[p.pk for p in people],
+                skill_ids={s.pk for s in skills} | {r.skill_id for r in lens_requirements},
+                now=now,
+            )
+        lens_scores, lens_coverage = _lens_figures(people, lens_requirements, effective)
         scores, coverage = dict(lens_scores), dict(lens_coverage)
     else:
         coverage = {
             c.skill_id: c
             for c in TeamSkillCoverage.objects.filter(
-                organisation=organisation, team=team, skill__in=skills
+                organisation=organisation, team=team, skill_id__in=[s.pk for s in skills]
             )
+            # Who covers each skill is a list of ids as long as the team (1,000 in XL): the
+            # matrix shows the counts only.
+            .defer("covered_by")
         }
         scores = {
-            g.person_id: g
-            for g in GapScore.objects.filter(
-                organisation=organisation,
-                person_id__in=person_ids,
-                kind=RoleAssignment.Kind.CURRENT,
-            )
+            p.pk: StoredGap(gap)
+            for p in people
+            if (gap := getattr(p, "stored_gap", None)) is not None
         }
-    rows = []
-    for person in people:
-        assignment = assignments.get(person.pk)
-        measured_role = lens.pk if lens else (assignment.role_id if assignment else None)
-        cells = []
-        for skill in skills:
-            eff = effective.get((person.pk, skill.pk))
-            cells.append(
-                MatrixCell(
-                    level=eff.level if eff else 0,
-                    not_applicable=bool(eff and eff.not_applicable),
-                    rated=bool(eff and eff.rated_at),
-                    stale=bool(eff and eff.stale),
-                    validated=bool(eff and eff.validated),
-                    target=targets.get((measured_role, skill.pk)) if measured_role else None,
-                )
-            )
-        rows.append(
-            MatrixRow(
-                person=person,
-                role=assignment.role if assignment else None,
-                gap=scores.get(person.pk),
-                cells=cells,
-            )
-        )
+    # The order is the whole team's, so that the pages are slices of it.
     if sort == "gap":
-        rows.sort(key=lambda r: (-(r.gap.gap if r.gap else 0), r.person.name))
+        people.sort(key=lambda p: (-(s.gap if (s := scores.get(p.pk)) else 0), p.name))
     else:
-        rows.sort(key=lambda r: r.person.name.lower())
+        people.sort(key=lambda p: p.name.lower())
     columns = [MatrixColumn(skill, coverage.get(skill.pk)) for skill in skills]
     if sort in ("coverage", "skill"):
-        order = sorted(
-            range(len(columns)),
-            key=lambda i: (
-                (c.coverage if (c := columns[i].coverage) else 0) if sort == "coverage" else 0,
-                columns[i].skill.name.lower(),
-            ),
+        columns.sort(
+            key=lambda col: (
+                (c.coverage if (c := col.coverage) else 0) if sort == "coverage" else 0,
+                col.skill.name.lower(),
+            )
         )
-        columns = [columns[i] for i in order]
-        rows = [MatrixRow(r.person, r.role, r.gap, [r.cells[i] for i in order]) for r in rows]
+    number, pages, offset, shown = _page_of(people, page)
+    if effective is None:
+        # The cells need the page's people only: what the page costs follows its size, not the
+        # team's (BENCHMARKS.md, P4).
+        effective = effective_levels(
+            organisation=organisation,
+            person_ids=[p.pk for p in shown],
+            skill_ids={s.pk for s in skills},
+            now=now,
+        )
+    # Mentor pairs are the whole team's: from these levels when they are everyone's, else from
+    # a request of their own (``team_mentor_pairs_for``).
+    whole_team = len(shown) == len(people) or frame.effective is not None or lens is not None
     return Matrix(
         team=team,
         team_ids=team_ids,
         columns=columns,
-        rows=rows,
+        rows=_matrix_rows(
+            shown,
+            skill_ids=[col.skill.pk for col in columns],
+            effective=effective,
+            targets=frame.targets,
+            current_role=frame.current_role,
+            lens_id=lens.pk if lens else None,
+            roles=frame.roles,
+            scores=scores,
+        ),
         computed_at=organisation.computed_at,
         fresh=organisation.results_are_fresh,
-        mentor_pairs=_mentor_lines(people, skills, effective),
+        mentor_pairs=_mentor_lines(people, skills, effective) if whole_team else None,
         lens=lens,
-        rated_only=rated_only,
+        rated_only=frame.rated_only,
+        people=people,
+        page=number,
+        pages=pages,
+        offset=offset,
+        choices=frame.choices,
     )
+
+
+def team_mentor_pairs_for(
+    *,
+    organisation: Organisation,
+    tenant: Tenant,
+    team_id: int,
+    role_id: int | None = None,
+    category_id: int | None = None,
+    skill_ids: list[int] | None = None,
+) -> tuple[Team, list[MentorLine]]:
+    """The mentor pairs of a team the caller may read, in the skills its matrix shows with these
+    filters: the whole team's, for a paged matrix, which reads only its page's levels."""
+    team, team_ids = _matrix_team(organisation=organisation, tenant=tenant, team_id=team_id)
+    frame = _matrix_frame(
+        organisation=organisation,
+        team_ids=team_ids,
+        role_id=role_id,
+        category_id=category_id,
+        skill_ids=skill_ids,
+        now=None,
+    )
+    effective = frame.effective
+    if effective is None:
+        effective = effective_levels(
+            organisation=organisation,
+            person_ids=[p.pk for p in frame.people],
+            skill_ids={s.pk for s in frame.skills},
+        )
+    return team, _mentor_lines(frame.people, frame.skills, effective)
+
+
+def _page_of(people: list[Person], page: int | None) -> tuple[int, int, int, list[Person]]:
+    """(page number, pages, offset, the page's people); a number past either end is the nearest
+    page, so a link kept from a larger team still shows something."""
+    if page is None:
+        return 1, 1, 0, people
+    size = MATRIX_PAGE_SIZE
+    pages = max(1, -(-len(people) // size))
+    number = min(max(page, 1), pages)
+    offset = (number - 1) * size
+    return number, pages, offset, people[offset : offset + size]
+
+
+def _matrix_people(
+    organisation: Organisation, team_ids: list[int], *, stored_gaps: bool
+) -> list[Person]:
+    """The active people of these teams, each with their current role's id (``current_role_id``)
+    and, with ``stored_gaps``, their stored gap in it (``stored_gap``), in one statement."""
+    people = (
+        Person.objects.filter(
+            organisation=organisation,
+            is_active=True,
+            pk__in=TeamMembership.objects.filter(
+                organisation=organisation, team_id__in=team_ids
+            ).values("person_id"),
+        )
+        # The matrix names people and links to them: a 1,000-person team's other columns (its
+        # dates above all) would cost more to load than its names.
+        .only("id", "organisation_id", "name")
+    ).annotate(
+        current_role_id=Subquery(
+            RoleAssignment.objects.filter(
+                organisation=organisation,
+                person_id=OuterRef("pk"),
+                kind=RoleAssignment.Kind.CURRENT,
+            ).values("role_id")[:1]
+        )
+    )
+    if stored_gaps:
+        people = people.annotate(
+            stored_gap=Subquery(
+                GapScore.objects.filter(
+                    organisation=organisation,
+                    person_id=OuterRef("pk"),
+                    kind=RoleAssignment.Kind.CURRENT,
+                )
+                .order_by("-computed_at")
+                .values("gap")[:1]
+            )
+        )
+    return list(people.order_by())
+
+
+def _matrix_choices(organisation: Organisation) -> MatrixChoices:
+    """The filters' role profiles, categories and skills in one statement: a UNION of the three
+    tables (ids and names), ordered by name as each list was when it was a query of its own."""
+
+    def part(rows: QuerySet[Any], number: int, category: Expression | F) -> QuerySet[Any]:
+        return (
+            rows.order_by()
+            .annotate(part=Value(number), ident=F("pk"), label=F("name"), heading=category)
+            .values_list("part", "ident", "label", "heading")
+        )
+
+    # Typed, since PostgreSQL takes an untyped NULL for text and refuses the skills' ids after it.
+    no_category = Cast(Value(None), BigIntegerField())
+    combined = part(RoleProfile.objects.filter(organisation=organisation), 0, no_category).union(
+        part(SkillCategory.objects.filter(organisation=organisation), 1, no_category),
+        part(
+            Skill.objects.filter(organisation=organisation, is_archived=False),
+            2,
+            F("category_id"),
+        ),
+        all=True,
+    )
+    ordered = combined.order_by("part", "label")
+    rows: Iterable[tuple[Any, ...]] = ordered
+    if connection.vendor == "postgresql":
+        # psycopg returns these as Python values already: skip the ORM's per-row converters,
+        # which cost a small team's page more than the query (2,600 rows in XL), as
+        # ``skills.selectors.levels.effective_levels`` does.
+        sql, params = ordered.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    rows = list(rows)
+    skills = [(pk, name, category) for part, pk, name, category in rows if part == 2]
+    return MatrixChoices(
+        roles=[_loaded(RoleProfile, id=pk, name=name) for part, pk, name, _ in rows if part == 0],
+        categories=[
+            _loaded(SkillCategory, id=pk, name=name) for part, pk, name, _ in rows if part == 1
+        ],
+        skills=[MatrixChoice(pk, name) for pk, name, _ in skills],
+        skill_place={pk: (i, category) for i, (pk, _, category) in enumerate(skills)},
+    )
+
+
+def _column_skills(
+    choices: MatrixChoices, wanted: set[int], category_id: int | None
+) -> list[Skill]:
+    """The skills of ``wanted`` that are not archived (and in the category, when one is chosen),
+    by category then name, each with its name and category loaded."""
+    categories = {c.pk: c for c in choices.categories}
+    order: dict[int | None, int] = {c.pk: i for i, c in enumerate(choices.categories)}
+    kept = []
+    for skill_id in wanted:
+        known = choices.skill_place.get(skill_id)  # archived and unknown skills are not listed
+        if known is None:
+            continue
+        place, category = known
+        if category_id is None or category == category_id:
+            # Uncategorised skills last, where PostgreSQL sorts their NULL "category__name".
+            kept.append((order.get(category, len(order)), place, category))
+    skills = []
+    for _, place, category in sorted(kept):
+        choice = choices.skills[place]
+        skill = _loaded(Skill, id=choice.pk, name=choice.name, category_id=category)
+        skill.category = categories.get(category) if category is not None else None
+        skills.append(skill)
+    return skills
+
+
+def _matrix_rows(
+    people: list[Person],
+    *,
+    skill_ids: list[int],
+    effective: dict[tuple[int, int], Effective],
+    targets: dict[int, dict[int, int]],
+    current_role: dict[int, int | None],
+    lens_id: int | None,
+    roles: dict[int, RoleProfile],
+    scores: dict[int, StoredGap | gaps.PersonGap],
+) -> list[MatrixRow]:
+    """The rows of these people, one cell per skill. Cells with the same values are one object:
+    a 200-person page has 100,000 cells of a few dozen kinds, and the template renders each kind
+    once (``reports/templatetags/matrix.py``). A row starts as its role's unrated cells and takes
+    the person's ratings, so its cost follows what they rated rather than the columns."""
+    column = {skill_id: i for i, skill_id in enumerate(skill_ids)}
+    shown = {p.pk for p in people}
+    levels: dict[int, list[tuple[int, Effective]]] = {}
+    for (person_id, skill_id), eff in effective.items():
+        if person_id in shown and skill_id in column:
+            levels.setdefault(person_id, []).append((skill_id, eff))
+    kinds: dict[tuple[int | None, bool, bool, bool, bool, int | None], MatrixCell] = {}
+
+    def kind(*key: Any) -> MatrixCell:
+        cell = kinds.get(key)
+        if cell is None:
+            cell = kinds[key] = MatrixCell(*key)
+        return cell
+
+    unrated: dict[int | None, list[MatrixCell]] = {}  # measured role → a row of unrated cells
+    rows = []
+    for person in people:
+        own = current_role.get(person.pk)
+        measured = lens_id or own
+        role_targets = targets.get(measured, {}) if measured is not None else {}
+        if measured not in unrated:
+            # Unrated shows as level 0 against the role's target.
+            unrated[measured] = [
+                kind(0, False, False, False, False, role_targets.get(s)) for s in skill_ids
+            ]
+        cells = list(unrated[measured])
+        for skill_id, eff in levels.get(person.pk, ()):
+            cells[column[skill_id]] = kind(
+                eff.level,  # None when not applicable
+                eff.not_applicable,
+                eff.rated_at is not None,
+                eff.stale,
+                eff.validated,
+                role_targets.get(skill_id),
+            )
+        rows.append(
+            MatrixRow(person, roles.get(own) if own else None, scores.get(person.pk), cells)
+        )
+    return rows
 
 
 def _lens_figures(
@@ -317,28 +729,6 @@ def _lens_figures(
     )
     scores = {m.person_id: gaps.person_gap(m.requirements, m.levels) for m in members}
     return scores, gaps.team_coverage(members)
-
-
-def matrix_filter_choices(*, organisation: Organisation) -> dict[str, list]:
-    """The role profiles, categories and skills the team matrix can be narrowed to, by name (ids
-    and names only: the skill list is the whole framework)."""
-    return {
-        "roles": list(
-            RoleProfile.objects.filter(organisation=organisation)
-            .only("pk", "name")
-            .order_by("name")
-        ),
-        "categories": list(
-            SkillCategory.objects.filter(organisation=organisation)
-            .only("pk", "name")
-            .order_by("name")
-        ),
-        "skills": list(
-            Skill.objects.filter(organisation=organisation, is_archived=False)
-            .only("pk", "name")
-            .order_by("name")
-        ),
-    }
 
 
 MENTOR_PAIRS_SHOWN = 30
@@ -365,7 +755,7 @@ def _mentor_lines(
             p.mentor_level,
             p.mentee_level,
         )
-        for p in gaps.mentor_pairs(members)[:MENTOR_PAIRS_SHOWN]
+        for p in gaps.mentor_pairs(members, limit=MENTOR_PAIRS_SHOWN)
     ]
 
 
@@ -579,12 +969,15 @@ def organisation_dashboard(*, organisation: Organisation) -> dict[str, object]:
         {"role__id": r, "role__name": name, "people": len(g), "avg_gap": role_average[r]}
         for r, (name, g) in sorted(role_gaps.items(), key=lambda item: -role_average[item[0]])
     ]
-    # The first 200 risks, each carrying the count of all of them (a window over the whole
-    # filtered set, taken before the limit): the live point of the risks line needs no COUNT.
+    # The first 200 risks, each carrying the count of all of them (a scalar subquery, run once):
+    # the live point of the risks line needs no statement of its own. Not a window over the
+    # filtered set: that made PostgreSQL sort every risk (273,000 on XL, on disk) before taking
+    # 200, where the subquery leaves it a top-200 sort (1.6 s to 0.37 s on XL, BENCHMARKS.md P8).
+    at_risk = TeamSkillCoverage.objects.filter(organisation=organisation, bus_factor_risk=True)
+    risks_total = at_risk.order_by().values("organisation").annotate(n=Count("id")).values("n")
     risks = list(
-        TeamSkillCoverage.objects.filter(organisation=organisation, bus_factor_risk=True)
-        .select_related("team", "skill")
-        .annotate(risks_total=Window(Count("id")))
+        at_risk.select_related("team", "skill")
+        .annotate(risks_total=Subquery(risks_total))
         .order_by("coverage", "team__name", "skill__name")[:200]
     )
     # The gap line averages people in their current role (from the person snapshots, which also

@@ -9,6 +9,11 @@ app_name = "reports"
 
 urlpatterns = [
     path("teams/<int:team_id>/matrix/", dashboards.team_matrix, name="team_matrix"),
+    path(
+        "teams/<int:team_id>/matrix/mentors/",
+        dashboards.team_matrix_mentors,
+        name="team_matrix_mentors",
+    ),
     path("people/<int:person_id>/gap/", dashboards.person_gap, name="person_gap"),
     path("me/gap/", my_skills.my_gap, name="my_gap"),
     path("dashboard/", dashboards.organisation_dashboard, name="organisation_dashboard"),

@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import Enum
+
+from django.db.models import Exists, OuterRef, Value
 
 from accounts.models import Membership, Organisation
 from accounts.permissions import Perm
@@ -99,17 +102,35 @@ class TeamScope:
         return self.whole_organisation or team_id in self.team_ids
 
 
-def teams_visible_to(*, organisation: Organisation, membership: Membership | None) -> TeamScope:
-    """The one rule for whose team figures a member reads: HR and admins every team (``team_ids``
-    then lists them all); a manager the teams they lead and those below; anyone else none. A
-    member who happens to lead a team is not a manager and reads no team's matrix."""
+class _Reach(Enum):
+    NONE = "none"
+    ALL = "all"
+    LED = "led"
+
+
+def _reach(membership: Membership | None) -> _Reach:
+    """Whose team figures a member reads, before any team is looked at: HR and admins every
+    team; a manager the teams they lead and those below; anyone else none. A member who happens
+    to lead a team is not a manager and reads no team's matrix."""
     if membership is None or not membership.is_active:
-        return TeamScope(False, frozenset())
+        return _Reach.NONE
     if membership.has_perm(Perm.RATINGS_VIEW_ALL):
+        return _Reach.ALL
+    if not membership.has_perm(Perm.RATINGS_VALIDATE_REPORTS):
+        return _Reach.NONE
+    return _Reach.LED
+
+
+def teams_visible_to(*, organisation: Organisation, membership: Membership | None) -> TeamScope:
+    """The one rule for whose team figures a member reads (``_reach``); ``team_ids`` lists every
+    team for HR and admins."""
+    reach = _reach(membership)
+    if reach is _Reach.NONE:
+        return TeamScope(False, frozenset())
+    if reach is _Reach.ALL:
         ids = Team.objects.filter(organisation=organisation).values_list("pk", flat=True)
         return TeamScope(True, frozenset(ids))
-    if not membership.has_perm(Perm.RATINGS_VALIDATE_REPORTS):
-        return TeamScope(False, frozenset())
+    assert membership is not None  # _reach says NONE without one
     # The teams led by the caller's person record (one per user and organisation), joined in the
     # same query rather than looked up first: two queries however many teams.
     led = list(
@@ -119,3 +140,50 @@ def teams_visible_to(*, organisation: Organisation, membership: Membership | Non
     )
     below = team_subtree_ids(organisation=organisation, team_ids=led) if led else []
     return TeamScope(False, frozenset(below))
+
+
+@dataclass(frozen=True)
+class TeamTree:
+    """Every team of an organisation as (id, parent id) pairs with its name, and the teams whose
+    figures the caller reads (``scope``, by ``teams_visible_to``'s rule)."""
+
+    pairs: list[tuple[int, int | None]]
+    names: dict[int, str]
+    scope: TeamScope
+
+    def subtree(self, team_id: int) -> list[int]:
+        """The team and every team below it, in walk order (as ``team_subtree_ids``)."""
+        return walk_down(children_of(self.pairs), [team_id])
+
+
+def team_tree_for(*, organisation: Organisation, membership: Membership | None) -> TeamTree:
+    """The team tree and the caller's scope in it in one query, for a page that needs both (the
+    team matrix): whether the caller leads each team is a column of the tree's own read."""
+    reach = _reach(membership)
+    led = (
+        Exists(
+            TeamManager.objects.filter(
+                organisation=organisation,
+                team_id=OuterRef("pk"),
+                person__user_id=membership.user_id,
+            )
+        )
+        if reach is _Reach.LED and membership is not None
+        else Value(False)
+    )
+    rows = list(
+        Team.objects.filter(organisation=organisation)
+        .annotate(led=led)
+        .values_list("pk", "parent_id", "name", "led")
+        .order_by()
+    )
+    pairs: list[tuple[int, int | None]] = [(team_id, parent) for team_id, parent, _, _ in rows]
+    names = {team_id: name for team_id, _, name, _ in rows}
+    if reach is _Reach.ALL:
+        scope = TeamScope(True, frozenset(names))
+    elif reach is _Reach.LED:
+        below = walk_down(children_of(pairs), [team_id for team_id, _, _, led in rows if led])
+        scope = TeamScope(False, frozenset(below))
+    else:
+        scope = TeamScope(False, frozenset())
+    return TeamTree(pairs, names, scope)

@@ -4,7 +4,8 @@
 
 - P1  full recompute of the large organisation (gap scores + team coverage) against the reference
       ``INSERT … SELECT`` (``bench.reference``); the ratio, and whether the numbers are identical.
-      P1m: the peak memory (``VmHWM``) of one recompute run in a fresh process of its own.
+      Timed on unchanged inputs (only changed rows are written) and from no results (every row
+      written). P1m: the peak memory (``VmHWM``) of one recompute run in a fresh process of its own.
 - P2  one rating change → the affected rows fresh (``reports.incremental.ratings_changed``); its
       time and its ratio to P1, and whether the rows equal those of a full recompute.
 - P3/P4  the team matrix page for teams of 200, 50 and 10 people and for a parent team (its
@@ -19,6 +20,9 @@
       own) and time against the same rows written with the csv module and against the reference
       SQL of P1 (``reference_ratio``).
 - Rating save: median and p95 of the self-rating request and of the team matrix API.
+- P6  people search (three skills AND-ed, each at or above a level) against a hand-written SQL
+      query of the same people; P8 the organisation dashboard, XL's time against L's
+      (``bench.search``).
 
 Every line carries ``workload`` (L: ``make bench``, XL: ``make bench-xl``); each workload has its
 own section of BENCHMARKS.md. Times are medians of several runs, with min and max. Ratings the measures add are deleted at the
@@ -920,6 +924,9 @@ def render(
             "reported",
             True,
         )
+    from bench.search import render_rows
+
+    out += render_rows(results)
     if profiles:
         out += ["", "### Profiles of the missed goals", ""]
         for name, text in profiles.items():
@@ -1001,8 +1008,10 @@ def run_all(
     in_process: bool = False,
     profile_misses: bool = True,
     workload: str = "L",
+    report: Path | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Run the measures, printing one JSON line each; profile those that miss their goal."""
+    """Run the measures, printing one JSON line each; profile those that miss their goal.
+    ``report``: the Markdown file whose other workload's section P8 compares with."""
     from reports.recompute import recompute_organisation
 
     results: list[dict[str, Any]] = []
@@ -1060,6 +1069,23 @@ def run_all(
     if not only or "requests" in only:
         rq = measure_requests(runs=max(runs * 8, 40) if not in_process else 20)
         emit(rq)
+    # People search and the dashboard (bench/search.py, which imports this module).
+    from bench import search
+
+    if not only or "P6" in only:
+        p6 = search.measure_p6(runs=runs if in_process else max(runs, 5))
+        emit(p6)
+        if profile_misses and not p6["met"]:
+            profiles["P6 people search (selector)"] = search.profile_p6()
+    if not only or "P8" in only:
+        p8 = search.measure_p8(
+            runs=runs if in_process else max(runs, 5),
+            workload=workload,
+            other=search.other_line(report, workload, "P8"),
+        )
+        emit(p8)
+        if profile_misses and p8["met"] is False:
+            profiles["P8 organisation dashboard"] = search.profile_p8()
     return results, profiles
 
 
@@ -1067,7 +1093,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.measure", description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--report", type=Path, help="write the results into this Markdown file")
-    parser.add_argument("--only", help="comma-separated: P1,P2,P3,P5,requests")
+    parser.add_argument("--only", help="comma-separated: P1,P2,P3,P5,requests,P6,P8")
     parser.add_argument("--spec", default="", help="the generator's arguments, for the report")
     parser.add_argument(
         "--workload",
@@ -1095,7 +1121,9 @@ def main(argv: list[str] | None = None) -> int:
         print("the benchmark runs on PostgreSQL: set DATABASE_URL", file=sys.stderr)
         return 2
     only = {o.strip() for o in args.only.split(",")} if args.only else None
-    results, profiles = run_all(runs=args.runs, only=only, workload=args.workload)
+    results, profiles = run_all(
+        runs=args.runs, only=only, workload=args.workload, report=args.report
+    )
     if args.report:
         generated = render(
             results,

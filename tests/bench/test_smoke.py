@@ -52,7 +52,7 @@ def test_generated_data_gives_identical_gap_scores_in_engine_and_reference_sql(s
 def test_every_measure_runs_and_reports_its_figures(small):
     results, profiles = run_all(runs=1, in_process=True, profile_misses=False, workload="L")
     by = {r["measure"]: r for r in results}
-    assert set(by) == {"P1", "P2", "P3/P4", "P5", "requests"}
+    assert set(by) == {"P1", "P2", "P3/P4", "P5", "requests", "P6", "P8"}
     assert all(r["workload"] == "L" for r in results)
     assert by["P1"]["identical"] is True
     assert {"engine_s", "reference_s", "ratio", "met", "peak_rss_mb"} <= set(by["P1"])

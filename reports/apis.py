@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from accounts.api_base import AuthenticatedRequest, OrgAPIView
 from accounts.permissions import Perm
 from reports import exports, selectors
+from reports.models import results_as_of
 from reports.views import export_file_response
 from roles.models import RoleAssignment, RoleProfile
 from skills.selectors.ratings import people_visible_to
@@ -38,6 +39,14 @@ class MissingOut(serializers.Serializer):
     essential = serializers.BooleanField()
 
 
+class ConfirmedAtField(serializers.DateTimeField):
+    """A stored result's ``computed_at`` as the time its figures were last confirmed
+    (``reports.models.results_as_of``): the row's own stamp says when they last changed."""
+
+    def get_attribute(self, instance: Any) -> Any:
+        return results_as_of(instance.computed_at, self.context["tenant"].organisation)
+
+
 class GapScoreOut(serializers.Serializer):
     id = serializers.IntegerField()
     person = serializers.IntegerField(source="person_id")
@@ -53,7 +62,9 @@ class GapScoreOut(serializers.Serializer):
     total = serializers.IntegerField()
     essential_alert = serializers.BooleanField()
     missing = MissingOut(many=True)
-    computed_at = serializers.DateTimeField()
+    computed_at = ConfirmedAtField(
+        help_text="When these figures were last confirmed by a computation."
+    )
 
 
 class GapScoreFilter(StrictInput):
@@ -117,7 +128,9 @@ class CoverageOut(serializers.Serializer):
         help_text="Required, and covered by one person or none."
     )
     covered_by = serializers.ListField(child=serializers.IntegerField())
-    computed_at = serializers.DateTimeField()
+    computed_at = ConfirmedAtField(
+        help_text="When these figures were last confirmed by a computation."
+    )
 
 
 class MatrixSkillOut(serializers.Serializer):

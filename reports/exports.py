@@ -54,7 +54,7 @@ from accounts.models import Membership, Organisation, User
 from certifications.models import Certification, certification_status
 from certifications.selectors import certifications_visible
 from reports.export_data import TeamMatrixSheet, fetch_rows, json_value, team_matrix_sheets
-from reports.models import GapScore, TeamSkillCoverage
+from reports.models import GapScore, TeamSkillCoverage, results_as_of
 from reports.xlsx import BOLD, ExportCell, Workbook, column_letter
 from reports.xlsx import DATE_FORMAT as DATE_FORMAT
 from reports.xlsx import DATETIME_FORMAT as DATETIME_FORMAT
@@ -417,7 +417,7 @@ def gap_rows(
                     of,
                     "yes" if alert else "no",
                     _missing_text(top, skill_names),
-                    moment(computed_at),
+                    moment(results_as_of(computed_at, organisation)),
                 )
                 done += 1
                 if progress and done % PROGRESS_EVERY == 0:

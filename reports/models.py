@@ -1,8 +1,20 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 
+from accounts.models import Organisation
 from skillsmap.core.tenancy import TenantModel
+
+
+def results_as_of(computed_at: datetime, organisation: Organisation) -> datetime:
+    """When a stored row's figures were last confirmed: its own stamp, which says when they last
+    changed (the full recompute on PostgreSQL does not rewrite a row whose figures stand,
+    ``reports.sql``), or the organisation's last catch-up (``Organisation.computed_at``: all of
+    its results were current then), whichever is later."""
+    confirmed = organisation.computed_at
+    return confirmed if confirmed is not None and confirmed > computed_at else computed_at
 
 
 class GapScore(TenantModel):
@@ -18,6 +30,7 @@ class GapScore(TenantModel):
     total = models.PositiveIntegerField()
     essential_alert = models.BooleanField(default=False)
     missing = models.JSONField(default=list)  # [{"skill": id, "target": t, "level": l, ...}]
+    # When these figures last changed, and from which inputs version (``results_as_of``).
     computed_at = models.DateTimeField()
     inputs_version = models.PositiveBigIntegerField()
 

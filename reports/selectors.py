@@ -34,7 +34,13 @@ from accounts.views_base import Tenant
 from reports import gaps
 from reports.inputs import load_inputs, requirements_load, team_members
 from reports.members import levels_for_gap, members_build
-from reports.models import GapScore, GapSnapshot, TeamSkillCoverage, TeamSnapshot
+from reports.models import (
+    GapScore,
+    GapSnapshot,
+    TeamSkillCoverage,
+    TeamSnapshot,
+    results_as_of,
+)
 from roles.models import RoleAssignment, RoleProfile, RoleRequirement
 from roles.selectors import CertificationCheck, role_certification_checks
 from skills.levels import Effective
@@ -816,6 +822,8 @@ class RoleGapView:
     # formula (reports/gaps.py) is over skill levels only, so a certificate neither raises nor
     # lowers readiness, and the stored scores need no recompute when one expires.
     certifications: list[CertificationCheck] = field(default_factory=list)
+    # When the score was last confirmed (``reports.models.results_as_of``).
+    as_of: datetime | None = None
 
 
 def person_gap_view(*, organisation: Organisation, person: Person) -> dict[str, object]:
@@ -856,6 +864,7 @@ def person_gap_view(*, organisation: Organisation, person: Person) -> dict[str, 
                 for m in s.missing
             ],
             checks.get(s.role_id, []),
+            results_as_of(s.computed_at, organisation),
         )
         for s in scores
     }

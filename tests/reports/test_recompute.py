@@ -251,3 +251,37 @@ def test_a_dispatched_task_for_an_organisation_already_caught_up_does_no_work(or
     # Without the flag (the nightly snapshot, the demo seed) a run always rebuilds: the results
     # also age with the clock.
     assert recompute_organisation_outcome(organisation_id=organisation_id) == "computed"
+
+
+@pytest.mark.django_db
+def test_a_score_a_later_recompute_left_as_it_was_reads_as_confirmed_by_that_recompute(org_a):
+    """On PostgreSQL a recompute does not rewrite a row whose figures stand, so the row keeps the
+    stamp of its last change; the person's page and the API say when it was last confirmed."""
+    from django.utils.dateparse import parse_datetime
+
+    from accounts.views_base import Tenant
+    from reports.apis import GapScoreOut
+    from reports.selectors import person_gap_view
+
+    _team, _api, _sql, role = _backend_team(org_a)
+    organisation_id, member = org_a.organisation.pk, org_a.people["member"]
+    recompute_organisation(organisation_id=organisation_id)
+    recompute_organisation(organisation_id=organisation_id)  # nothing changed in between
+    organisation = Organisation.objects.get(pk=organisation_id)
+    tenant = Tenant(organisation, org_a.memberships["hr"])
+    with organisation_context(organisation):
+        score = GapScore.objects.select_related("person", "role").get(person=member, role=role)
+        assert score.computed_at <= organisation.computed_at
+        view = person_gap_view(organisation=organisation, person=member)["current"]
+        assert view.as_of == organisation.computed_at
+        out = GapScoreOut(score, context={"tenant": tenant}).data
+        assert parse_datetime(out["computed_at"]) == organisation.computed_at
+        # A row written after the organisation's last catch-up (an incremental update while a
+        # full recompute is pending) reads as its own.
+        later = organisation.computed_at + timedelta(minutes=5)
+        GapScore.objects.filter(pk=score.pk).update(computed_at=later)
+        score.refresh_from_db()
+        assert (
+            parse_datetime(GapScoreOut(score, context={"tenant": tenant}).data["computed_at"])
+            == later
+        )

@@ -38,7 +38,9 @@ class SkillCount:
     count: int
 
 
-def _parse(raw: str) -> tuple[int | None, str]:
+def endorsed_minimum_parse(raw: str) -> tuple[int | None, str]:
+    """An "endorsed at least N times" input (people search, the team matrix): ``(N, "")``,
+    ``(None, "")`` when empty, or ``(None, ERROR)``."""
     raw = raw.strip()
     if not raw:
         return None, ""
@@ -59,7 +61,7 @@ def people_search_extras(
     getlist = getattr(params, "getlist", None)
     values: list[str] = list(getlist(PARAM)) if getlist else []
     raw = [values[p] if p < len(values) else "" for p in positions]
-    parsed = [_parse(value) for value in raw]
+    parsed = [endorsed_minimum_parse(value) for value in raw]
     fields = [
         EndorsedField(i + 1, raw[i] if i < len(raw) else "", parsed[i][1] if i < len(raw) else "")
         for i in range(slots)

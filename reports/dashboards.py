@@ -10,6 +10,7 @@ from django.shortcuts import render
 
 from accounts.permissions import Perm
 from accounts.views_base import HtmxHttpRequest, Tenant, org_view
+from endorsements.search import endorsed_minimum_parse
 from endorsements.selectors import endorsement_counts
 from reports import selectors
 from skills.selectors.ratings import person_get_visible
@@ -29,10 +30,24 @@ def _matrix_filters(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def _endorsed_filter(request: HttpRequest) -> tuple[selectors.EndorsedAtLeast | None, str, str]:
+    """The matrix's "endorsed in <skill> at least N times" (#16), worded and bounded as people
+    search's (``endorsements.search``): (the filter, the number as typed, its error). N left
+    empty is 1; a bad N is an error and no filter. The skill is checked against the
+    organisation's by the selector: an unknown one is no filter, as in the skill list."""
+    raw = request.GET.get("endorsed", "")
+    times, error = endorsed_minimum_parse(raw)
+    skill_id = _int(request.GET.get("endorsed_skill"))
+    if error or not skill_id:
+        return None, raw, error
+    return selectors.EndorsedAtLeast(skill_id=skill_id, times=times or 1), raw, ""
+
+
 @org_view(Perm.RATINGS_VALIDATE_REPORTS)
 def team_matrix(request: HttpRequest, tenant: Tenant, team_id: int) -> HttpResponse:
     organisation = tenant.organisation
     filters = _matrix_filters(request)
+    at_least, endorsed_raw, endorsed_error = _endorsed_filter(request)
     sort = request.GET.get("sort", "person")
     # A page of the people (selectors.MATRIX_PAGE_SIZE), sorted and measured over the whole team.
     matrix = selectors.team_matrix_for(
@@ -41,8 +56,10 @@ def team_matrix(request: HttpRequest, tenant: Tenant, team_id: int) -> HttpRespo
         team_id=team_id,
         sort=sort if sort in {"person", "gap", "coverage", "skill"} else "person",
         page=_int(request.GET.get("page")) or 1,
+        endorsed=at_least,
         **filters,
     )
+    team_people = matrix.team_people
     what_if = None
     what_if_person = _int(request.GET.get("without"))
     if what_if_person:
@@ -73,12 +90,19 @@ def team_matrix(request: HttpRequest, tenant: Tenant, team_id: int) -> HttpRespo
             "sort": sort,
             "skills": filters["skill_ids"] or [],
             "endorsements": show_endorsements,
+            "endorsed_skill": _int(request.GET.get("endorsed_skill")),
+            "endorsed": endorsed_raw,
+            "endorsed_error": endorsed_error,
         },
         "what_if": what_if,
-        "what_if_person": next((p for p in matrix.people if p.pk == what_if_person), None),
+        # Everyone, whether the endorsement filter keeps them or not: what-if is the team's.
+        "what_if_people": team_people,
+        "what_if_person": next((p for p in team_people if p.pk == what_if_person), None),
         "mentor_pairs": matrix.mentor_pairs,
     }
-    return render(request, "reports/team_matrix.html", context)
+    # A bad number is the form's error, as in people search; the matrix shows without it.
+    status = 400 if endorsed_error else 200
+    return render(request, "reports/team_matrix.html", context, status=status)
 
 
 @org_view(Perm.RATINGS_VALIDATE_REPORTS)

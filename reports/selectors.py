@@ -31,6 +31,7 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from accounts.permissions import Perm
 from accounts.views_base import Tenant
+from endorsements.selectors import endorsement_counts
 from reports import gaps
 from reports.inputs import load_inputs, requirements_load, team_members
 from reports.members import levels_for_gap, members_build
@@ -197,6 +198,23 @@ class MatrixChoices:
 
 
 @dataclass(frozen=True)
+class EndorsedAtLeast:
+    """The matrix's endorsement filter (#16): only the people with at least ``times`` visible
+    endorsements in the skill ``skill_id`` (``endorsements.selectors.endorsement_counts``)."""
+
+    skill_id: int
+    times: int
+
+
+@dataclass(frozen=True)
+class MatrixEndorsedFilter:
+    """An ``EndorsedAtLeast`` the matrix applied, with its skill's name for the page."""
+
+    skill: MatrixChoice
+    times: int
+
+
+@dataclass(frozen=True)
 class Matrix:
     team: Team
     team_ids: list[int]
@@ -212,12 +230,16 @@ class Matrix:
     # No column came from a role (nobody has one, or their roles require nothing), so the columns
     # are the skills the people rated: the page says so rather than showing "0 skills".
     rated_only: bool = False
-    # The whole team in the chosen order; ``rows`` are ``people[offset:offset + len(rows)]``.
+    # The whole team in the chosen order (only those the endorsement filter keeps, with one);
+    # ``rows`` are ``people[offset:offset + len(rows)]``.
     people: list[Person] = field(default_factory=list)
     page: int = 1
     pages: int = 1
     offset: int = 0
     choices: MatrixChoices | None = None
+    # The endorsement filter, when one applied; ``team_people`` is the whole team, in order.
+    endorsed: MatrixEndorsedFilter | None = None
+    team_people: list[Person] = field(default_factory=list)
 
     @property
     def people_total(self) -> int:
@@ -286,6 +308,7 @@ def team_matrix_for(
     skill_ids: list[int] | None = None,
     sort: str = "person",
     page: int | None = None,
+    endorsed: EndorsedAtLeast | None = None,
 ) -> Matrix:
     """``team_matrix`` of a team the caller may read (``_matrix_team``)."""
     team, team_ids = _matrix_team(organisation=organisation, tenant=tenant, team_id=team_id)
@@ -298,6 +321,7 @@ def team_matrix_for(
         skill_ids=skill_ids,
         sort=sort,
         page=page,
+        endorsed=endorsed,
     )
 
 
@@ -311,6 +335,7 @@ def team_matrix(
     sort: str = "person",
     page: int | None = None,
     now: datetime | None = None,
+    endorsed: EndorsedAtLeast | None = None,
 ) -> Matrix:
     """People × skills of a team and its sub-teams, in a fixed number of queries whatever the size.
 
@@ -330,6 +355,12 @@ def team_matrix(
     holds the next rows of the one order. Mentor pairs are the whole team's too; when the levels
     read are only the page's (a paged matrix without a lens), they are left to
     ``team_mentor_pairs_for`` and ``mentor_pairs`` is ``None``.
+
+    ``endorsed`` keeps only the people with at least that many visible endorsements in a skill
+    of the framework (one more query; a skill that is not one of the organisation's, or is
+    archived, is no filter, as in the ``skill_ids`` list). It is applied after the figures and
+    the order, before the page is cut: levels, gaps, team targets, coverage and mentor pairs
+    stay the whole team's, and the pages are slices of the people it keeps.
     """
     return _team_matrix(
         organisation=organisation,
@@ -341,6 +372,7 @@ def team_matrix(
         sort=sort,
         page=page,
         now=now,
+        endorsed=endorsed,
     )
 
 
@@ -422,6 +454,7 @@ def _team_matrix(
     sort: str,
     page: int | None,
     now: datetime | None = None,
+    endorsed: EndorsedAtLeast | None = None,
 ) -> Matrix:
     frame = _matrix_frame(
         organisation=organisation,
@@ -475,19 +508,31 @@ def _team_matrix(
                 col.skill.name.lower(),
             )
         )
+    team_people = people
+    applied = _endorsed_filter(frame.choices, endorsed)
+    if applied:
+        counts = endorsement_counts(
+            organisation=organisation,
+            person_ids=[p.pk for p in people],
+            skill_ids=[applied.skill.pk],
+        )
+        people = [p for p in people if counts.get((p.pk, applied.skill.pk), 0) >= applied.times]
     number, pages, offset, shown = _page_of(people, page)
+    # A team that would be one page unfiltered reads everyone's levels, as it does without the
+    # endorsement filter, for its mentor pairs.
+    read = team_people if len(_page_of(team_people, page)[3]) == len(team_people) else shown
     if effective is None:
         # The cells need the page's people only: what the page costs follows its size, not the
         # team's (BENCHMARKS.md, P4).
         effective = effective_levels(
             organisation=organisation,
-            person_ids=[p.pk for p in shown],
+            person_ids=[p.pk for p in read],
             skill_ids={s.pk for s in skills},
             now=now,
         )
     # Mentor pairs are the whole team's: from these levels when they are everyone's, else from
     # a request of their own (``team_mentor_pairs_for``).
-    whole_team = len(shown) == len(people) or frame.effective is not None or lens is not None
+    whole_team = read is team_people or frame.effective is not None or lens is not None
     return Matrix(
         team=team,
         team_ids=team_ids,
@@ -504,7 +549,7 @@ def _team_matrix(
         ),
         computed_at=organisation.computed_at,
         fresh=organisation.results_are_fresh,
-        mentor_pairs=_mentor_lines(people, skills, effective) if whole_team else None,
+        mentor_pairs=_mentor_lines(team_people, skills, effective) if whole_team else None,
         lens=lens,
         rated_only=frame.rated_only,
         people=people,
@@ -512,7 +557,22 @@ def _team_matrix(
         pages=pages,
         offset=offset,
         choices=frame.choices,
+        endorsed=applied,
+        team_people=team_people,
     )
+
+
+def _endorsed_filter(
+    choices: MatrixChoices, endorsed: EndorsedAtLeast | None
+) -> MatrixEndorsedFilter | None:
+    """The filter with its skill, if that is one the matrix offers: an unknown, archived or
+    another organisation's skill is no filter at all, the same for each."""
+    if endorsed is None or endorsed.times < 1:
+        return None
+    place = choices.skill_place.get(endorsed.skill_id)
+    if place is None:
+        return None
+    return MatrixEndorsedFilter(choices.skills[place[0]], endorsed.times)
 
 
 def team_mentor_pairs_for(

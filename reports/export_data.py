@@ -34,7 +34,6 @@ sheet (rare: nobody in it holds a role with requirements) is built by the select
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -45,7 +44,7 @@ from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Field, QuerySet
+from django.db.models import Field
 from django.utils import timezone
 
 from accounts.models import Organisation
@@ -57,6 +56,7 @@ from roles.models import RoleAssignment
 from skills.levels import MANAGER_SOURCES, REVIEW_SOURCES, RatingEvent, effective_level
 from skills.models import Rating, Skill
 from skills.selectors.levels import EVENT_FIELDS, effective_levels, rating_event, review_period
+from skillsmap.core.rows import fetch_rows
 from teams.hierarchy import children_of, team_pairs, walk_down
 from teams.models import Person, Team, TeamMembership
 
@@ -88,27 +88,6 @@ class TeamMatrixSheet:
     team: Team
     columns: list[SheetColumn]
     rows: list[SheetRow]
-
-
-def fetch_rows(values: QuerySet[Any, Any]) -> Iterable[tuple[Any, ...]]:
-    """The rows of a ``values_list`` query. On PostgreSQL straight from the cursor, as
-    ``skills.selectors.levels.effective_levels`` reads them: psycopg's types are what the rows
-    need, and the ORM's per-row work costs more than the query on a large organisation. A JSON
-    column then comes as its text: read it through ``json_value``."""
-    if connection.vendor != "postgresql":
-        return values
-    sql, params = values.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def json_value(value: Any) -> Any:
-    """A JSON column's value from ``fetch_rows``: decoded already, or its text."""
-    if not isinstance(value, str):
-        return value
-    # The common case of a bus-factor risk's "covered by" list: nobody.
-    return [] if value == "[]" else json.loads(value)
 
 
 def sheet_from_matrix(matrix: Matrix) -> TeamMatrixSheet:

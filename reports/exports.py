@@ -53,7 +53,7 @@ from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, User
 from certifications.models import Certification, certification_status
 from certifications.selectors import certifications_visible
-from reports.export_data import TeamMatrixSheet, fetch_rows, json_value, team_matrix_sheets
+from reports.export_data import TeamMatrixSheet, team_matrix_sheets
 from reports.models import GapScore, TeamSkillCoverage, results_as_of
 from reports.xlsx import BOLD, ExportCell, Workbook, column_letter
 from reports.xlsx import DATE_FORMAT as DATE_FORMAT
@@ -64,6 +64,7 @@ from skillsmap.core.errors import ServiceError
 from skillsmap.core.jobqueue import job_start
 from skillsmap.core.jobs import JobRowErrors, Progress, RowError, job_file_open, job_file_save
 from skillsmap.core.models import Job
+from skillsmap.core.rows import fetch_rows, json_value
 from skillsmap.core.tabular import Cell, neutralise
 from teams.hierarchy import team_subtree_ids, teams_visible_to
 from teams.models import Person, Team, TeamMembership

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.db.models import (
     Avg,
     BigIntegerField,
@@ -48,6 +46,7 @@ from skills.levels import Effective
 from skills.models import Skill, SkillCategory
 from skills.selectors.levels import effective_levels
 from skillsmap.core.models import Job
+from skillsmap.core.rows import fetch_rows
 from teams.hierarchy import team_subtree_ids, team_tree_for, teams_visible_to
 from teams.models import Person, Team, TeamMembership
 
@@ -679,17 +678,9 @@ def _matrix_choices(organisation: Organisation) -> MatrixChoices:
         ),
         all=True,
     )
-    ordered = combined.order_by("part", "label")
-    rows: Iterable[tuple[Any, ...]] = ordered
-    if connection.vendor == "postgresql":
-        # psycopg returns these as Python values already: skip the ORM's per-row converters,
-        # which cost a small team's page more than the query (2,600 rows in XL), as
-        # ``skills.selectors.levels.effective_levels`` does.
-        sql, params = ordered.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-    rows = list(rows)
+    # Without the ORM's per-row converters, which cost a small team's page more than the query
+    # (2,600 rows in XL).
+    rows = list(fetch_rows(combined.order_by("part", "label")))
     skills = [(pk, name, category) for part, pk, name, category in rows if part == 2]
     return MatrixChoices(
         roles=[_loaded(RoleProfile, id=pk, name=name) for part, pk, name, _ in rows if part == 0],

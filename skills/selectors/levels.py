@@ -22,7 +22,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -37,6 +36,7 @@ from skills.levels import (
     effective_level,
 )
 from skills.models import Rating
+from skillsmap.core.rows import fetch_rows
 
 # The columns ``rating_event`` takes, in order.
 EVENT_FIELDS = ("level", "not_applicable", "source", "rated_at", "interest", "pk")
@@ -132,15 +132,7 @@ def effective_levels(
             order_by=[F("rated_at").desc(), F("pk").desc()],
         )
     ).filter(latest=1)
-    values = latest.order_by().values_list("person_id", "skill_id", *EVENT_FIELDS)
-    rows: Iterable[tuple[Any, ...]] = values
-    if connection.vendor == "postgresql":
-        # psycopg already returns aware datetimes: skip the ORM's per-row converters, which cost
-        # more than the query on a large organisation (BENCHMARKS.md, P1).
-        sql, params = values.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+    rows = fetch_rows(latest.order_by().values_list("person_id", "skill_id", *EVENT_FIELDS))
     grouped: dict[tuple[int, int], list[RatingEvent]] = defaultdict(list)
     for person_id, skill_id, level, na, source, rated_at, interest, pk in rows:
         grouped[(person_id, skill_id)].append(

@@ -160,6 +160,22 @@ _HALF_EVEN = (
     "ELSE round({h}) END) / 100"
 )
 
+
+def _changed_only(table: str, figures: tuple[str, ...]) -> str:
+    """An upsert's ``SET`` of the figures and stamps, ``WHERE`` the figures differ from the
+    row's."""
+    ours = ", ".join(f"{table}.{f}" for f in figures)
+    new = ", ".join(f"EXCLUDED.{f}" for f in figures)
+    updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in (*figures, "computed_at", "inputs_version"))
+    return f"{updates}\nWHERE ({ours}) IS DISTINCT FROM ({new})"
+
+
+GAP_FIGURES = ("gap", "readiness", "met", "total", "essential_alert", "missing")
+COVERAGE_FIGURES = (
+    "target", "coverage", "required_by", "avg_shortfall", "bus_factor_risk", "covered_by"
+)  # fmt: skip
+
+
 # A row whose figures are what they were is left as it is, stamps included: a full recompute of
 # an organisation whose inputs barely moved writes only what moved (no rewrite of 80,000 rows, no
 # dead tuples for autovacuum). So a row's stamp says when its figures last changed; the results as
@@ -198,15 +214,9 @@ SELECT %(org)s, person_id, role_id, kind, gap, 100 - gap, met, total, alert,
        coalesce(missing::jsonb, '[]'::jsonb), %(now)s, %(version)s
 FROM gaps
 ON CONFLICT (organisation_id, person_id, role_id, kind) DO UPDATE SET
-    gap = EXCLUDED.gap, readiness = EXCLUDED.readiness, met = EXCLUDED.met,
-    total = EXCLUDED.total, essential_alert = EXCLUDED.essential_alert,
-    missing = EXCLUDED.missing, computed_at = EXCLUDED.computed_at,
-    inputs_version = EXCLUDED.inputs_version
-WHERE ({gapscore}.gap, {gapscore}.readiness, {gapscore}.met, {gapscore}.total,
-       {gapscore}.essential_alert, {gapscore}.missing)
-      IS DISTINCT FROM
-      (EXCLUDED.gap, EXCLUDED.readiness, EXCLUDED.met, EXCLUDED.total,
-       EXCLUDED.essential_alert, EXCLUDED.missing)
+"""
+    + _changed_only("{gapscore}", GAP_FIGURES)
+    + """
 """
 )
 
@@ -253,15 +263,9 @@ FROM """
     + TARGETS_TABLE
     + """ t LEFT JOIN covered c ON c.team_id = t.team_id AND c.skill_id = t.skill_id
 ON CONFLICT (organisation_id, team_id, skill_id) DO UPDATE SET
-    target = EXCLUDED.target, coverage = EXCLUDED.coverage, required_by = EXCLUDED.required_by,
-    avg_shortfall = EXCLUDED.avg_shortfall, bus_factor_risk = EXCLUDED.bus_factor_risk,
-    covered_by = EXCLUDED.covered_by, computed_at = EXCLUDED.computed_at,
-    inputs_version = EXCLUDED.inputs_version
-WHERE ({coverage}.target, {coverage}.coverage, {coverage}.required_by, {coverage}.avg_shortfall,
-       {coverage}.bus_factor_risk, {coverage}.covered_by)
-      IS DISTINCT FROM
-      (EXCLUDED.target, EXCLUDED.coverage, EXCLUDED.required_by, EXCLUDED.avg_shortfall,
-       EXCLUDED.bus_factor_risk, EXCLUDED.covered_by)
+"""
+    + _changed_only("{coverage}", COVERAGE_FIGURES)
+    + """
 """
 )
 

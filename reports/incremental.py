@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Organisation
@@ -18,9 +18,10 @@ from reports.members import levels_for_gap, members_build
 from reports.models import GapScore, TeamSkillCoverage
 from reports.recompute import incremental_lock
 from reports.rows import COVERAGE_FIELDS, GAP_FIELDS, gap_row, team_coverage_rows
+from reports.sql import person_rows_sql
 from reports.writer import write_rows
 from roles.models import RoleAssignment
-from skills.selectors.levels import effective_levels
+from skills.selectors.levels import effective_levels, review_period
 from skillsmap.core.tenancy import organisation_context
 from teams.hierarchy import team_descendants
 from teams.models import Team, TeamMembership
@@ -31,6 +32,16 @@ logger = logging.getLogger(__name__)
 # A rating change touching at most this many people is applied incrementally (recompute_person);
 # a bigger one (an import) waits for the full recompute.
 INCREMENTAL_MAX_PEOPLE = 20
+
+
+_ORGANISATION = Organisation._meta.db_table
+_VERSION_BUMP_SQL = (
+    f"UPDATE {_ORGANISATION} SET inputs_version = inputs_version + 1, "  # noqa: S608 (constants)
+    "computed_version = CASE WHEN computed_version >= inputs_version "
+    "THEN inputs_version + 1 ELSE computed_version END, "
+    "computed_at = CASE WHEN computed_version >= inputs_version THEN %(now)s ELSE computed_at END "
+    "WHERE id = %(org)s RETURNING inputs_version, computed_version"
+)
 
 
 def ratings_changed(
@@ -51,30 +62,38 @@ def ratings_changed(
     # Never alongside a full recompute (they deadlocked on each other's rows): wait for a running
     # one, or make one that starts now report busy.
     incremental_lock(organisation.pk)
-    # The row lock queues concurrent changes of this organisation here, so each incremental
-    # update reads the ratings the one before it committed.
-    inputs_version, computed_version = (
-        Organisation.objects.select_for_update()
-        .filter(pk=organisation.pk)
-        .values_list("inputs_version", "computed_version")
-        .get()
-    )
-    version = inputs_version + 1
-    Organisation.objects.filter(pk=organisation.pk).update(inputs_version=version)
+    # One statement bumps the inputs version and, if the results were fresh before the change,
+    # the computed version with it: the rows written below make them fresh again, in this same
+    # transaction. Its row lock queues concurrent changes of this organisation here, so each
+    # incremental update reads the ratings the one before it committed.
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_VERSION_BUMP_SQL, {"now": now, "org": organisation.pk})
+        version, computed_version = cursor.fetchone()
+    fresh = computed_version == version
     # Already inside the change's organisation context and transaction (every rating service
     # runs in one): no nested context, whose savepoint and settings cost four round trips.
     # A rating changes figures, never which rows exist (those follow assignments, memberships
     # and requirements), so there is nothing to prune.
-    stamp = (timezone.now(), version)
+    stamp = (now, version)
     for person_id in sorted(person_ids):
+        if connection.vendor == "postgresql":
+            # Two statements over the rows that matter, where the Python path below reads the
+            # members and levels of the person's teams into the worker first (BENCHMARKS.md, P2).
+            # Held to the same rows as the full recompute by a property test.
+            person_rows_sql(
+                organisation_id=organisation.pk,
+                person_id=person_id,
+                skill_ids=sorted(skill_ids),
+                now=stamp[0],
+                version=version,
+                review_period=review_period(organisation),
+            )
+            continue
         _person_rows_rebuild(
             organisation, person_id=person_id, skill_ids=skill_ids, stamp=stamp, prune=False
         )
-    if computed_version >= inputs_version:
-        Organisation.objects.filter(pk=organisation.pk).update(
-            computed_version=version, computed_at=timezone.now()
-        )
-    else:  # other changes are still waiting for a full recompute: let it run
+    if not fresh:  # other changes are still waiting for a full recompute: let it run
         transaction.on_commit(lambda: freshness.recompute_enqueue(organisation_id=organisation.pk))
 
 

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from reports.models import GapScore, TeamSkillCoverage
 from reports.recompute import recompute_python
-from reports.sql import recompute_sql
+from reports.sql import person_rows_sql, recompute_sql
 from roles.models import RoleAssignment, RoleProfile, RoleRequirement
-from skills.models import Rating
+from skills.models import Rating, Skill
 from skills.selectors.levels import review_period
 from skillsmap.core.tenancy import organisation_context
-from teams.models import Team, TeamMembership
+from teams.models import Person, Team, TeamMembership
 from tests.factories import OrganisationFactory, PersonFactory
 from tests.reports.test_incremental import _results
 from tests.skills.factories import SkillFactory
@@ -196,6 +196,71 @@ def test_a_recompute_over_earlier_results_leaves_exactly_the_engines_rows(data) 
             ):
                 expected = (EARLIER, 1) if (table, pk) in right else (now, version)
                 assert (computed_at, inputs_version) == expected
+
+
+def _stamped(organisation) -> dict[tuple, tuple]:
+    """Each materialised row by its key: (its figures, its stamp)."""
+    rows: dict[tuple, tuple] = {}
+    for values in GapScore.objects.filter(organisation=organisation).values_list(
+        "person_id", "role_id", "kind", "gap", "readiness", "met", "total", "essential_alert",
+        "missing", "computed_at", "inputs_version",
+    ):  # fmt: skip
+        rows[("gap", *values[:3])] = (values[3:-2], values[-2:])
+    for values in TeamSkillCoverage.objects.filter(organisation=organisation).values_list(
+        "team_id", "skill_id", "target", "coverage", "required_by", "avg_shortfall",
+        "bus_factor_risk", "covered_by", "computed_at", "inputs_version",
+    ):  # fmt: skip
+        rows[("coverage", *values[:2])] = (values[2:-2], values[-2:])
+    return rows
+
+
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_one_persons_rows_rebuilt_after_their_ratings_change_are_the_engines(data) -> None:
+    """The incremental path on PostgreSQL (``person_rows_sql``, what a saved rating runs): after
+    new ratings of one person in a few skills, their gap scores and those skills' coverage in
+    every team they count in are what the Python engine computes for the whole organisation;
+    the rows whose figures moved carry the new stamp and nothing else was touched."""
+    organisation = _build(data)
+    draw = data.draw
+    now, version = timezone.now(), 11
+    with organisation_context(organisation):
+        recompute_python(organisation, now=EARLIER, version=1)  # the results before the change
+        before = _stamped(organisation)
+        person = draw(st.sampled_from(list(Person.objects.filter(organisation=organisation))))
+        skills = draw(
+            st.lists(st.sampled_from(list(Skill.objects.filter(organisation=organisation))),
+                     min_size=1, max_size=3, unique=True)
+        )  # fmt: skip
+        for skill in skills:
+            for _ in range(draw(st.integers(1, 2))):
+                not_applicable = draw(st.integers(0, 9)) == 0
+                Rating.objects.create(
+                    organisation=organisation, person=person, skill=skill,
+                    source=draw(st.sampled_from(["self", "manager", "import", "review"])),
+                    level=None if not_applicable else draw(st.integers(0, 5)),
+                    not_applicable=not_applicable,
+                    rated_at=T0 + timedelta(days=draw(st.sampled_from([*DAYS, 45, 90]))),
+                )  # fmt: skip
+
+        person_rows_sql(
+            organisation_id=organisation.pk, person_id=person.pk,
+            skill_ids=[s.pk for s in skills], now=now, version=version,
+            review_period=review_period(organisation),
+        )  # fmt: skip
+        incremental = _stamped(organisation)
+        recompute_python(organisation, now=now, version=version)
+        engine = _stamped(organisation)
+
+        assert incremental.keys() == before.keys()  # a rating changes figures, not which rows exist
+        assert {k: v[0] for k, v in incremental.items()} == {k: v[0] for k, v in engine.items()}
+        for key, (figures, stamp) in incremental.items():
+            moved = figures != before[key][0]
+            assert stamp == ((now, version) if moved else (EARLIER, 1))
 
 
 def _both(organisation) -> tuple[tuple[list, list], tuple[list, list]]:

@@ -21,8 +21,20 @@ class GapScore(TenantModel):
     """A person's gap against one of their roles (current or target), as computed by
     ``reports.gaps.person_gap``."""
 
-    person = models.ForeignKey("teams.Person", on_delete=models.CASCADE, related_name="+")
-    role = models.ForeignKey("roles.RoleProfile", on_delete=models.CASCADE, related_name="+")
+    # No single-column foreign-key constraints here or on TeamSkillCoverage (db_constraint):
+    # on PostgreSQL the composite (organisation, person) and (organisation, role) keys that
+    # skillsmap.core.rls adds check the same references, and with them the organisation. The
+    # repeats cost a full recompute from no results 1 s of its 3.5 s at commit (BENCHMARKS.md,
+    # P1). Deletes still cascade: Django's collector does that, not the database.
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    person = models.ForeignKey(
+        "teams.Person", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    role = models.ForeignKey(
+        "roles.RoleProfile", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     kind = models.CharField(max_length=16)  # RoleAssignment.Kind
     gap = models.DecimalField(max_digits=5, decimal_places=2)
     readiness = models.DecimalField(max_digits=5, decimal_places=2)
@@ -48,8 +60,16 @@ class TeamSkillCoverage(TenantModel):
     """Coverage, bus factor and average shortfall of one required skill in one team
     (``reports.gaps.team_coverage``)."""
 
-    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+")
-    skill = models.ForeignKey("skills.Skill", on_delete=models.CASCADE, related_name="+")
+    # Checked through the composite keys only, as GapScore's.
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    team = models.ForeignKey(
+        "teams.Team", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    skill = models.ForeignKey(
+        "skills.Skill", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     target = models.PositiveSmallIntegerField()
     coverage = models.PositiveIntegerField()
     required_by = models.PositiveIntegerField()

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Organisation
@@ -18,6 +19,7 @@ from roles.models import RoleProfile
 from roles.services import role_assign, role_requirement_set
 from skills.models import RatingSource
 from skillsmap.core.tenancy import organisation_context
+from teams.models import Person
 from tests.factories import TeamFactory, TeamMembershipFactory
 from tests.skills.factories import RatingFactory, SkillFactory
 
@@ -285,3 +287,36 @@ def test_a_score_a_later_recompute_left_as_it_was_reads_as_confirmed_by_that_rec
             parse_datetime(GapScoreOut(score, context={"tenant": tenant}).data["computed_at"])
             == later
         )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_database_refuses_a_result_row_of_a_missing_or_foreign_person_or_team(org_a, org_b):
+    """The result tables have no single-column foreign keys (reports.models): the composite
+    (organisation, id) keys alone check them, so they must refuse what the single ones did."""
+    organisation = org_a.organisation
+    with organisation_context(organisation):
+        role = RoleProfile.objects.create(organisation=organisation, name="Analyst")
+        team = TeamFactory(organisation=organisation)
+        skill = SkillFactory(organisation=organisation)
+        missing_person = (
+            Person.objects.order_by("-pk").values_list("pk", flat=True).first()
+        ) + 1000
+        for person_id in (missing_person, org_b.people["member"].pk):
+            with pytest.raises(IntegrityError), transaction.atomic():
+                GapScore.objects.create(
+                    organisation=organisation, person_id=person_id, role=role, kind="current",
+                    gap=0, readiness=100, met=0, total=0, computed_at=timezone.now(),
+                    inputs_version=1,
+                )  # fmt: skip
+                connection.check_constraints()
+        with organisation_context(org_b.organisation):
+            foreign_team = TeamFactory(organisation=org_b.organisation)
+        for team_id in (foreign_team.pk, team.pk + 1000):
+            with pytest.raises(IntegrityError), transaction.atomic():
+                TeamSkillCoverage.objects.create(
+                    organisation=organisation, team_id=team_id, skill=skill, target=3,
+                    coverage=0, required_by=1, avg_shortfall=3, computed_at=timezone.now(),
+                    inputs_version=1,
+                )  # fmt: skip
+                connection.check_constraints()

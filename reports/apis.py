@@ -10,17 +10,19 @@ from django.conf import settings
 from django.http.response import HttpResponseBase
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api_base import AuthenticatedRequest, OrgAPIView
 from accounts.permissions import Perm
+from endorsements.search import MAX_ENDORSED
 from reports import exports, selectors
 from reports.models import results_as_of
 from reports.views import export_file_response
 from roles.models import RoleAssignment, RoleProfile
+from skills.models import Skill
 from skills.selectors.ratings import people_visible_to
 from skillsmap.core.api import ErrorOut, StrictInput, TenantPrimaryKeyField, paginated
 from skillsmap.core.jobs import JobFileExpired, job_progress
@@ -167,9 +169,33 @@ class MatrixOut(serializers.Serializer):
     team_name = serializers.CharField(source="team.name")
     teams = serializers.ListField(source="team_ids", child=serializers.IntegerField())
     skills = MatrixSkillOut(source="columns", many=True)
-    rows = MatrixRowOut(many=True)
+    rows = MatrixRowOut(many=True, help_text="This page's people, in the chosen order.")
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    people = serializers.IntegerField(
+        source="people_total",
+        help_text="People in the team and its sub-teams (those the endorsement filter keeps).",
+    )
+    next = serializers.SerializerMethodField()
+    previous = serializers.SerializerMethodField()
     computed_at = serializers.DateTimeField(allow_null=True)
     fresh = serializers.BooleanField(help_text="False while a recomputation is pending.")
+
+    def _page_url(self, matrix: selectors.Matrix, page: int) -> str | None:
+        if not 1 <= page <= matrix.pages or page == matrix.page:
+            return None
+        request = self.context["request"]
+        query = request.query_params.copy()
+        query["page"] = str(page)
+        return str(request.build_absolute_uri(f"{request.path}?{query.urlencode()}"))
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_next(self, matrix: selectors.Matrix) -> str | None:
+        return self._page_url(matrix, matrix.page + 1)
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_previous(self, matrix: selectors.Matrix) -> str | None:
+        return self._page_url(matrix, matrix.page - 1)
 
 
 class MatrixFilter(StrictInput):
@@ -177,6 +203,21 @@ class MatrixFilter(StrictInput):
     category = serializers.IntegerField(required=False, min_value=1)
     sort = serializers.ChoiceField(
         choices=["person", "gap", "coverage", "skill"], required=False, default="person"
+    )
+    page = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        default=1,
+        help_text=f"{selectors.MATRIX_PAGE_SIZE} people a page; past the last is the last.",
+    )
+    endorsed_skill = TenantPrimaryKeyField(
+        model=Skill,
+        noun="skill",
+        required=False,
+        help_text="Only the people endorsed in this skill (at least `endorsed` times).",
+    )
+    endorsed = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ENDORSED, default=1
     )
 
 
@@ -200,8 +241,9 @@ class TeamMatrixApi(TeamApi):
     )
     def get(self, request: Request, team_id: int) -> Response:
         filters = self.query(MatrixFilter)
-        role = filters.get("role")
-        # Every row (no page): the team, its sub-teams and the caller's scope in one read.
+        role, endorsed_skill = filters.get("role"), filters.get("endorsed_skill")
+        # A page of people, as on the page: order and figures are the whole team's, worked out
+        # before the page is cut, so a 1,000-person team costs what a 200-person one does.
         matrix = selectors.team_matrix_for(
             organisation=self.tenant.organisation,
             tenant=self.tenant,
@@ -209,6 +251,12 @@ class TeamMatrixApi(TeamApi):
             role_id=role.pk if role else None,
             category_id=filters.get("category"),
             sort=filters["sort"],
+            page=filters["page"],
+            endorsed=selectors.EndorsedAtLeast(
+                skill_id=endorsed_skill.pk, times=filters["endorsed"]
+            )
+            if endorsed_skill
+            else None,
         )
         return self.output(MatrixOut, matrix)
 

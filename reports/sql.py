@@ -68,9 +68,9 @@ required AS MATERIALIZED (
 )"""
 
 
-# Per (person, skill, by a manager or not) the latest rating, of the required skills; ``who``
-# narrows the people (the incremental path), or nothing.
-def _latest(who: str = "") -> str:
+# Per (person, skill, by a manager or not) the latest rating, of the required skills (or of
+# ``skills``); ``who`` narrows the people (the incremental path), or nothing.
+def _latest(who: str = "", skills: str = "skill_id IN (SELECT skill_id FROM required)") -> str:
     return f"""
 latest AS (
     SELECT DISTINCT ON (person_id, skill_id, source = ANY(%(manager)s))
@@ -78,7 +78,7 @@ latest AS (
            CASE WHEN not_applicable THEN 0 ELSE coalesce(level, 0) END AS level, rated_at
     FROM {{rating}}
     WHERE organisation_id = %(org)s
-      AND skill_id IN (SELECT skill_id FROM required)
+      AND {skills}
       AND source <> ALL(%(review)s){who}
     ORDER BY person_id, skill_id, source = ANY(%(manager)s), rated_at DESC, id DESC
 )"""
@@ -323,7 +323,10 @@ COVERAGE_DELETE_SQL = (
 # Their gap scores, every role, all of its requirements:
 PERSON_GAP_SQL = _gap_upsert(
     "lines",
-    ctes=_required()
+    ctes=_required(
+        " AND r.role_id IN (SELECT role_id FROM {assignment}"
+        " WHERE organisation_id = %(org)s AND person_id = %(person)s)"
+    )
     + ", "
     + _latest(" AND person_id = %(person)s")
     + ", effective AS ("
@@ -349,7 +352,13 @@ PERSON_COVERAGE_SQL = _coverage_upsert(
     + "), "
     + _required(" AND r.skill_id = ANY(%(skills)s)")
     + ", "
-    + _latest(" AND person_id IN (SELECT person_id FROM people)")
+    # The people (a few hundred) as an array and the skills as given drive the (person, skill)
+    # index; the recursion's estimate of thousands of people, and the skills twice (as given and
+    # through ``required``), chose a scan of every rating of the skill (9 ms on XL).
+    + _latest(
+        " AND person_id = ANY(ARRAY(SELECT person_id FROM people))",
+        skills="skill_id = ANY(%(skills)s)",
+    )
     + ", effective AS ("
     + _EFFECTIVE_SELECT
     + "), lines AS ("

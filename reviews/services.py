@@ -7,12 +7,14 @@ field and leaves no campaign, participant, notification or audit row behind.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,7 +34,10 @@ from reviews.models import (
 from roles.models import RoleProfile
 from skills.models import Skill
 from skillsmap.core.errors import ServiceError
+from skillsmap.core.tenancy import organisation_context
 from teams.models import Person, Team
+
+logger = logging.getLogger(__name__)
 
 NAME_MAX = 200
 MESSAGE_MAX = 5000
@@ -239,34 +244,67 @@ def campaign_launch(
             "skills_asked": sum(len(s) for s in asked.values()),
         },
     )
-    _invite(organisation, campaign, participants, asked)
+    # The asks go out from a worker, a batch at a time, once the campaign is committed: asking
+    # a 55,000-person organisation in the request would hold it for minutes.
+    organisation_id, campaign_id = organisation.pk, campaign.pk
+    transaction.on_commit(
+        lambda: _invitations_enqueue(organisation_id=organisation_id, campaign_id=campaign_id)
+    )
     return campaign
 
 
-def _my_skills_url(organisation: Organisation) -> str:
-    return reverse("skills:self_rating", kwargs={"org_slug": organisation.slug})
+# Participants asked per task: each batch commits on its own and a retry resends nothing (the
+# ask's dedupe key), so a worker killed mid-campaign loses at most a batch's progress.
+INVITE_BATCH = 500
 
 
-def _users(organisation: Organisation, person_ids: Iterable[int]) -> dict[int, User]:
-    people = Person.objects.filter(
-        organisation=organisation, pk__in=set(person_ids)
-    ).select_related("user")
-    return {p.pk: p.user for p in people if p.user is not None}
+def _invitations_enqueue(*, organisation_id: int, campaign_id: int, after: int = 0) -> None:
+    """Hand the next batch of asks to a worker. Runs after commit, so it never raises: with the
+    broker down the asks go out here and now, slowly but none lost."""
+    from reviews.tasks import campaign_invitations_send  # tasks import this module
+
+    try:
+        # No publish retries: the caller may be a web request waiting for its response.
+        campaign_invitations_send.apply_async(
+            kwargs={"organisation_id": organisation_id, "campaign_id": campaign_id, "after": after},
+            retry=False,
+        )
+    except Exception:
+        logger.warning("could not queue the asks of campaign %s", campaign_id, exc_info=True)
+        with organisation_context(organisation_id):
+            organisation = Organisation.objects.get(pk=organisation_id)
+            campaign = Campaign.objects.get(organisation=organisation, pk=campaign_id)
+            last: int | None = after
+            while last is not None:
+                last = campaign_invitations_send_batch(
+                    organisation=organisation, campaign=campaign, after=last
+                )
 
 
-def _invite(
-    organisation: Organisation,
-    campaign: Campaign,
-    participants: Sequence[CampaignParticipant],
-    asked: dict[int, set[int]],
-) -> None:
-    users = _users(organisation, asked)
+@transaction.atomic
+def campaign_invitations_send_batch(
+    *, organisation: Organisation, campaign: Campaign, after: int, size: int | None = None
+) -> int | None:
+    """Ask the next ``size`` participants (by person id, after ``after``) to rate their skills;
+    returns the last person id asked, or None when none is left. Safe to run twice: a repeated
+    ask creates and sends nothing."""
+    size = size or INVITE_BATCH
+    participants = list(
+        CampaignParticipant.objects.filter(
+            organisation=organisation, campaign=campaign, person_id__gt=after
+        )
+        .annotate(asked=Count("skills"))
+        .order_by("person_id")[:size]
+    )
+    if not participants:
+        return None
+    users = _users(organisation, [p.person_id for p in participants])
     due = campaign.due_on.strftime("%-d %B %Y")
     for participant in participants:
         user = users.get(participant.person_id)
         if user is None:
             continue
-        count = len(asked[participant.person_id])
+        count = participant.asked
         body = (
             f"{organisation.name} asks you to rate {count} skill{'s' if count != 1 else ''} "
             f"by {due}, on My skills. A skill counts once you rate it, or confirm it with "
@@ -283,6 +321,18 @@ def _invite(
             url=_my_skills_url(organisation),
             dedupe_key=f"campaign:{campaign.pk}:ask",
         )
+    return participants[-1].person_id if len(participants) == size else None
+
+
+def _my_skills_url(organisation: Organisation) -> str:
+    return reverse("skills:self_rating", kwargs={"org_slug": organisation.slug})
+
+
+def _users(organisation: Organisation, person_ids: Iterable[int]) -> dict[int, User]:
+    people = Person.objects.filter(
+        organisation=organisation, pk__in=set(person_ids)
+    ).select_related("user")
+    return {p.pk: p.user for p in people if p.user is not None}
 
 
 def _stamp_completions(organisation: Organisation, campaign: Campaign) -> int:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from accounts.models import Organisation
-from reviews.services import campaigns_daily
+from reviews.models import Campaign
+from reviews.services import campaign_invitations_send_batch, campaigns_daily
 from skillsmap.core.tenancy import organisation_context
 
 # Spread the organisations over this many seconds so they do not all start at once.
@@ -37,3 +38,20 @@ def campaign_reminders_send() -> int:
             countdown=(index * DISPATCH_SPREAD_SECONDS) // max(len(ids), 1),
         )
     return len(ids)
+
+
+@shared_task(name="reviews.tasks.campaign_invitations_send", acks_late=True)
+def campaign_invitations_send(*, organisation_id: int, campaign_id: int, after: int = 0) -> int:
+    """One batch of a launched campaign's asks, then the next batch as a task of its own;
+    returns how far it got (the last person id asked, 0 when done)."""
+    with organisation_context(organisation_id):
+        organisation = Organisation.objects.get(pk=organisation_id)
+        campaign = Campaign.objects.get(organisation=organisation, pk=campaign_id)
+        last = campaign_invitations_send_batch(
+            organisation=organisation, campaign=campaign, after=after
+        )
+    if last is not None:
+        campaign_invitations_send.apply_async(
+            kwargs={"organisation_id": organisation_id, "campaign_id": campaign_id, "after": last}
+        )
+    return last or 0

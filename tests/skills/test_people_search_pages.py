@@ -164,3 +164,24 @@ def test_the_search_makes_the_same_number_of_queries_for_5_and_40_people(org_a, 
         assert len(_names(response.content.decode())) == size
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_each_select_offers_every_skill_and_keeps_its_own_choice(org_a, login):
+    organisation = org_a.organisation
+    python = SkillFactory(organisation=organisation, name="Python")
+    sql = SkillFactory(organisation=organisation, name="SQL")
+    hostile = SkillFactory(organisation=organisation, name=XSS_NAME)
+    html = (
+        login(org_a.hr)
+        .get(_url(org_a), {"skill": [sql.pk, python.pk], "min": [1, 1]})
+        .content.decode()
+    )
+    selects = re.findall(r'<select name="skill".*?</select>', html, re.S)
+    assert len(selects) == 3
+    for select, chosen in zip(selects, [sql, python, None], strict=True):
+        offered = re.findall(r'<option value="(\d+)"', select)
+        assert set(offered) >= {str(python.pk), str(sql.pk), str(hostile.pk)}
+        picked = re.findall(r'<option value="(\d+)" selected>', select)
+        assert picked == ([str(chosen.pk)] if chosen else [])
+        assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in select
+        assert XSS_NAME not in select

@@ -128,5 +128,9 @@ def person_gap(request: HttpRequest, tenant: Tenant, person_id: int) -> HttpResp
 
 @org_view(Perm.RATINGS_VIEW_ALL)
 def organisation_dashboard(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    data = selectors.organisation_dashboard(organisation=tenant.organisation)
+    # A page of the team table (selectors.DASHBOARD_TEAMS_PAGE_SIZE teams): a number that is not
+    # one is the first page, one past the last the last.
+    data = selectors.organisation_dashboard(
+        organisation=tenant.organisation, teams_page=_int(request.GET.get("teams_page")) or 1
+    )
     return render(request, "reports/dashboard.html", {"tenant": tenant, **data})

@@ -36,7 +36,8 @@ person is *above* leaves the shortfall at 0 and enlarges the denominator, so the
 role asks more of everyone, and this person already delivers it.)
 
 Team average gap (the trend snapshots, the organisation dashboard): the mean of the current-role
-gaps of the team's direct members who have one.
+gaps of the team's direct members who have one (``mean_gap``, which the dashboard applies to the
+sums and counts SQL adds up).
 
 What-if: the same team figures recomputed without one person. Mentor pairs: within a team and
 skill, members at 4 or above paired with members at 2 or below who marked interest.
@@ -147,12 +148,19 @@ def team_current_gaps(
     return by_team
 
 
+def mean_gap(total: Decimal, count: int) -> Decimal | None:
+    """The mean of ``count`` gaps adding up to ``total``; ``None`` when there are none. The one
+    definition of an average gap: ``team_average_gap`` over a list, and the organisation
+    dashboard over the sums and counts SQL adds up (``reports.selectors``)."""
+    if count <= 0:
+        return None
+    return total / count
+
+
 def team_average_gap(member_gaps: Sequence[Decimal]) -> Decimal | None:
     """A team's average gap: the mean of its members' current-role gaps (``team_current_gaps``);
     ``None`` for a team with none (callers choose how to show it)."""
-    if not member_gaps:
-        return None
-    return sum(member_gaps, Decimal(0)) / len(member_gaps)
+    return mean_gap(sum(member_gaps, Decimal(0)), len(member_gaps))
 
 
 @dataclass(frozen=True)

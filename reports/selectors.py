@@ -8,10 +8,10 @@ from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import (
     Avg,
     BigIntegerField,
-    Count,
     Exists,
     Expression,
     F,
@@ -977,69 +977,222 @@ def _chart(
     }
 
 
-def organisation_dashboard(*, organisation: Organisation) -> dict[str, object]:
-    """Gap by team and by role, bus-factor risks, the trend and freshness, for hr and admins."""
-    # The current-role scores, read once for the team rows, the role rows and the live point.
-    current_rows = list(
-        GapScore.objects.filter(organisation=organisation, kind="current").values_list(
-            "person_id", "gap", "role_id", "role__name"
+# Teams per page of the dashboard's "Gap by team" table: the page renders this many teams,
+# whatever the organisation's size (BENCHMARKS.md, P8).
+DASHBOARD_TEAMS_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class DashboardTeams:
+    """One page of the dashboard's team table, ordered over every team of the organisation."""
+
+    # {"team", "people" (its own active members), "with_role" (those with a current-role gap),
+    # "avg_gap" (their mean, rounded to 0.1; None without one)}: dicts, as ``reports.home`` reads.
+    rows: list[dict[str, Any]]
+    page: int
+    pages: int
+    total: int  # teams in the organisation
+    offset: int
+
+    @property
+    def first_shown(self) -> int:
+        """The 1-based position of the page's first team, as in "Teams 51–100 of 1,100"."""
+        return self.offset + 1 if self.rows else 0
+
+    @property
+    def last_shown(self) -> int:
+        return self.offset + len(self.rows)
+
+
+# The dashboard's gap figures in one statement, one read of the current-role gaps (``cur``):
+#
+# - a page of teams, each with its own active members (no sub-teams), how many of them have a
+#   current-role gap and the sum of those gaps. The figures shown come from ``gaps.mean_gap`` over
+#   these sums; SQL only orders by sum / count, so that the page is a page of the whole
+#   organisation's order. Teams without a mean follow, by name in any case; a page past the last
+#   is the last, and the number of teams comes in the same rows;
+# - per role, the number of people in it and the sum of their gaps.
+#
+# Sums are in hundredths (gaps are stored in hundredths): integers, exact on SQLite too, where
+# decimals are floats. The order divides them as doubles, which IEEE division rounds correctly:
+# equal means sort as equal (then by name) and distinct ones apart, where numeric division would
+# give equal means of unequal sums different precisions. People who left are excluded by an
+# anti-join on the few inactive people, not a join on every active one. Every table is filtered
+# on the organisation (row-level security applies on PostgreSQL as well).
+_MEMBERSHIP, _PERSON = TeamMembership._meta.db_table, Person._meta.db_table
+_GAPSCORE, _TEAM, _ROLE = GapScore._meta.db_table, Team._meta.db_table, RoleProfile._meta.db_table
+_DASHBOARD_GAPS_SQL = f"""
+WITH cur AS (
+    SELECT person_id, role_id, CAST(ROUND(gap * 100) AS INTEGER) AS hundredths
+    FROM {_GAPSCORE} WHERE organisation_id = %(org)s AND kind = %(current)s
+), own AS (
+    SELECT m.team_id, COUNT(*) AS people, COUNT(cur.person_id) AS with_role,
+           SUM(cur.hundredths) AS hundredths
+    FROM {_MEMBERSHIP} m LEFT JOIN cur ON cur.person_id = m.person_id
+    WHERE m.organisation_id = %(org)s AND NOT EXISTS (
+        SELECT 1 FROM {_PERSON} p
+        WHERE p.id = m.person_id AND p.organisation_id = %(org)s AND NOT p.is_active
+    )
+    GROUP BY m.team_id
+), ranked AS (
+    SELECT t.id, t.name, COALESCE(o.people, 0) AS people, COALESCE(o.with_role, 0) AS with_role,
+           o.hundredths,
+           ROW_NUMBER() OVER (
+               ORDER BY CASE WHEN o.with_role > 0 THEN 0 ELSE 1 END,
+                        CAST(o.hundredths AS DOUBLE PRECISION) / NULLIF(o.with_role, 0) DESC,
+                        LOWER(t.name), t.name, t.id
+           ) AS n,
+           COUNT(*) OVER () AS teams
+    FROM {_TEAM} t LEFT JOIN own o ON o.team_id = t.id
+    WHERE t.organisation_id = %(org)s
+)
+SELECT 'team' AS row_kind, id, name, people, with_role, hundredths, n, teams FROM ranked
+WHERE (%(offset)s < teams AND n > %(offset)s AND n <= %(offset)s + %(size)s)
+   OR (%(offset)s >= teams AND n > (teams - 1) / %(size)s * %(size)s)
+UNION ALL
+SELECT 'role', r.id, r.name, COUNT(*), COUNT(*), SUM(cur.hundredths), NULL, NULL
+FROM cur JOIN {_ROLE} r ON r.id = cur.role_id AND r.organisation_id = %(org)s
+GROUP BY r.id, r.name
+ORDER BY row_kind, n
+"""  # noqa: S608  (table names from the models; every value is a bound parameter)
+
+# Past the last page of any organisation, and small enough that its offset fits any integer
+# column; a larger number in the query string is clamped to it before it reaches SQL.
+_DASHBOARD_PAGE_LIMIT = 1_000_000
+
+
+@dataclass(frozen=True)
+class DashboardGaps:
+    teams: DashboardTeams
+    # {"role__id", "role__name", "people", "avg_gap" (unrounded)}, the highest average first.
+    roles: list[dict[str, Any]]
+    # Everyone's mean current-role gap (the live point of the trend); None when nobody has one.
+    overall: Decimal | None
+
+
+def _from_hundredths(value: Any) -> Decimal:
+    """A sum of gaps counted in hundredths as the exact decimal (20.10 from 2010)."""
+    return Decimal(int(value)).scaleb(-2)
+
+
+def dashboard_gaps(*, organisation: Organisation, teams_page: int = 1) -> DashboardGaps:
+    """The dashboard's gap by team (page ``teams_page`` of ``DASHBOARD_TEAMS_PAGE_SIZE`` teams,
+    the highest average first, then the teams without one by name; a number past either end is
+    the nearest page), gap by role and everyone's mean, from sums and counts SQL adds up."""
+    size = DASHBOARD_TEAMS_PAGE_SIZE
+    number = min(max(teams_page, 1), _DASHBOARD_PAGE_LIMIT)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _DASHBOARD_GAPS_SQL,
+            {
+                "org": organisation.pk,
+                "current": RoleAssignment.Kind.CURRENT.value,
+                "offset": (number - 1) * size,
+                "size": size,
+            },
         )
+        found = cursor.fetchall()
+    team_rows: list[dict[str, Any]] = []
+    by_role: list[tuple[int, str, int, Decimal]] = []
+    total = offset = 0
+    for kind, pk, name, people, with_role, hundredths, n, teams in found:
+        if kind == "role":
+            by_role.append((pk, name, int(people), _from_hundredths(hundredths)))
+            continue
+        if not team_rows:
+            total, offset = int(teams), int(n) - 1
+        average = gaps.mean_gap(_from_hundredths(hundredths or 0), int(with_role))
+        team_rows.append(
+            {
+                "team": _loaded(Team, id=pk, organisation_id=organisation.pk, name=name),
+                "people": int(people),
+                "with_role": int(with_role),
+                # Every team is listed: one without a member in a current role has no average,
+                # and the page says why instead of leaving the reader to wonder where it went.
+                "avg_gap": None if average is None else round(average, 1),
+            }
+        )
+    role_average = {r: gaps.mean_gap(sum_, people) for r, _, people, sum_ in by_role}
+    roles = [
+        {"role__id": r, "role__name": name, "people": people, "avg_gap": role_average[r]}
+        for r, name, people, _ in sorted(
+            by_role, key=lambda row: (-(role_average[row[0]] or 0), row[1].lower(), row[0])
+        )
+    ]
+    # Everyone's mean from the role sums: a person holds one current role (``RoleAssignment``'s
+    # unique person and kind) and one current score, in it (the recompute deletes the scores of
+    # roles no longer held), so the roles partition the people.
+    overall = gaps.mean_gap(
+        sum((sum_ for *_, sum_ in by_role), Decimal(0)), sum(people for _, _, people, _ in by_role)
     )
-    current = {person_id: gap for person_id, gap, _, _ in current_rows}
-    memberships = list(
-        TeamMembership.objects.filter(
-            organisation=organisation, person__is_active=True
-        ).values_list("team_id", "person_id")
+    return DashboardGaps(
+        teams=DashboardTeams(
+            rows=team_rows,
+            page=offset // size + 1,
+            pages=max(1, -(-total // size)),
+            total=total,
+            offset=offset,
+        ),
+        roles=roles,
+        overall=overall,
     )
-    by_team = gaps.team_current_gaps(memberships, current)
-    members: dict[int, int] = {}
-    for team_id, _person_id in memberships:
-        members[team_id] = members.get(team_id, 0) + 1
-    # Every team is listed: one without a member in a current role has no average, and the page
-    # says why instead of leaving the reader to wonder where it went.
-    shown: list[tuple[int, Decimal]] = []
-    for team_id, member_gaps in by_team.items():
-        average = gaps.team_average_gap(member_gaps)
-        if average is not None:
-            shown.append((team_id, round(average, 1)))
-    shown.sort(key=lambda pair: -pair[1])  # stable: equal averages keep the membership order
-    teams = {t.pk: t for t in Team.objects.filter(organisation=organisation).only("pk", "name")}
-    team_rows: list[dict[str, object]] = [
-        {
-            "team": teams[t],
-            "people": members.get(t, 0),
-            "with_role": len(by_team[t]),
-            "avg_gap": average,
-        }
-        for t, average in shown
-        if t in teams
-    ]
-    listed = {t for t, _ in shown}
-    team_rows += [
-        {"team": team, "people": members.get(team.pk, 0), "with_role": 0, "avg_gap": None}
-        for team in sorted(teams.values(), key=lambda t: t.name.lower())
-        if team.pk not in listed
-    ]
-    # Gap by role from the same rows (the average of the people's gaps, highest first).
-    role_gaps: dict[int, tuple[str, list[Decimal]]] = {}
-    for _person_id, gap, role_id, role_name in current_rows:
-        role_gaps.setdefault(role_id, (role_name, []))[1].append(gap)
-    role_average = {r: sum(g, Decimal(0)) / len(g) for r, (_name, g) in role_gaps.items()}
-    role_rows = [
-        {"role__id": r, "role__name": name, "people": len(g), "avg_gap": role_average[r]}
-        for r, (name, g) in sorted(role_gaps.items(), key=lambda item: -role_average[item[0]])
-    ]
-    # The first 200 risks, each carrying the count of all of them (a scalar subquery, run once):
-    # the live point of the risks line needs no statement of its own. Not a window over the
-    # filtered set: that made PostgreSQL sort every risk (273,000 on XL, on disk) before taking
-    # 200, where the subquery leaves it a top-200 sort (1.6 s to 0.37 s on XL, BENCHMARKS.md P8).
-    at_risk = TeamSkillCoverage.objects.filter(organisation=organisation, bus_factor_risk=True)
-    risks_total = at_risk.order_by().values("organisation").annotate(n=Count("id")).values("n")
+
+
+# Bus-factor risks the dashboard lists, fewest people at target first, then by team and skill.
+DASHBOARD_RISKS_SHOWN = 200
+
+# Per (people at target, team), in the list's order, the number of risks, how many come before
+# and the total; only the groups the first ``DASHBOARD_RISKS_SHOWN`` risks fall in. One pass over
+# the organisation's coverage rows counts them all, and grouping before joining the teams leaves
+# the join and the sort a few thousand rows, not every risk (273,000 on XL, BENCHMARKS.md P8):
+# joining and sorting every risk by team and skill name was most of the page's time.
+_COVERAGE = TeamSkillCoverage._meta.db_table
+_RISK_GROUPS_SQL = f"""
+WITH per AS (
+    SELECT c.coverage, c.team_id, COUNT(*) AS n
+    FROM {_COVERAGE} c
+    WHERE c.organisation_id = %(org)s AND c.bus_factor_risk
+    GROUP BY c.coverage, c.team_id
+), placed AS (
+    SELECT per.coverage, per.team_id,
+           SUM(per.n) OVER (ORDER BY per.coverage, t.name, t.id ROWS UNBOUNDED PRECEDING)
+               - per.n AS before,
+           SUM(per.n) OVER () AS total
+    FROM per JOIN {_TEAM} t ON t.id = per.team_id AND t.organisation_id = %(org)s
+)
+SELECT coverage, team_id, total FROM placed WHERE before < %(shown)s
+"""  # noqa: S608  (table names from the models; every value is a bound parameter)
+
+
+def dashboard_risks(*, organisation: Organisation) -> tuple[list[TeamSkillCoverage], int]:
+    """The first ``DASHBOARD_RISKS_SHOWN`` bus-factor risks (fewest people at target, then team
+    and skill by name) with their teams and skills, and the number of all of them."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RISK_GROUPS_SQL, {"org": organisation.pk, "shown": DASHBOARD_RISKS_SHOWN})
+        groups = cursor.fetchall()
+    if not groups:
+        return [], 0
+    # The rows of those teams up to the groups' highest coverage: any row of theirs outside the
+    # groups sorts after every row inside them, which are at least as many as are shown.
     risks = list(
-        at_risk.select_related("team", "skill")
-        .annotate(risks_total=Subquery(risks_total))
-        .order_by("coverage", "team__name", "skill__name")[:200]
+        TeamSkillCoverage.objects.filter(
+            organisation=organisation,
+            bus_factor_risk=True,
+            team_id__in={team_id for _, team_id, _ in groups},
+            coverage__lte=max(coverage for coverage, _, _ in groups),
+        )
+        .select_related("team", "skill")
+        .order_by("coverage", "team__name", "skill__name")[:DASHBOARD_RISKS_SHOWN]
     )
+    return risks, int(groups[0][2])
+
+
+def organisation_dashboard(*, organisation: Organisation, teams_page: int = 1) -> dict[str, object]:
+    """Gap by team (a page of teams) and by role, bus-factor risks, the trend and freshness, for
+    hr and admins. Every figure is a sum or count SQL adds up: no row per person or per risk
+    comes into Python, though the statements still read every current gap and every risk."""
+    figures = dashboard_gaps(organisation=organisation, teams_page=teams_page)
+    risks, risks_total = dashboard_risks(organisation=organisation)
     # The gap line averages people in their current role (from the person snapshots, which also
     # carry history the team snapshots lack); averaging team averages would count teams without
     # members as 0 % and pull the line down.
@@ -1057,11 +1210,11 @@ def organisation_dashboard(*, organisation: Organisation) -> dict[str, object]:
     )
     # The last point is the live figure (the cards above it), not the last nightly snapshot.
     today = timezone.localdate()
-    if current:
+    if figures.overall is not None:
         gap_by_day = {d: v for d, v in gap_by_day.items() if d < today}
-        gap_by_day[today] = sum(current.values(), Decimal(0)) / len(current)
+        gap_by_day[today] = figures.overall
         risks_by_day = {d: v for d, v in risks_by_day.items() if d < today}
-        risks_by_day[today] = risks[0].risks_total if risks else 0
+        risks_by_day[today] = risks_total
     gap_days, risk_days = sorted(gap_by_day), sorted(risks_by_day)
     gap_chart = _chart(
         labels=[_day_label(d) for d in gap_days],
@@ -1081,8 +1234,9 @@ def organisation_dashboard(*, organisation: Organisation) -> dict[str, object]:
         series=[("Bus-factor risks", [risks_by_day[d] for d in risk_days])],
     )
     return {
-        "teams": team_rows,
-        "roles": role_rows,
+        "teams": figures.teams.rows,
+        "team_table": figures.teams,
+        "roles": figures.roles,
         "risks": risks,
         # Only with history: a lone live point is no trend.
         "gap_chart": gap_chart if len(gap_days) > 1 else None,

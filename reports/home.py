@@ -13,10 +13,8 @@ from typing import Any
 
 from accounts.models import Organisation
 from accounts.views_base import Tenant
-from reports import gaps
-from reports.models import GapScore, TeamSkillCoverage
-from reports.selectors import RoleGapView, matrix_team_ids, organisation_dashboard, person_gap_view
-from roles.models import RoleAssignment
+from reports.models import TeamSkillCoverage
+from reports.selectors import RoleGapView, dashboard_gaps, matrix_team_ids, person_gap_view
 from teams.models import Person
 
 RISKS_SHOWN = 5
@@ -63,17 +61,13 @@ class OrganisationGap:
 
 def organisation_gap(*, organisation: Organisation) -> OrganisationGap:
     """The dashboard's figures in brief: the average current-role gap (the mean the dashboard's
-    trend ends on, ``gaps.team_average_gap`` over everyone) and its worst teams."""
-    dashboard = organisation_dashboard(organisation=organisation)
-    current = list(
-        GapScore.objects.filter(
-            organisation=organisation, kind=RoleAssignment.Kind.CURRENT
-        ).values_list("gap", flat=True)
-    )
-    teams: list[dict[str, Any]] = dashboard["teams"]  # type: ignore[assignment]
+    trend ends on, ``gaps.mean_gap`` over everyone) and its worst teams."""
+    # The dashboard's own sums (one statement), not its risks and trends, nor a second read of
+    # every current gap.
+    figures = dashboard_gaps(organisation=organisation)
     return OrganisationGap(
-        average=gaps.team_average_gap(current),
-        people=len(current),
-        worst_teams=[row for row in teams if row["avg_gap"] is not None][:TEAMS_SHOWN],
-        fresh=bool(dashboard["fresh"]),
+        average=figures.overall,
+        people=sum(role["people"] for role in figures.roles),
+        worst_teams=[row for row in figures.teams.rows if row["avg_gap"] is not None][:TEAMS_SHOWN],
+        fresh=organisation.results_are_fresh,
     )

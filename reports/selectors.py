@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -213,8 +214,25 @@ class MatrixEndorsedFilter:
     times: int
 
 
+class PageRange:
+    """The "201–400 of 1,000" of a page: a page's ``rows`` from position ``offset`` of the whole
+    order (the team matrix's people, the dashboard's teams)."""
+
+    rows: Sequence[object]
+    offset: int
+
+    @property
+    def first_shown(self) -> int:
+        """The 1-based position of the page's first row."""
+        return self.offset + 1 if self.rows else 0
+
+    @property
+    def last_shown(self) -> int:
+        return self.offset + len(self.rows)
+
+
 @dataclass(frozen=True)
-class Matrix:
+class Matrix(PageRange):
     team: Team
     team_ids: list[int]
     columns: list[MatrixColumn]
@@ -243,15 +261,6 @@ class Matrix:
     @property
     def people_total(self) -> int:
         return len(self.people)
-
-    @property
-    def first_shown(self) -> int:
-        """The 1-based position of the page's first person, as in "people 201–400 of 1,000"."""
-        return self.offset + 1 if self.rows else 0
-
-    @property
-    def last_shown(self) -> int:
-        return self.offset + len(self.rows)
 
     @property
     def page_links(self) -> list[int | None]:
@@ -983,7 +992,7 @@ DASHBOARD_TEAMS_PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
-class DashboardTeams:
+class DashboardTeams(PageRange):
     """One page of the dashboard's team table, ordered over every team of the organisation."""
 
     # {"team", "people" (its own active members), "with_role" (those with a current-role gap),
@@ -993,15 +1002,6 @@ class DashboardTeams:
     pages: int
     total: int  # teams in the organisation
     offset: int
-
-    @property
-    def first_shown(self) -> int:
-        """The 1-based position of the page's first team, as in "Teams 51–100 of 1,100"."""
-        return self.offset + 1 if self.rows else 0
-
-    @property
-    def last_shown(self) -> int:
-        return self.offset + len(self.rows)
 
 
 # The dashboard's gap figures in one statement, one read of the current-role gaps (``cur``):
